@@ -1,0 +1,168 @@
+/**
+ * The ports of the hexagon. Core depends only on these interfaces; adapters implement
+ * `CookieJar` and build a `RequestView`; store packages implement `SessionStore`.
+ *
+ * Units, stated once: every time is **milliseconds since the Unix epoch** (a `number`), every
+ * duration in a policy is **seconds**.
+ */
+
+/** Which area of the site a session was last used in. */
+export type SessionZone = 'normal' | 'privileged';
+
+/**
+ * What a store persists for one session. Stores treat it as opaque data except for `version`
+ * (compare-and-set) and `userId` (the per-user index). It must survive a JSON round trip.
+ */
+export interface StoredSession {
+  /** Incremented by core on every write; the compare-and-set token. Starts at 1. */
+  version: number;
+  /** The user's data (what handlers see as plain properties of `req.session`). JSON only. */
+  data: Record<string, unknown>;
+  /** When the session was created (ms). The absolute lifetime counts from here. */
+  createdAt: number;
+  /** Last request that touched the store (ms); the idle clock counts from here. */
+  lastSeenAt: number;
+  /** When the id was last rotated (ms); `renewal` counts from here. */
+  rotatedAt: number;
+  /** The authenticated user, or `null`. Stores index sessions by it. */
+  userId: string | null;
+  /** When the user last (re)authenticated (ms), or `null`. */
+  authenticatedAt: number | null;
+  /** The area the session was last used in. */
+  zone: SessionZone;
+  /** Synchronizer-token CSRF secret (base64url), when one has been issued. */
+  csrfSecret: string | null;
+}
+
+/** Options of `SessionStore.set`. */
+export interface StoreSetOptions {
+  /** When the store must forget the record by itself (ms since epoch). */
+  expiresAt: number;
+  /**
+   * Compare-and-set: `null` means "create; fail if a record exists under this key", a number
+   * means "replace only if the stored record's `version` equals this".
+   */
+  expectedVersion: number | null;
+}
+
+/** One session of a user, as `listByUser` returns it. */
+export interface UserSessionEntry {
+  key: string;
+  record: StoredSession;
+}
+
+/**
+ * Persistence port. Keys are already hashed by core (a store never sees a raw session id).
+ * Every method must be safe to call concurrently from many processes.
+ */
+export interface SessionStore {
+  /** The live record under `key`, or `null` when absent or expired. */
+  get(key: string): Promise<StoredSession | null>;
+  /**
+   * Atomically writes `record` under `key` when `opts.expectedVersion` matches (see
+   * `StoreSetOptions`), sets its expiry to `opts.expiresAt`, and keeps the per-user index in
+   * step with `record.userId`. Resolves `false` on a version conflict, `true` when written.
+   * An `expiresAt` in the past deletes the record.
+   */
+  set(key: string, record: StoredSession, opts: StoreSetOptions): Promise<boolean>;
+  /** Moves the expiry of an existing record to `expiresAt` (ms); no-op when absent. */
+  touch(key: string, expiresAt: number): Promise<void>;
+  /** Deletes the record and its index entry; no-op when absent. */
+  destroy(key: string): Promise<void>;
+  /** Every live (unexpired) session of `userId`. Order unspecified. */
+  listByUser(userId: string): Promise<UserSessionEntry[]>;
+  /** Releases what the store opened itself (never a client it was given). */
+  close?(): Promise<void>;
+}
+
+/** A case-insensitive view of request headers. */
+export interface HeaderReader {
+  /** The header's value (first one when repeated, joined with ", " is also fine), lower-case name. */
+  get(name: string): string | undefined;
+}
+
+/**
+ * What core needs to know of a request. Adapters build it from their framework's request
+ * once per request; core never touches a framework object.
+ */
+export interface RequestView {
+  /** Upper-case HTTP method. */
+  method: string;
+  /** The URL path without the query string, e.g. `/admin/users`. */
+  path: string;
+  headers: HeaderReader;
+  /** True when the socket itself is TLS (not what a proxy says: core decides on that). */
+  encrypted: boolean;
+  /** The parsed request body, when the framework has parsed one (for the CSRF form field). */
+  body?: unknown;
+}
+
+/** Options of a cookie being set, after the policy has been applied. */
+export interface CookieAttributes {
+  path?: string;
+  domain?: string;
+  /** Absolute expiry (ms since epoch). */
+  expires?: number;
+  /** Lifetime in seconds (Max-Age). */
+  maxAge?: number;
+  httpOnly?: boolean;
+  secure?: boolean;
+  sameSite?: 'strict' | 'lax' | 'none';
+  partitioned?: boolean;
+  priority?: 'low' | 'medium' | 'high';
+}
+
+/**
+ * Reads request cookies and writes response headers. Adapters implement it over their
+ * framework's request/response; core serializes `Set-Cookie` itself.
+ */
+export interface CookieJar {
+  /** The raw value of a request cookie (not URI-decoded), `undefined` when absent. */
+  get(name: string): string | undefined;
+  /**
+   * Adds one serialized `Set-Cookie` line for cookie `name`; a later call for the same name in
+   * the same response replaces the earlier line.
+   */
+  setCookie(name: string, serialized: string): void;
+  /** Sets (replaces) a response header, e.g. `Cache-Control`, `Clear-Site-Data`. */
+  setHeader(name: string, value: string): void;
+}
+
+/** A source of time (ms since epoch); injected so tests never sleep. */
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** Kinds of audit event. */
+export type SessionEventType =
+  | 'created'
+  | 'rotated'
+  | 'destroyed'
+  | 'expired'
+  | 'revoked'
+  | 'fixation-rejected'
+  | 'tamper-rejected'
+  | 'csrf-rejected';
+
+/** An audit event. Never carries a raw session id or a secret. */
+export interface SessionEvent {
+  type: SessionEventType;
+  /** When it happened (ms since epoch). */
+  at: number;
+  /** A short prefix of the store key (itself a hash of the id), for correlating audit lines. */
+  keyHash?: string;
+  userId?: string;
+  reason?: string;
+}
+
+export type SessionEventListener = (event: SessionEvent) => void;
+
+/** CSRF port: issue a token for a response, verify an unsafe request. */
+export interface CsrfGuard {
+  /** A fresh masked token for this request/response (BREACH-safe: differs every call). */
+  issueToken(): Promise<string>;
+  /** Throws `sessions/csrf-invalid` or `sessions/cross-origin-request` (403) when it fails. */
+  verify(): Promise<void>;
+}

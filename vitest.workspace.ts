@@ -1,0 +1,3 @@
+// The one list of test projects. vitest.config.ts reads it as `test.projects` (Vitest 4 no
+// longer reads this file by itself).
+export default ['packages/*/vitest.config.ts', 'examples/*/vitest.config.ts'];
