@@ -159,10 +159,30 @@ export interface SessionEvent {
 
 export type SessionEventListener = (event: SessionEvent) => void;
 
+/** Where a synchronizer-token guard keeps its secret: the session of the request. */
+export interface CsrfSecretHolder {
+  /** The session's CSRF secret (base64url), or `null` when none was issued yet. */
+  getCsrfSecret(): string | null;
+  /** Stores a new secret in the session (this makes a lazy session persist). */
+  setCsrfSecret(secret: string): void;
+}
+
+/** One request as a CSRF guard sees it. */
+export interface CsrfRequest {
+  view: RequestView;
+  jar: CookieJar;
+  /** The request's session; required by the synchronizer-token guard. */
+  session?: CsrfSecretHolder;
+}
+
 /** CSRF port: issue a token for a response, verify an unsafe request. */
 export interface CsrfGuard {
-  /** A fresh masked token for this request/response (BREACH-safe: differs every call). */
-  issueToken(): Promise<string>;
-  /** Throws `sessions/csrf-invalid` or `sessions/cross-origin-request` (403) when it fails. */
-  verify(): Promise<void>;
+  /** A fresh masked token (BREACH-safe: differs on every call, verifies the same). */
+  issueToken(request: CsrfRequest): Promise<string>;
+  /**
+   * Passes safe methods; for unsafe ones checks the origin, then the token. Throws
+   * `sessions/cross-origin-request` or `sessions/csrf-invalid` (403) in `enforce` mode; in
+   * `report` mode only emits `csrf-rejected` events.
+   */
+  verify(request: CsrfRequest): Promise<void>;
 }

@@ -1,0 +1,115 @@
+import type { SessionCrypto } from '../crypto/crypto.js';
+import { base64urlEncode, timingSafeEqual } from '../crypto/encoding.js';
+
+/** 256-bit ids: 32 bytes, 43 base64url characters. */
+const ID_BYTES = 32;
+const ID_LENGTH = 43;
+/** HMAC-SHA256 tags: 32 bytes, 43 base64url characters. */
+const TAG_LENGTH = 43;
+/** `<id>.<tag>` */
+const COOKIE_VALUE_LENGTH = ID_LENGTH + 1 + TAG_LENGTH;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/** A session's three names: the raw id (cookie only), its cookie value, its store key. */
+export interface SessionIdentity {
+  /** The raw id. Lives in the cookie only: never in the store, a log, an error or an event. */
+  readonly id: string;
+  /** `<id>.<tag>`, what the cookie carries. */
+  readonly cookieValue: string;
+  /** base64url(SHA-256(id)): the store key, so a leaked store dump cannot be replayed. */
+  readonly key: string;
+}
+
+export interface VerifiedCookie {
+  identity: SessionIdentity;
+  /** False when the tag was made with an older (rotated-out) secret: re-issue the cookie. */
+  current: boolean;
+}
+
+/** A short prefix of a store key, for audit events; it cannot be turned back into an id. */
+export function keyHashOf(key: string): string {
+  return key.slice(0, 12);
+}
+
+export interface SessionIdCodecOptions {
+  secrets: readonly string[];
+  crypto: SessionCrypto;
+  /** How many verified cookie values to remember (bounded LRU). @default 10_000 */
+  cacheSize?: number;
+}
+
+/**
+ * Issues ids and verifies cookie values. A verified value is remembered in a bounded LRU so
+ * a returning visitor costs no HMAC and no hash (only the *signature check* is cached, never a
+ * session record: revocation stays immediate on every process).
+ */
+export class SessionIdCodec {
+  readonly #secrets: readonly string[];
+  readonly #crypto: SessionCrypto;
+  readonly #cacheSize: number;
+  readonly #verified = new Map<string, VerifiedCookie>();
+
+  constructor(options: SessionIdCodecOptions) {
+    this.#secrets = options.secrets;
+    this.#crypto = options.crypto;
+    this.#cacheSize = options.cacheSize ?? 10_000;
+  }
+
+  /** A fresh id from the CSPRNG, its signed cookie value and its store key. */
+  async issue(): Promise<SessionIdentity> {
+    const id = base64urlEncode(this.#crypto.randomBytes(ID_BYTES));
+    const [tag, key] = await Promise.all([this.#tag(this.#secrets[0]!, id), this.#key(id)]);
+    const identity: SessionIdentity = { id, cookieValue: `${id}.${tag}`, key };
+    this.#remember(identity.cookieValue, { identity, current: true });
+    return identity;
+  }
+
+  /**
+   * Checks a cookie value's tag against every secret; `null` for anything malformed or forged.
+   * Never throws on any input. A bad tag is rejected before the store is asked anything.
+   */
+  async verify(cookieValue: string): Promise<VerifiedCookie | null> {
+    const cached = this.#verified.get(cookieValue);
+    if (cached) {
+      // Refresh recency (Map keeps insertion order).
+      this.#verified.delete(cookieValue);
+      this.#verified.set(cookieValue, cached);
+      return cached;
+    }
+    if (cookieValue.length !== COOKIE_VALUE_LENGTH || cookieValue[ID_LENGTH] !== '.') return null;
+    const id = cookieValue.slice(0, ID_LENGTH);
+    const tag = cookieValue.slice(ID_LENGTH + 1);
+    if (!BASE64URL.test(id) || !BASE64URL.test(tag)) return null;
+    for (let i = 0; i < this.#secrets.length; i++) {
+      const expected = await this.#tag(this.#secrets[i]!, id);
+      if (timingSafeEqual(expected, tag)) {
+        const verified: VerifiedCookie = { identity: { id, cookieValue, key: await this.#key(id) }, current: i === 0 };
+        this.#remember(cookieValue, verified);
+        return verified;
+      }
+    }
+    return null;
+  }
+
+  /** Drops a cookie value from the verification cache (after rotation or destruction). */
+  forget(cookieValue: string): void {
+    this.#verified.delete(cookieValue);
+  }
+
+  async #tag(secret: string, id: string): Promise<string> {
+    return base64urlEncode(await this.#crypto.hmacSha256(secret, id));
+  }
+
+  async #key(id: string): Promise<string> {
+    return base64urlEncode(await this.#crypto.sha256(id));
+  }
+
+  #remember(cookieValue: string, verified: VerifiedCookie): void {
+    if (this.#cacheSize <= 0) return;
+    if (this.#verified.size >= this.#cacheSize) {
+      const oldest = this.#verified.keys().next().value;
+      if (oldest !== undefined) this.#verified.delete(oldest);
+    }
+    this.#verified.set(cookieValue, verified);
+  }
+}
