@@ -55,13 +55,22 @@ export class SessionIdCodec {
     this.#cacheSize = options.cacheSize ?? 10_000;
   }
 
-  /** A fresh id from the CSPRNG, its signed cookie value and its store key. */
-  async issue(): Promise<SessionIdentity> {
-    const id = base64urlEncode(this.#crypto.randomBytes(ID_BYTES));
+  /** A fresh raw id from the CSPRNG (synchronous: `getRandomValues` is). */
+  generateId(): string {
+    return base64urlEncode(this.#crypto.randomBytes(ID_BYTES));
+  }
+
+  /** The signed cookie value and store key of a raw id made by `generateId`. */
+  async identify(id: string): Promise<SessionIdentity> {
     const [tag, key] = await Promise.all([this.#tag(this.#secrets[0]!, id), this.#key(id)]);
     const identity: SessionIdentity = { id, cookieValue: `${id}.${tag}`, key };
     this.#remember(identity.cookieValue, { identity, current: true });
     return identity;
+  }
+
+  /** A fresh identity: `identify(generateId())`. */
+  issue(): Promise<SessionIdentity> {
+    return this.identify(this.generateId());
   }
 
   /**

@@ -1,0 +1,613 @@
+import { isSecureRequest } from '../cookie/transport.js';
+import { SpartanError } from '../errors/errors.js';
+import type { CookieJar, CsrfSecretHolder, RequestView, SessionZone, StoredSession } from '../ports.js';
+import { keyHashOf, type SessionIdentity } from './ids.js';
+import type { ManagerInternals } from './manager.js';
+import {
+  readData,
+  replaceData,
+  Session,
+  type SessionBackend,
+  type SessionMeta,
+  type UserSessionInfo,
+} from './session.js';
+
+/** Serializes the session cookie; built once per manager from the cookie policy. */
+export interface SessionCookieWriter {
+  /** The cookie name with its prefix. */
+  readonly name: string;
+  /** Whether the cookie carries `Secure` (then it must not be set over an insecure connection). */
+  readonly secure: boolean;
+  serialize(value: string, expiresAt: number): string;
+  serializeClear(): string;
+}
+
+/** The metadata fields of a record a request can change (data is tracked per key). */
+interface MetaState {
+  createdAt: number;
+  lastSeenAt: number;
+  rotatedAt: number;
+  userId: string | null;
+  authenticatedAt: number | null;
+  zone: SessionZone;
+  csrfSecret: string | null;
+}
+
+type Rotation = 'authenticate' | 'reauthenticate' | 'rotate' | 'regenerate' | 'renewal' | 'zone-enter' | 'zone-leave';
+
+/**
+ * One request's view of its session. Created by `SessionManager.begin`, it backs the
+ * `Session` object handlers see, and `commit()` persists it before the response is sent.
+ */
+export class SessionContext implements SessionBackend, CsrfSecretHolder {
+  /** The object adapters expose as `req.session`. */
+  readonly session: Session;
+  /** Set when the request may not enter the privileged area (`reauthentication-required`). */
+  accessError: SpartanError | null = null;
+
+  readonly #m: ManagerInternals;
+  readonly #view: RequestView;
+  readonly #jar: CookieJar;
+  /** The identity the record is stored under now, `null` when nothing is stored. */
+  #stored: SessionIdentity | null;
+  /** The version of the stored record we last read or wrote. */
+  #version: number;
+  /** A raw id chosen for this session but not yet stored (new session or pending rotation). */
+  #pendingId: string | null = null;
+  #rotation: Rotation | null = null;
+  #meta: MetaState;
+  /** Meta as last read from / written to the store. */
+  #storedMeta: MetaState;
+  /** JSON of the data as last read from / written to the store, whole and per key. */
+  #snapshot: string;
+  #snapshotKeys: Map<string, string>;
+  #touchDue: boolean;
+  #resignCookie: boolean;
+  #clearCookie: boolean;
+  #committing: Promise<void> | null = null;
+
+  private constructor(
+    internals: ManagerInternals,
+    view: RequestView,
+    jar: CookieJar,
+    stored: SessionIdentity | null,
+    record: StoredSession | null,
+    flags: { clearCookie: boolean; resignCookie: boolean },
+  ) {
+    this.#m = internals;
+    this.#view = view;
+    this.#jar = jar;
+    this.#stored = stored;
+    const now = internals.clock.now();
+    this.#version = record?.version ?? 0;
+    this.#meta = record
+      ? {
+          createdAt: record.createdAt,
+          lastSeenAt: record.lastSeenAt,
+          rotatedAt: record.rotatedAt,
+          userId: record.userId,
+          authenticatedAt: record.authenticatedAt,
+          zone: record.zone,
+          csrfSecret: record.csrfSecret,
+        }
+      : { createdAt: now, lastSeenAt: now, rotatedAt: now, userId: null, authenticatedAt: null, zone: 'normal', csrfSecret: null };
+    this.#storedMeta = { ...this.#meta };
+    const data = record?.data ?? {};
+    this.#snapshot = JSON.stringify(data);
+    this.#snapshotKeys = snapshotKeys(data);
+    this.#touchDue = record !== null && now - record.lastSeenAt >= internals.timing.touchAfter;
+    this.#resignCookie = flags.resignCookie;
+    this.#clearCookie = flags.clearCookie;
+    this.session = new Session(this, data);
+  }
+
+  /** See `SessionManager.begin`. */
+  static async load(m: ManagerInternals, view: RequestView, jar: CookieJar): Promise<SessionContext> {
+    const cookieValue = jar.get(m.cookieName);
+    let context: SessionContext;
+    if (cookieValue === undefined || cookieValue === '') {
+      context = new SessionContext(m, view, jar, null, null, { clearCookie: false, resignCookie: false });
+    } else {
+      context = await SessionContext.#fromCookie(m, view, jar, cookieValue);
+    }
+    context.#applyZone();
+    return context;
+  }
+
+  static async #fromCookie(m: ManagerInternals, view: RequestView, jar: CookieJar, cookieValue: string) {
+    const fresh = () => new SessionContext(m, view, jar, null, null, { clearCookie: true, resignCookie: false });
+    const verified = await m.codec.verify(cookieValue);
+    if (!verified) {
+      // A forged or malformed cookie: rejected before the store is asked anything.
+      m.emit({ type: 'tamper-rejected', at: m.clock.now(), reason: 'bad-signature' });
+      return fresh();
+    }
+    const { identity } = verified;
+    const record = await m.call('get', () => m.store.get(identity.key));
+    const now = m.clock.now();
+    if (!record) {
+      // Strict mode: a well-signed id the store does not know is never adopted (fixation).
+      m.emit({ type: 'fixation-rejected', at: now, keyHash: keyHashOf(identity.key), reason: 'unknown-id' });
+      m.codec.forget(cookieValue);
+      return fresh();
+    }
+    const absoluteEnd = record.createdAt + m.timing.ttl;
+    if (now >= absoluteEnd || now >= m.idleExpiresAt(record)) {
+      await m.call('destroy', () => m.store.destroy(identity.key));
+      m.codec.forget(cookieValue);
+      m.emit({
+        type: 'expired',
+        at: now,
+        keyHash: keyHashOf(identity.key),
+        ...(record.userId !== null && { userId: record.userId }),
+        reason: now >= absoluteEnd ? 'ttl' : 'idle',
+      });
+      return fresh();
+    }
+    const context = new SessionContext(m, view, jar, identity, record, {
+      clearCookie: false,
+      resignCookie: !verified.current,
+    });
+    if (m.timing.renewal > 0 && now - record.rotatedAt >= m.timing.renewal) context.#requestRotation('renewal');
+    return context;
+  }
+
+  /** Zone changes rotate the id; a stale authentication in a privileged area is refused. */
+  #applyZone(): void {
+    const zone = this.#m.zoneOf(this.#view.path);
+    if (zone === 'excluded') return;
+    if (this.#stored !== null && zone !== this.#meta.zone) {
+      this.#meta.zone = zone;
+      this.#requestRotation(zone === 'privileged' ? 'zone-enter' : 'zone-leave');
+    } else {
+      this.#meta.zone = zone;
+    }
+    if (zone === 'privileged') {
+      const authenticatedAt = this.#meta.authenticatedAt;
+      if (authenticatedAt === null || this.#m.clock.now() - authenticatedAt > this.#m.timing.reauthAfter) {
+        this.accessError = new SpartanError('sessions/reauthentication-required', undefined, {
+          reason: authenticatedAt === null ? 'not-authenticated' : 'stale-authentication',
+        });
+      }
+    }
+  }
+
+  #requestRotation(reason: Rotation): void {
+    this.#pendingId = this.#m.codec.generateId();
+    // A rotation asked for by the application names itself; renewal or zone changes do not
+    // override an earlier, more specific reason.
+    if (this.#rotation === null || reason === 'authenticate' || reason === 'regenerate' || reason === 'reauthenticate') {
+      this.#rotation = reason;
+    }
+  }
+
+  // ── SessionBackend ────────────────────────────────────────────────────────────────────────
+
+  currentId(): string {
+    if (this.#pendingId !== null) return this.#pendingId;
+    if (this.#stored !== null) return this.#stored.id;
+    // A lazy session has no id yet: choose one now (it is only stored if the session is).
+    this.#pendingId = this.#m.codec.generateId();
+    return this.#pendingId;
+  }
+
+  meta(): SessionMeta {
+    const meta = this.#meta;
+    const record = this.#recordFor({}, meta, 0);
+    return Object.freeze({
+      createdAt: meta.createdAt,
+      lastSeenAt: meta.lastSeenAt,
+      expiresAt: this.#m.expiresAt(record),
+      idleExpiresAt: this.#m.idleExpiresAt(record),
+      zone: meta.zone,
+      userId: meta.userId,
+      authenticatedAt: meta.authenticatedAt,
+    });
+  }
+
+  async regenerate(): Promise<void> {
+    replaceData(this.session, {});
+    const now = this.#m.clock.now();
+    this.#meta = {
+      createdAt: now,
+      lastSeenAt: now,
+      rotatedAt: now,
+      userId: null,
+      authenticatedAt: null,
+      zone: this.#meta.zone,
+      csrfSecret: null,
+    };
+    this.#requestRotation('regenerate');
+  }
+
+  async rotate(): Promise<void> {
+    this.#requestRotation('rotate');
+  }
+
+  async authenticate(userId: string): Promise<void> {
+    if (typeof userId !== 'string' || userId.length === 0) {
+      throw new SpartanError('sessions/option-type-incorrect', '`userId` must be a non-empty string', {
+        option: 'userId',
+      });
+    }
+    const now = this.#m.clock.now();
+    this.#meta.userId = userId;
+    this.#meta.authenticatedAt = now;
+    this.#requestRotation('authenticate');
+    if (this.accessError && this.#m.zoneOf(this.#view.path) === 'privileged') this.accessError = null;
+  }
+
+  async reauthenticate(): Promise<void> {
+    if (this.#meta.userId === null) {
+      throw new SpartanError('sessions/reauthentication-required', 'reauthenticate() needs an authenticated session', {
+        reason: 'not-authenticated',
+      });
+    }
+    this.#meta.authenticatedAt = this.#m.clock.now();
+    this.#requestRotation('reauthenticate');
+    this.accessError = null;
+  }
+
+  async destroy(): Promise<void> {
+    const stored = this.#stored;
+    if (stored !== null) {
+      await this.#m.call('destroy', () => this.#m.store.destroy(stored.key));
+      this.#m.codec.forget(stored.cookieValue);
+      this.#m.emit({
+        type: 'destroyed',
+        at: this.#m.clock.now(),
+        keyHash: keyHashOf(stored.key),
+        ...(this.#meta.userId !== null && { userId: this.#meta.userId }),
+        reason: 'logout',
+      });
+      this.#clearCookie = true;
+    }
+    this.#stored = null;
+    this.#pendingId = null;
+    this.#rotation = null;
+    replaceData(this.session, {});
+    const { clearSiteData } = this.#m.policy.config.logout;
+    if (clearSiteData.length > 0) {
+      this.#jar.setHeader('Clear-Site-Data', clearSiteData.map((directive) => `"${directive}"`).join(', '));
+    }
+    this.#writeCookieHeaders();
+  }
+
+  async save(): Promise<void> {
+    await this.#persist();
+  }
+
+  async reload(): Promise<void> {
+    const stored = this.#stored;
+    if (stored === null) {
+      replaceData(this.session, {});
+      return;
+    }
+    const record = await this.#m.call('get', () => this.#m.store.get(stored.key));
+    if (!record) {
+      // Revoked or expired meanwhile: the session is gone.
+      this.#dropStored();
+      return;
+    }
+    this.#adopt(record);
+    replaceData(this.session, record.data);
+  }
+
+  async touch(): Promise<void> {
+    if (this.#stored !== null) this.#touchDue = true;
+  }
+
+  async listUserSessions(): Promise<UserSessionInfo[]> {
+    const userId = this.#storedMeta.userId;
+    if (userId === null) return [];
+    const now = this.#m.clock.now();
+    const currentKey = this.#stored?.key;
+    const entries = await this.#m.call('listByUser', () => this.#m.store.listByUser(userId));
+    return entries
+      .filter((entry) => entry.record.userId === userId && this.#m.expiresAt(entry.record) > now)
+      .map((entry) => ({
+        current: entry.key === currentKey,
+        createdAt: entry.record.createdAt,
+        lastSeenAt: entry.record.lastSeenAt,
+        expiresAt: this.#m.expiresAt(entry.record),
+        zone: entry.record.zone,
+      }))
+      .sort((a, b) => b.lastSeenAt - a.lastSeenAt);
+  }
+
+  async revokeOtherSessions(): Promise<number> {
+    const userId = this.#storedMeta.userId;
+    if (userId === null) return 0;
+    const currentKey = this.#stored?.key;
+    const entries = await this.#m.call('listByUser', () => this.#m.store.listByUser(userId));
+    let revoked = 0;
+    for (const entry of entries) {
+      if (entry.key === currentKey || entry.record.userId !== userId) continue;
+      await this.#m.call('destroy', () => this.#m.store.destroy(entry.key));
+      revoked++;
+      this.#m.emit({
+        type: 'revoked',
+        at: this.#m.clock.now(),
+        keyHash: keyHashOf(entry.key),
+        userId,
+        reason: 'user-revoked-others',
+      });
+    }
+    return revoked;
+  }
+
+  // ── CsrfSecretHolder ──────────────────────────────────────────────────────────────────────
+
+  getCsrfSecret(): string | null {
+    return this.#meta.csrfSecret;
+  }
+
+  setCsrfSecret(secret: string): void {
+    this.#meta.csrfSecret = secret;
+  }
+
+  // ── Commit ────────────────────────────────────────────────────────────────────────────────
+
+  /** The id the response will carry, or `null` when it carries none. */
+  get id(): string | null {
+    return this.#pendingId ?? this.#stored?.id ?? null;
+  }
+
+  /**
+   * Persists what changed and writes the cookie headers. Call once the handler is done and
+   * before the response headers are sent; calling again is harmless. Rejects with
+   * `sessions/store-unavailable` when the store fails.
+   */
+  commit(): Promise<void> {
+    this.#committing ??= this.#persist().finally(() => {
+      this.#committing = null;
+    });
+    return this.#committing;
+  }
+
+  async #persist(): Promise<void> {
+    const now = this.#m.clock.now();
+    const data = readData(this.session);
+    const whole = JSON.stringify(data);
+    const dataChanged = whole !== this.#snapshot;
+    const metaChanged = !sameMeta(this.#meta, this.#storedMeta);
+
+    const holds = this.#holdsAnything(data);
+    if ((this.#pendingId !== null && this.#stored !== null) || (this.#stored === null && holds)) {
+      // A rotation, or a lazy session that now holds something (after destroy() too).
+      this.#pendingId ??= this.#m.codec.generateId();
+      await this.#writeNew(data, whole, now);
+    } else if (this.#stored !== null && (dataChanged || metaChanged || this.#touchDue)) {
+      await this.#writeUpdate(data, now);
+    } else if (this.#stored !== null && this.#resignCookie) {
+      this.#resignCookie = false;
+      this.#setCookie(this.#stored, this.#meta);
+    } else if (this.#stored === null) {
+      // A lazy session that ends empty (e.g. after logout's regenerate): nothing to store.
+      this.#pendingId = null;
+      this.#rotation = null;
+    }
+    this.#writeCookieHeaders();
+  }
+
+  /** Creates the record under a new id (new session or rotation), then drops the old one. */
+  async #writeNew(data: Record<string, unknown>, whole: string, now: number): Promise<void> {
+    const m = this.#m;
+    const previous = this.#stored;
+    const identity = await m.codec.identify(this.#pendingId!);
+    const meta: MetaState = { ...this.#meta, lastSeenAt: now, rotatedAt: now };
+    const record = this.#recordFor(data, meta, 1);
+    const written = await m.call('set', () =>
+      m.store.set(identity.key, record, { expiresAt: m.expiresAt(record), expectedVersion: null }),
+    );
+    if (!written) {
+      // 256 random bits collided with a live session: never adopt it.
+      throw new SpartanError('sessions/store-unavailable', undefined, { operation: 'set', reason: 'id-collision' });
+    }
+    if (previous !== null) {
+      await m.call('destroy', () => m.store.destroy(previous.key));
+      m.codec.forget(previous.cookieValue);
+      m.emit({
+        type: 'rotated',
+        at: now,
+        keyHash: keyHashOf(identity.key),
+        ...(meta.userId !== null && { userId: meta.userId }),
+        reason: this.#rotation ?? 'rotate',
+      });
+    } else {
+      m.emit({
+        type: 'created',
+        at: now,
+        keyHash: keyHashOf(identity.key),
+        ...(meta.userId !== null && { userId: meta.userId }),
+      });
+    }
+    const authenticated = this.#rotation === 'authenticate';
+    this.#stored = identity;
+    this.#pendingId = null;
+    this.#rotation = null;
+    this.#version = 1;
+    this.#meta = meta;
+    this.#storedMeta = { ...meta };
+    this.#snapshot = whole;
+    this.#snapshotKeys = snapshotKeys(data);
+    this.#touchDue = false;
+    this.#resignCookie = false;
+    this.#clearCookie = false;
+    this.#setCookie(identity, meta);
+    if (authenticated && meta.userId !== null) await m.enforceMaxSessions(meta.userId, identity.key);
+  }
+
+  /**
+   * Compare-and-set of the existing record. On a conflict (another request of this session
+   * wrote first), re-reads it and re-applies only this request's own changes, so concurrent
+   * requests changing different keys never lose each other's writes.
+   */
+  async #writeUpdate(data: Record<string, unknown>, now: number): Promise<void> {
+    const m = this.#m;
+    const identity = this.#stored!;
+    const changes = diffData(this.#snapshotKeys, data);
+    const metaChanges = diffMeta(this.#storedMeta, this.#meta);
+    let baseData = data;
+    let baseMeta: MetaState = { ...this.#meta, lastSeenAt: now };
+    let expectedVersion = this.#version;
+    for (let attempt = 1; attempt <= m.maxWriteAttempts; attempt++) {
+      const record = this.#recordFor(baseData, baseMeta, expectedVersion + 1);
+      const written = await m.call('set', () =>
+        m.store.set(identity.key, record, { expiresAt: m.expiresAt(record), expectedVersion }),
+      );
+      if (written) {
+        this.#version = record.version;
+        this.#meta = { ...baseMeta };
+        this.#storedMeta = { ...baseMeta };
+        replaceData(this.session, baseData);
+        this.#snapshot = JSON.stringify(baseData);
+        this.#snapshotKeys = snapshotKeys(baseData);
+        this.#touchDue = false;
+        if (this.#resignCookie) {
+          this.#resignCookie = false;
+          this.#setCookie(identity, baseMeta);
+        }
+        return;
+      }
+      const latest = await m.call('get', () => m.store.get(identity.key));
+      if (!latest) {
+        // Destroyed or revoked by another request meanwhile: never resurrect it.
+        this.#dropStored();
+        return;
+      }
+      expectedVersion = latest.version;
+      baseData = applyChanges(latest.data, changes);
+      baseMeta = { ...recordMeta(latest), ...metaChanges, lastSeenAt: now };
+    }
+    throw new SpartanError('sessions/store-unavailable', undefined, { operation: 'set', reason: 'write-contention' });
+  }
+
+  #recordFor(data: Record<string, unknown>, meta: MetaState, version: number): StoredSession {
+    return {
+      version,
+      data,
+      createdAt: meta.createdAt,
+      lastSeenAt: meta.lastSeenAt,
+      rotatedAt: meta.rotatedAt,
+      userId: meta.userId,
+      authenticatedAt: meta.authenticatedAt,
+      zone: meta.zone,
+      csrfSecret: meta.csrfSecret,
+    };
+  }
+
+  #adopt(record: StoredSession): void {
+    this.#version = record.version;
+    this.#meta = { ...recordMeta(record), zone: this.#meta.zone };
+    this.#storedMeta = recordMeta(record);
+    this.#snapshot = JSON.stringify(record.data);
+    this.#snapshotKeys = snapshotKeys(record.data);
+  }
+
+  #dropStored(): void {
+    if (this.#stored) this.#m.codec.forget(this.#stored.cookieValue);
+    this.#stored = null;
+    this.#pendingId = null;
+    this.#rotation = null;
+    this.#clearCookie = true;
+    replaceData(this.session, {});
+    const now = this.#m.clock.now();
+    this.#meta = { createdAt: now, lastSeenAt: now, rotatedAt: now, userId: null, authenticatedAt: null, zone: this.#meta.zone, csrfSecret: null };
+    this.#storedMeta = { ...this.#meta };
+    this.#snapshot = '{}';
+    this.#snapshotKeys = new Map();
+  }
+
+  /** Lazy sessions: stored only once they hold data, a user or a CSRF secret. */
+  #holdsAnything(data: Record<string, unknown> = readData(this.session)): boolean {
+    return this.#meta.userId !== null || this.#meta.csrfSecret !== null || Object.keys(data).length > 0;
+  }
+
+  #cookieHeadersPending = false;
+
+  #setCookie(identity: SessionIdentity, meta: MetaState): void {
+    this.#assertTransport();
+    this.#jar.setCookie(this.#m.cookieName, this.#m.cookies.serialize(identity.cookieValue, meta.createdAt + this.#m.timing.ttl));
+    this.#clearCookie = false;
+    this.#cookieHeadersPending = true;
+  }
+
+  #writeCookieHeaders(): void {
+    if (this.#clearCookie && this.#stored === null) {
+      this.#jar.setCookie(this.#m.cookieName, this.#m.cookies.serializeClear());
+      this.#clearCookie = false;
+      this.#cookieHeadersPending = true;
+    }
+    if (this.#cookieHeadersPending) {
+      // The response names a session: no cache may keep it (SPEC §5).
+      this.#jar.setHeader('Cache-Control', 'no-store');
+      this.#cookieHeadersPending = false;
+    }
+  }
+
+  #assertTransport(): void {
+    if (this.#m.cookies.secure && !isSecureRequest(this.#view, this.#m.policy.config.transport)) {
+      throw new SpartanError(
+        'session/insecure-connection',
+        'The session cookie is Secure but this request came over plain HTTP: serve over HTTPS, or set transport.trustProxy behind a TLS-terminating proxy',
+      );
+    }
+  }
+}
+
+function recordMeta(record: StoredSession): MetaState {
+  return {
+    createdAt: record.createdAt,
+    lastSeenAt: record.lastSeenAt,
+    rotatedAt: record.rotatedAt,
+    userId: record.userId,
+    authenticatedAt: record.authenticatedAt,
+    zone: record.zone,
+    csrfSecret: record.csrfSecret,
+  };
+}
+
+const META_FIELDS = ['createdAt', 'lastSeenAt', 'rotatedAt', 'userId', 'authenticatedAt', 'zone', 'csrfSecret'] as const;
+
+function sameMeta(a: MetaState, b: MetaState): boolean {
+  // lastSeenAt changes only through a touch, which has its own trigger.
+  return META_FIELDS.every((field) => field === 'lastSeenAt' || a[field] === b[field]);
+}
+
+function diffMeta(before: MetaState, after: MetaState): Partial<MetaState> {
+  const changes: Partial<MetaState> = {};
+  for (const field of META_FIELDS) {
+    if (field !== 'lastSeenAt' && before[field] !== after[field]) {
+      (changes as Record<string, unknown>)[field] = after[field];
+    }
+  }
+  return changes;
+}
+
+function snapshotKeys(data: Record<string, unknown>): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const key of Object.keys(data)) map.set(key, JSON.stringify(data[key]) ?? 'undefined');
+  return map;
+}
+
+interface DataChanges {
+  set: Map<string, unknown>;
+  deleted: Set<string>;
+}
+
+function diffData(snapshot: Map<string, string>, data: Record<string, unknown>): DataChanges {
+  const changes: DataChanges = { set: new Map(), deleted: new Set() };
+  for (const key of Object.keys(data)) {
+    if (snapshot.get(key) !== (JSON.stringify(data[key]) ?? 'undefined')) changes.set.set(key, data[key]);
+  }
+  for (const key of snapshot.keys()) if (!(key in data)) changes.deleted.add(key);
+  return changes;
+}
+
+function applyChanges(base: Record<string, unknown>, changes: DataChanges): Record<string, unknown> {
+  const next: Record<string, unknown> = { ...base };
+  for (const [key, value] of changes.set) next[key] = value;
+  for (const key of changes.deleted) delete next[key];
+  return next;
+}

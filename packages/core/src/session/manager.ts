@@ -1,0 +1,243 @@
+import { CookiePolicy } from '../cookie/cookie-policy.js';
+import { isSecureRequest } from '../cookie/transport.js';
+import { type SessionCrypto, webCrypto } from '../crypto/crypto.js';
+import { normalizeSecrets } from '../crypto/secrets.js';
+import { SpartanError } from '../errors/errors.js';
+import type { Policy } from '../policy/policy.js';
+import { parsePolicy } from '../policy/policy.js';
+import {
+  type Clock,
+  type CookieJar,
+  type RequestView,
+  type SessionEvent,
+  type SessionEventListener,
+  type SessionStore,
+  type SessionZone,
+  type StoredSession,
+  systemClock,
+} from '../ports.js';
+import { MemoryStore } from '../store/memory-store.js';
+import { SessionContext, type SessionCookieWriter } from './context.js';
+import { keyHashOf, SessionIdCodec } from './ids.js';
+import { callStore, DEFAULT_STORE_TIMEOUT_MS } from './store-call.js';
+
+/** Options of `new SessionManager(...)`. */
+export interface SessionManagerOptions {
+  /** A parsed policy (`parsePolicy`) or the `security.json` document itself. @default all secure defaults */
+  policy?: Policy | unknown;
+  /** The first signs, all verify. Each at least 32 characters. */
+  secrets: string | readonly string[];
+  /** Where sessions live. @default a new `MemoryStore` (single process) */
+  store?: SessionStore;
+  /** Crypto primitives. @default WebCrypto; Node adapters pass `nodeCrypto` from `@spartan-sessions/core/node` */
+  crypto?: SessionCrypto;
+  /** Time source (ms since the epoch). @default `Date.now` */
+  clock?: Clock;
+  /** Audit events; never given a raw id or a secret. A throwing listener never breaks a request. */
+  onEvent?: SessionEventListener;
+  /** Longest a store call may take, in milliseconds. @default 2000 */
+  storeTimeout?: number;
+  /** Compare-and-set attempts before a write gives up with `store-unavailable`. @default 8 */
+  maxWriteAttempts?: number;
+  /** Verified cookie values remembered (signature checks only, never records). @default 10000 */
+  verifiedCookieCacheSize?: number;
+}
+
+/** Policy values turned into milliseconds once, at setup. */
+export interface Timing {
+  ttl: number;
+  idle: number;
+  privilegedIdle: number;
+  renewal: number;
+  touchAfter: number;
+  reauthAfter: number;
+}
+
+/** Internal collaborators a `SessionContext` uses; built once per manager. */
+export interface ManagerInternals {
+  readonly policy: Policy;
+  readonly timing: Timing;
+  readonly store: SessionStore;
+  readonly codec: SessionIdCodec;
+  readonly clock: Clock;
+  readonly maxWriteAttempts: number;
+  readonly cookieName: string;
+  readonly cookies: SessionCookieWriter;
+  call<T>(operation: string, fn: () => Promise<T>): Promise<T>;
+  emit(event: SessionEvent): void;
+  zoneOf(path: string): SessionZone | 'excluded';
+  expiresAt(record: StoredSession): number;
+  idleExpiresAt(record: StoredSession): number;
+  enforceMaxSessions(userId: string, keepKey: string): Promise<void>;
+}
+
+/**
+ * The session engine: one per application. `begin(view, jar)` turns a request into a
+ * `SessionContext`; every security decision of SPEC §5 is made here or in the context.
+ */
+export class SessionManager {
+  readonly policy: Policy;
+  readonly store: SessionStore;
+  readonly #internals: ManagerInternals;
+
+  constructor(options: SessionManagerOptions) {
+    const policy = isParsedPolicy(options.policy) ? options.policy : parsePolicy(options.policy ?? {});
+    if (!policy.sessionPolicy.enabled) {
+      throw new SpartanError('sessions/disabled-by-policy');
+    }
+    const secrets = normalizeSecrets(options.secrets);
+    const clock = options.clock ?? systemClock;
+    const store = options.store ?? new MemoryStore({ clock });
+    const storeTimeout = options.storeTimeout ?? DEFAULT_STORE_TIMEOUT_MS;
+    if (!Number.isInteger(storeTimeout) || storeTimeout <= 0) {
+      throw new SpartanError('sessions/option-type-incorrect', '`storeTimeout` must be a positive integer (ms)', {
+        option: 'storeTimeout',
+      });
+    }
+    const onEvent = options.onEvent;
+    if (onEvent !== undefined && typeof onEvent !== 'function') {
+      throw new SpartanError('sessions/option-type-incorrect', '`onEvent` must be a function', { option: 'onEvent' });
+    }
+    this.policy = policy;
+    this.store = store;
+    const config = policy.config;
+    const timing: Timing = {
+      ttl: config.duration.ttl * 1000,
+      idle: config.duration.idle * 1000,
+      privilegedIdle: config.privileged.idle * 1000,
+      renewal: config.duration.renewal * 1000,
+      touchAfter: config.duration.touchAfter * 1000,
+      reauthAfter: config.privileged.reauthAfter * 1000,
+    };
+    const codec = new SessionIdCodec({
+      secrets,
+      crypto: options.crypto ?? webCrypto(),
+      cacheSize: options.verifiedCookieCacheSize ?? 10_000,
+    });
+    const call = <T>(operation: string, fn: () => Promise<T>): Promise<T> => callStore(operation, storeTimeout, fn);
+    const emit = (event: SessionEvent): void => {
+      if (!onEvent) return;
+      try {
+        onEvent(event);
+      } catch {
+        // An audit listener must never break a request.
+      }
+    };
+    const privilegedPaths = config.privileged.paths;
+    const excludedPaths = config.privileged.exclude;
+    const zoneOf = (path: string): SessionZone | 'excluded' => {
+      if (privilegedPaths.length === 0) return 'normal';
+      if (excludedPaths.some((prefix) => matchesPrefix(path, prefix))) return 'excluded';
+      return privilegedPaths.some((prefix) => matchesPrefix(path, prefix)) ? 'privileged' : 'normal';
+    };
+    const idleExpiresAt = (record: StoredSession): number =>
+      record.lastSeenAt + (record.zone === 'privileged' ? timing.privilegedIdle : timing.idle);
+    const expiresAt = (record: StoredSession): number => Math.min(record.createdAt + timing.ttl, idleExpiresAt(record));
+    const cookies = createSessionCookieWriter(policy);
+    const maxSessions = config.users.maxSessions;
+    const enforceMaxSessions = async (userId: string, keepKey: string): Promise<void> => {
+      if (maxSessions <= 0) return;
+      const now = clock.now();
+      const live = (await call('listByUser', () => store.listByUser(userId))).filter(
+        (entry) => entry.record.userId === userId && expiresAt(entry.record) > now,
+      );
+      if (live.length <= maxSessions) return;
+      // Oldest first; the session that just authenticated is never the one evicted.
+      const victims = live
+        .filter((entry) => entry.key !== keepKey)
+        .sort((a, b) => a.record.createdAt - b.record.createdAt)
+        .slice(0, live.length - maxSessions);
+      for (const victim of victims) {
+        await call('destroy', () => store.destroy(victim.key));
+        emit({ type: 'revoked', at: clock.now(), keyHash: keyHashOf(victim.key), userId, reason: 'max-sessions' });
+      }
+    };
+    this.#internals = {
+      policy,
+      timing,
+      store,
+      codec,
+      clock,
+      maxWriteAttempts: options.maxWriteAttempts ?? 8,
+      cookieName: cookies.name,
+      cookies,
+      call,
+      emit,
+      zoneOf,
+      expiresAt,
+      idleExpiresAt,
+      enforceMaxSessions,
+    };
+  }
+
+  /** The session cookie's name as the browser stores it (with its prefix). */
+  get cookieName(): string {
+    return this.#internals.cookieName;
+  }
+
+  /**
+   * Loads the request's session: verifies the cookie's tag (before any store access), reads
+   * the record (one store round trip), applies expiry, zone changes and renewal. Throws
+   * `sessions/store-unavailable` when the store fails. A privileged-area access failure is
+   * reported on `context.accessError` (so the error page still has its session).
+   */
+  begin(view: RequestView, jar: CookieJar): Promise<SessionContext> {
+    return SessionContext.load(this.#internals, view, jar);
+  }
+
+  /** Destroys every session of `userId` (account disabled, password changed); resolves the count. */
+  async revokeUser(userId: string, reason = 'admin'): Promise<number> {
+    const { store, call, emit, clock } = this.#internals;
+    if (typeof userId !== 'string' || userId.length === 0) {
+      throw new SpartanError('sessions/option-type-incorrect', '`userId` must be a non-empty string', {
+        option: 'userId',
+      });
+    }
+    const entries = await call('listByUser', () => store.listByUser(userId));
+    let revoked = 0;
+    for (const entry of entries) {
+      if (entry.record.userId !== userId) continue;
+      await call('destroy', () => store.destroy(entry.key));
+      revoked++;
+      emit({ type: 'revoked', at: clock.now(), keyHash: keyHashOf(entry.key), userId, reason });
+    }
+    return revoked;
+  }
+
+  /** Whether a request to this path is secure enough for the session cookie. */
+  isSecure(view: RequestView): boolean {
+    return isSecureRequest(view, this.policy.config.transport);
+  }
+
+  /** Closes the store (a store closes only what it opened itself). */
+  async close(): Promise<void> {
+    await this.store.close?.();
+  }
+}
+
+/** Path-prefix match on segment boundaries: `/admin` matches `/admin` and `/admin/x`, not `/administrator`. */
+export function matchesPrefix(path: string, prefix: string): boolean {
+  if (prefix === '/') return true;
+  const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+  return path === base || path.startsWith(`${base}/`);
+}
+
+function isParsedPolicy(value: unknown): value is Policy {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Object.isFrozen(value) &&
+    'config' in value &&
+    'sessionPolicy' in value
+  );
+}
+
+function createSessionCookieWriter(policy: Policy): SessionCookieWriter {
+  const cookiePolicy = new CookiePolicy(policy);
+  return {
+    name: cookiePolicy.sessionCookieName,
+    secure: policy.config.cookies.secure,
+    serialize: (value, expiresAt) => cookiePolicy.serializeSessionCookie(value, expiresAt),
+    serializeClear: () => cookiePolicy.serializeSessionCookieClear(),
+  };
+}

@@ -1,0 +1,158 @@
+import type { SessionZone } from '../ports.js';
+
+/** Read-only facts about a session (all times in ms since the epoch). */
+export interface SessionMeta {
+  readonly createdAt: number;
+  readonly lastSeenAt: number;
+  /** When the session dies at the latest: the earlier of its absolute and idle expiry. */
+  readonly expiresAt: number;
+  readonly idleExpiresAt: number;
+  readonly zone: SessionZone;
+  readonly userId: string | null;
+  readonly authenticatedAt: number | null;
+}
+
+/** One of the user's live sessions, without any id. */
+export interface UserSessionInfo {
+  /** True for the session of the request that asked. */
+  current: boolean;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  zone: SessionZone;
+}
+
+/** A node-style callback, accepted as express-session does (`req.session.save(cb)`). */
+export type SessionCallback<T = void> = (error: Error | null, result?: T) => void;
+
+/** What a `SessionContext` does for the session object it backs. */
+export interface SessionBackend {
+  currentId(): string;
+  meta(): SessionMeta;
+  regenerate(): Promise<void>;
+  rotate(): Promise<void>;
+  authenticate(userId: string): Promise<void>;
+  reauthenticate(): Promise<void>;
+  destroy(): Promise<void>;
+  save(): Promise<void>;
+  reload(): Promise<void>;
+  touch(): Promise<void>;
+  listUserSessions(): Promise<UserSessionInfo[]>;
+  revokeOtherSessions(): Promise<number>;
+}
+
+const BACKEND: unique symbol = Symbol('spartan.session.backend');
+
+function settle<T>(promise: Promise<T>, callback: SessionCallback<T> | undefined): Promise<T> {
+  if (typeof callback !== 'function') return promise;
+  promise.then(
+    (value) => callback(null, value),
+    (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
+  );
+  // With a callback the caller handles the error there; keep the returned promise from being
+  // an unhandled rejection.
+  return promise.catch(() => undefined as T);
+}
+
+/**
+ * `req.session` / `request.session` / `ctx.session`: the user's data as plain enumerable
+ * properties (so `req.session.passport` works and JSON.stringify shows only data), and the
+ * verbs as non-enumerable prototype members. Every verb returns a promise and also takes an
+ * optional node-style callback, as express-session's do.
+ */
+export class Session {
+  declare readonly [BACKEND]: SessionBackend;
+  [key: string]: unknown;
+
+  constructor(backend: SessionBackend, data: Record<string, unknown>) {
+    Object.defineProperty(this, BACKEND, { value: backend, enumerable: false });
+    assignData(this, data);
+  }
+
+  /** The current session id (what the cookie carries, before its signature). */
+  get id(): string {
+    return this[BACKEND].currentId();
+  }
+
+  /** Read-only facts: createdAt, lastSeenAt, expiresAt, idleExpiresAt, zone, userId, authenticatedAt. */
+  get meta(): SessionMeta {
+    return this[BACKEND].meta();
+  }
+
+  /** New id, empty data, no user (express-session semantics). */
+  regenerate(callback?: SessionCallback): Promise<void> {
+    return settle(this[BACKEND].regenerate(), callback);
+  }
+
+  /** New id, data kept. */
+  rotate(callback?: SessionCallback): Promise<void> {
+    return settle(this[BACKEND].rotate(), callback);
+  }
+
+  /** Rotates, records the user and the authentication time, indexes under the user, enforces `maxSessions`. */
+  authenticate(userId: string, callback?: SessionCallback): Promise<void> {
+    return settle(this[BACKEND].authenticate(userId), callback);
+  }
+
+  /** Refreshes the authentication time (privileged areas) and rotates. */
+  reauthenticate(callback?: SessionCallback): Promise<void> {
+    return settle(this[BACKEND].reauthenticate(), callback);
+  }
+
+  /** Deletes the record and clears the cookie. */
+  destroy(callback?: SessionCallback): Promise<void> {
+    return settle(this[BACKEND].destroy(), callback);
+  }
+
+  /** Writes the session now (it is also written when the response ends). */
+  save(callback?: SessionCallback): Promise<void> {
+    return settle(this[BACKEND].save(), callback);
+  }
+
+  /** Re-reads the data from the store, dropping this request's unsaved changes. */
+  reload(callback?: SessionCallback): Promise<void> {
+    return settle(this[BACKEND].reload(), callback);
+  }
+
+  /** Marks the session as active now (its idle clock restarts when the response ends). */
+  touch(callback?: SessionCallback): Promise<void> {
+    return settle(this[BACKEND].touch(), callback);
+  }
+
+  /** This user's live sessions, without ids. */
+  listUserSessions(callback?: SessionCallback<UserSessionInfo[]>): Promise<UserSessionInfo[]> {
+    return settle(this[BACKEND].listUserSessions(), callback);
+  }
+
+  /** Destroys every other session of this user; resolves how many were revoked. */
+  revokeOtherSessions(callback?: SessionCallback<number>): Promise<number> {
+    return settle(this[BACKEND].revokeOtherSessions(), callback);
+  }
+}
+
+/** Names that data can never take: they would shadow the verbs. */
+export const RESERVED_SESSION_KEYS: ReadonlySet<string> = new Set([
+  ...Object.getOwnPropertyNames(Session.prototype),
+  '__proto__',
+]);
+
+/** The session's data: its own enumerable properties, verbs and reserved names excluded. */
+export function readData(session: Session): Record<string, unknown> {
+  const data: Record<string, unknown> = {};
+  for (const key of Object.keys(session)) {
+    if (!RESERVED_SESSION_KEYS.has(key)) data[key] = session[key];
+  }
+  return data;
+}
+
+/** Replaces the session's data with `data`. */
+export function replaceData(session: Session, data: Record<string, unknown>): void {
+  for (const key of Object.keys(session)) delete session[key];
+  assignData(session, data);
+}
+
+function assignData(session: Session, data: Record<string, unknown>): void {
+  for (const key of Object.keys(data)) {
+    if (!RESERVED_SESSION_KEYS.has(key)) session[key] = data[key];
+  }
+}
