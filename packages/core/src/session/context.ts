@@ -90,7 +90,15 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
           zone: record.zone,
           csrfSecret: record.csrfSecret,
         }
-      : { createdAt: now, lastSeenAt: now, rotatedAt: now, userId: null, authenticatedAt: null, zone: 'normal', csrfSecret: null };
+      : {
+          createdAt: now,
+          lastSeenAt: now,
+          rotatedAt: now,
+          userId: null,
+          authenticatedAt: null,
+          zone: 'normal',
+          csrfSecret: null,
+        };
     this.#storedMeta = { ...this.#meta };
     const data = record?.data ?? {};
     this.#snapshot = JSON.stringify(data);
@@ -176,7 +184,12 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     this.#pendingId = this.#m.codec.generateId();
     // A rotation asked for by the application names itself; renewal or zone changes do not
     // override an earlier, more specific reason.
-    if (this.#rotation === null || reason === 'authenticate' || reason === 'regenerate' || reason === 'reauthenticate') {
+    if (
+      this.#rotation === null ||
+      reason === 'authenticate' ||
+      reason === 'regenerate' ||
+      reason === 'reauthenticate'
+    ) {
       this.#rotation = reason;
     }
   }
@@ -513,7 +526,15 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     this.#clearCookie = true;
     replaceData(this.session, {});
     const now = this.#m.clock.now();
-    this.#meta = { createdAt: now, lastSeenAt: now, rotatedAt: now, userId: null, authenticatedAt: null, zone: this.#meta.zone, csrfSecret: null };
+    this.#meta = {
+      createdAt: now,
+      lastSeenAt: now,
+      rotatedAt: now,
+      userId: null,
+      authenticatedAt: null,
+      zone: this.#meta.zone,
+      csrfSecret: null,
+    };
     this.#storedMeta = { ...this.#meta };
     this.#snapshot = '{}';
     this.#snapshotKeys = new Map();
@@ -528,7 +549,10 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
 
   #setCookie(identity: SessionIdentity, meta: MetaState): void {
     this.#assertTransport();
-    this.#jar.setCookie(this.#m.cookieName, this.#m.cookies.serialize(identity.cookieValue, meta.createdAt + this.#m.timing.ttl));
+    this.#jar.setCookie(
+      this.#m.cookieName,
+      this.#m.cookies.serialize(identity.cookieValue, meta.createdAt + this.#m.timing.ttl),
+    );
     this.#clearCookie = false;
     this.#cookieHeadersPending = true;
   }
@@ -568,7 +592,15 @@ function recordMeta(record: StoredSession): MetaState {
   };
 }
 
-const META_FIELDS = ['createdAt', 'lastSeenAt', 'rotatedAt', 'userId', 'authenticatedAt', 'zone', 'csrfSecret'] as const;
+const META_FIELDS = [
+  'createdAt',
+  'lastSeenAt',
+  'rotatedAt',
+  'userId',
+  'authenticatedAt',
+  'zone',
+  'csrfSecret',
+] as const;
 
 function sameMeta(a: MetaState, b: MetaState): boolean {
   // lastSeenAt changes only through a touch, which has its own trigger.

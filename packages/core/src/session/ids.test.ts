@@ -1,0 +1,131 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createWebCrypto, type SessionCrypto } from '../crypto/crypto.js';
+import { base64urlDecode } from '../crypto/encoding.js';
+import { nodeCrypto } from '../node/index.js';
+import { keyHashOf, SessionIdCodec } from './ids.js';
+
+const secret = 'a-very-long-secret-for-tests-0001';
+const older = 'an-older-secret-still-verifying-02';
+
+function counting(inner: SessionCrypto) {
+  const calls = { hmac: 0, sha: 0 };
+  const crypto: SessionCrypto = {
+    randomBytes: (n) => inner.randomBytes(n),
+    hmacSha256: (k, m) => {
+      calls.hmac++;
+      return inner.hmacSha256(k, m);
+    },
+    sha256: (m) => {
+      calls.sha++;
+      return inner.sha256(m);
+    },
+  };
+  return { crypto, calls };
+}
+
+describe('session ids', () => {
+  it('are 256 bits from the CSPRNG, base64url', async () => {
+    const codec = new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto });
+    const identity = await codec.issue();
+    expect(identity.id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(base64urlDecode(identity.id)).toHaveLength(32);
+    expect(identity.cookieValue).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
+    expect(identity.cookieValue.startsWith(`${identity.id}.`)).toBe(true);
+    expect((await codec.issue()).id).not.toBe(identity.id);
+  });
+
+  it('store keys are a hash of the id, never the id itself', async () => {
+    const codec = new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto });
+    const identity = await codec.issue();
+    expect(identity.key).not.toContain(identity.id);
+    expect(identity.key).toHaveLength(43);
+    expect(keyHashOf(identity.key)).toBe(identity.key.slice(0, 12));
+  });
+
+  it('verify accepts its own cookie values (WebCrypto and node:crypto agree)', async () => {
+    const web = new SessionIdCodec({ secrets: [secret], crypto: createWebCrypto(), cacheSize: 0 });
+    const node = new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto, cacheSize: 0 });
+    const identity = await web.issue();
+    const verified = await node.verify(identity.cookieValue);
+    expect(verified?.identity).toEqual(identity);
+    expect(verified?.current).toBe(true);
+  });
+
+  it('a value tagged with a rotated-out secret still verifies but is marked for re-signing', async () => {
+    const before = new SessionIdCodec({ secrets: [older], crypto: nodeCrypto });
+    const after = new SessionIdCodec({ secrets: [secret, older], crypto: nodeCrypto });
+    const identity = await before.issue();
+    const verified = await after.verify(identity.cookieValue);
+    expect(verified?.identity.key).toBe(identity.key);
+    expect(verified?.current).toBe(false);
+    expect(await new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto }).verify(identity.cookieValue)).toBeNull();
+  });
+
+  it('caches verified values so a returning visitor costs no HMAC and no hash', async () => {
+    const { crypto, calls } = counting(nodeCrypto);
+    const codec = new SessionIdCodec({ secrets: [secret], crypto });
+    const identity = await new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto }).issue();
+    await codec.verify(identity.cookieValue);
+    const after = { ...calls };
+    await codec.verify(identity.cookieValue);
+    expect(calls).toEqual(after);
+    codec.forget(identity.cookieValue);
+    await codec.verify(identity.cookieValue);
+    expect(calls.hmac).toBe(after.hmac + 1);
+  });
+
+  it('the verification cache is bounded (least recently used goes first)', async () => {
+    const { crypto, calls } = counting(nodeCrypto);
+    const codec = new SessionIdCodec({ secrets: [secret], crypto, cacheSize: 2 });
+    const issuer = new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto });
+    const [a, b, c] = [await issuer.issue(), await issuer.issue(), await issuer.issue()];
+    await codec.verify(a.cookieValue);
+    await codec.verify(b.cookieValue);
+    await codec.verify(a.cookieValue); // a is now the most recent
+    await codec.verify(c.cookieValue); // evicts b
+    const before = calls.hmac;
+    await codec.verify(a.cookieValue);
+    expect(calls.hmac).toBe(before);
+    await codec.verify(b.cookieValue);
+    expect(calls.hmac).toBe(before + 1);
+  });
+
+  it('rejects malformed values without touching crypto', async () => {
+    const { crypto, calls } = counting(nodeCrypto);
+    const codec = new SessionIdCodec({ secrets: [secret], crypto });
+    for (const bad of [
+      '',
+      'x',
+      'a'.repeat(87),
+      `${'a'.repeat(43)}.${'b'.repeat(42)}!`,
+      `${'a'.repeat(43)}.${'+'.repeat(43)}`,
+    ]) {
+      expect(await codec.verify(bad)).toBeNull();
+    }
+    expect(calls.hmac).toBe(0);
+  });
+
+  it('never throws on arbitrary input and never accepts a modified value (property)', async () => {
+    const codec = new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto, cacheSize: 0 });
+    const identity = await codec.issue();
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 120 }), async (value) => {
+        const verified = await codec.verify(value);
+        if (verified) expect(value).toBe(identity.cookieValue);
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: identity.cookieValue.length - 1 }),
+        fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.'.split('')),
+        async (index, replacement) => {
+          const value = identity.cookieValue;
+          fc.pre(value[index] !== replacement);
+          const modified = value.slice(0, index) + replacement + value.slice(index + 1);
+          expect(await codec.verify(modified)).toBeNull();
+        },
+      ),
+    );
+  });
+});

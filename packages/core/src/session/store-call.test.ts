@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { isSpartanError, SpartanError } from '../errors/errors.js';
+import { callStore } from './store-call.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('callStore', () => {
+  it('passes a result through', async () => {
+    await expect(callStore('get', 100, async () => 42)).resolves.toBe(42);
+  });
+
+  it('turns a store error into store-unavailable (503) keeping the cause', async () => {
+    const cause = new Error('ECONNREFUSED');
+    const error = await callStore('get', 100, () => Promise.reject(cause)).catch((e: unknown) => e);
+    expect(isSpartanError(error, 'sessions/store-unavailable')).toBe(true);
+    expect((error as SpartanError).status).toBe(503);
+    expect((error as SpartanError).cause).toBe(cause);
+    expect((error as SpartanError).details).toMatchObject({ operation: 'get', reason: 'store-error' });
+  });
+
+  it('turns a synchronous throw into store-unavailable', async () => {
+    const error = await callStore('set', 100, () => {
+      throw new TypeError('bad');
+    }).catch((e: unknown) => e);
+    expect(isSpartanError(error, 'sessions/store-unavailable')).toBe(true);
+  });
+
+  it('keeps a store-unavailable error from the store as it is', async () => {
+    const original = new SpartanError('sessions/store-unavailable', 'x', { reason: 'invalid-argument' });
+    await expect(callStore('set', 100, () => Promise.reject(original))).rejects.toBe(original);
+  });
+
+  it('fails closed after the timeout instead of hanging', async () => {
+    vi.useFakeTimers();
+    const pending = callStore('get', 250, () => new Promise<never>(() => undefined));
+    const assertion = expect(pending).rejects.toMatchObject({
+      code: 'sessions/store-unavailable',
+      details: { reason: 'timeout', timeoutMs: 250 },
+    });
+    await vi.advanceTimersByTimeAsync(250);
+    await assertion;
+  });
+
+  it('ignores a late answer after the timeout', async () => {
+    vi.useFakeTimers();
+    let resolveLate: (value: number) => void = () => undefined;
+    const pending = callStore('get', 10, () => new Promise<number>((resolve) => (resolveLate = resolve)));
+    const assertion = expect(pending).rejects.toMatchObject({ code: 'sessions/store-unavailable' });
+    await vi.advanceTimersByTimeAsync(10);
+    resolveLate(1);
+    await assertion;
+  });
+
+  it('ignores a late failure after the timeout', async () => {
+    vi.useFakeTimers();
+    let rejectLate: (error: Error) => void = () => undefined;
+    const pending = callStore('get', 10, () => new Promise<number>((_, reject) => (rejectLate = reject)));
+    const assertion = expect(pending).rejects.toMatchObject({ details: { reason: 'timeout' } });
+    await vi.advanceTimersByTimeAsync(10);
+    rejectLate(new Error('late'));
+    await assertion;
+  });
+});
