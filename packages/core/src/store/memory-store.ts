@@ -1,0 +1,283 @@
+import { SpartanError } from '../errors/errors.js';
+import {
+  type Clock,
+  type SessionStore,
+  type StoredSession,
+  type StoreSetOptions,
+  systemClock,
+  type UserSessionEntry,
+} from '../ports.js';
+import { ExpiryQueue } from './expiry-queue.js';
+import {
+  assertExpiresAt,
+  assertStoredSession,
+  assertStoreKey,
+  assertStoreSetOptions,
+  assertUserId,
+  validateStoredSession,
+} from './validate.js';
+
+/** Options of `MemoryStore`. */
+export interface MemoryStoreOptions {
+  /**
+   * The most sessions held at once. A write of a new session beyond it first reclaims expired
+   * sessions, then evicts the least recently used one (read, written or touched).
+   * @default 10_000
+   */
+  maxSessions?: number;
+  /**
+   * The time source expiry is judged by (ms since epoch). Inject a fake one in tests.
+   * @default systemClock
+   */
+  clock?: Clock;
+}
+
+/** What a `MemoryStore` holds right now (expired sessions count until the next operation reclaims them). */
+export interface MemoryStoreStats {
+  /** Session records held. */
+  sessions: number;
+  /** Distinct users with at least one indexed session. */
+  users: number;
+  /** Sessions indexed under a user (those with a non-null `userId`). */
+  indexedSessions: number;
+}
+
+interface Entry {
+  /**
+   * The record as JSON. Keeping the serialized form makes every `get` a fresh deep copy and
+   * makes this store accept exactly what a Redis or Mongo store would round-trip, so code that
+   * works on the default store does not break on a real one.
+   */
+  json: string;
+  version: number;
+  userId: string | null;
+  expiresAt: number;
+  /** Identifies the latest write/touch; an `ExpiryQueue` item of another generation is stale. */
+  generation: number;
+}
+
+const DEFAULT_MAX_SESSIONS = 10_000;
+
+/** Stale expiry items tolerated before the queue is rebuilt (amortized O(1) per write). */
+const STALE_EXPIRY_SLACK = 1024;
+
+let warnedInProduction = false;
+
+function warnOnceInProduction(): void {
+  // `typeof process` rather than an import: core's main entry must run without Node built-ins.
+  if (warnedInProduction || typeof process === 'undefined' || process.env?.NODE_ENV !== 'production') return;
+  warnedInProduction = true;
+  console.warn(
+    '[spartan-sessions] MemoryStore is running with NODE_ENV=production. It keeps sessions in this ' +
+      'process only: they are lost on restart and not shared between instances. Use ' +
+      '@spartan-sessions/store-redis or @spartan-sessions/store-mongo in production.',
+  );
+}
+
+function optionError(message: string, option: string): SpartanError {
+  return new SpartanError('sessions/option-type-incorrect', `MemoryStore: ${message}`, { option });
+}
+
+function invalidRecord(message: string): SpartanError {
+  return new SpartanError('sessions/store-unavailable', `Invalid session store argument: ${message}`, {
+    reason: 'invalid-argument',
+    argument: 'record',
+  });
+}
+
+/**
+ * Serializes `record` and checks that what a backend would read back is still a valid
+ * `StoredSession` (a `toJSON` or a BigInt somewhere must not slip a broken record in).
+ */
+function serialize(record: StoredSession): { json: string; copy: StoredSession } {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(record);
+  } catch {
+    // The engine's message may quote the data's property names: keep it out of the error.
+    throw invalidRecord('record must be JSON-serializable (no BigInt, no cycles)');
+  }
+  const copy: unknown = json === undefined ? undefined : JSON.parse(json);
+  if (json === undefined || !validateStoredSession(copy)) {
+    throw invalidRecord('record must still be a valid session record after a JSON round trip');
+  }
+  return { json, copy };
+}
+
+/**
+ * The default store: single process, bounded (LRU by count), expiring, with a per-user index.
+ * Every method runs to completion without yielding between its check and its write, so
+ * compare-and-set is atomic within the process. Not for production: sessions die with the
+ * process and are not shared between instances (it warns once when `NODE_ENV=production`).
+ */
+export class MemoryStore implements SessionStore {
+  readonly #maxSessions: number;
+  readonly #clock: Clock;
+  /** Insertion order is recency order: the first key is the least recently used. */
+  readonly #records = new Map<string, Entry>();
+  readonly #byUser = new Map<string, Set<string>>();
+  readonly #expiries = new ExpiryQueue();
+  #generation = 0;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    if (typeof options !== 'object' || options === null) throw optionError('options must be an object', 'options');
+    const { maxSessions = DEFAULT_MAX_SESSIONS, clock = systemClock } = options;
+    if (!Number.isSafeInteger(maxSessions) || maxSessions <= 0) {
+      throw optionError('maxSessions must be a positive integer', 'maxSessions');
+    }
+    if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
+      throw optionError('clock must be an object with a now() method', 'clock');
+    }
+    this.#maxSessions = maxSessions;
+    this.#clock = clock;
+    warnOnceInProduction();
+  }
+
+  async get(key: string): Promise<StoredSession | null> {
+    assertStoreKey(key);
+    this.#reclaimExpired();
+    const entry = this.#records.get(key);
+    if (entry === undefined) return null;
+    this.#markRecentlyUsed(key, entry);
+    return JSON.parse(entry.json) as StoredSession;
+  }
+
+  async set(key: string, record: StoredSession, opts: StoreSetOptions): Promise<boolean> {
+    assertStoreKey(key);
+    assertStoredSession(record);
+    assertStoreSetOptions(opts);
+    const { json, copy } = serialize(record);
+    const now = this.#reclaimExpired();
+    const current = this.#records.get(key);
+    const matches = opts.expectedVersion === null ? current === undefined : current?.version === opts.expectedVersion;
+    if (!matches) return false;
+
+    if (current !== undefined) this.#remove(key, current);
+    // The port: "an expiresAt in the past deletes the record".
+    if (opts.expiresAt <= now) return true;
+
+    while (this.#records.size >= this.#maxSessions) this.#evictLeastRecentlyUsed();
+    const entry: Entry = {
+      json,
+      version: copy.version,
+      userId: copy.userId,
+      expiresAt: opts.expiresAt,
+      generation: ++this.#generation,
+    };
+    this.#records.set(key, entry);
+    if (entry.userId !== null) {
+      let keys = this.#byUser.get(entry.userId);
+      if (keys === undefined) {
+        keys = new Set();
+        this.#byUser.set(entry.userId, keys);
+      }
+      keys.add(key);
+    }
+    this.#scheduleExpiry(key, entry);
+    return true;
+  }
+
+  async touch(key: string, expiresAt: number): Promise<void> {
+    assertStoreKey(key);
+    assertExpiresAt(expiresAt);
+    const now = this.#reclaimExpired();
+    const entry = this.#records.get(key);
+    if (entry === undefined) return;
+    if (expiresAt <= now) {
+      this.#remove(key, entry);
+      return;
+    }
+    entry.expiresAt = expiresAt;
+    entry.generation = ++this.#generation;
+    this.#scheduleExpiry(key, entry);
+    this.#markRecentlyUsed(key, entry);
+  }
+
+  async destroy(key: string): Promise<void> {
+    assertStoreKey(key);
+    this.#reclaimExpired();
+    const entry = this.#records.get(key);
+    if (entry !== undefined) this.#remove(key, entry);
+  }
+
+  async listByUser(userId: string): Promise<UserSessionEntry[]> {
+    assertUserId(userId);
+    this.#reclaimExpired();
+    const keys = this.#byUser.get(userId);
+    if (keys === undefined) return [];
+    const sessions: UserSessionEntry[] = [];
+    for (const key of keys) {
+      // The index only ever names held records of this user (kept in step by #remove and set).
+      const entry = this.#records.get(key)!;
+      sessions.push({ key, record: JSON.parse(entry.json) as StoredSession });
+    }
+    return sessions;
+  }
+
+  /** Forgets every session. The store stays usable. */
+  async close(): Promise<void> {
+    this.#records.clear();
+    this.#byUser.clear();
+    this.#expiries.clear();
+  }
+
+  /** Counts for metrics and tests; does not reclaim expired sessions by itself. */
+  stats(): MemoryStoreStats {
+    let indexedSessions = 0;
+    for (const keys of this.#byUser.values()) indexedSessions += keys.size;
+    return { sessions: this.#records.size, users: this.#byUser.size, indexedSessions };
+  }
+
+  /**
+   * Deletes every record whose expiry has passed and returns the time it judged by. Run at the
+   * start of every operation, so afterwards each held record is live: expired sessions are
+   * absent to every method and never linger in the per-user index or count against the bound.
+   */
+  #reclaimExpired(): number {
+    const now = this.#clock.now();
+    if (!Number.isFinite(now)) {
+      // Comparisons with NaN are all false: a broken clock would make sessions immortal.
+      throw new SpartanError('sessions/store-unavailable', 'MemoryStore: the clock returned a non-finite time', {
+        reason: 'clock',
+      });
+    }
+    for (let item = this.#expiries.peek(); item !== undefined && item.expiresAt <= now; item = this.#expiries.peek()) {
+      this.#expiries.pop();
+      const entry = this.#records.get(item.key);
+      if (entry?.generation === item.generation) this.#remove(item.key, entry);
+    }
+    return now;
+  }
+
+  #scheduleExpiry(key: string, entry: Entry): void {
+    this.#expiries.push({ expiresAt: entry.expiresAt, key, generation: entry.generation });
+    if (this.#expiries.size > 2 * this.#records.size + STALE_EXPIRY_SLACK) {
+      const live = Array.from(this.#records, ([liveKey, { expiresAt, generation }]) => ({
+        expiresAt,
+        key: liveKey,
+        generation,
+      }));
+      this.#expiries.rebuild(live);
+    }
+  }
+
+  #markRecentlyUsed(key: string, entry: Entry): void {
+    this.#records.delete(key);
+    this.#records.set(key, entry);
+  }
+
+  #evictLeastRecentlyUsed(): void {
+    const [key, entry] = this.#records.entries().next().value!;
+    this.#remove(key, entry);
+  }
+
+  /** Deletes the record and its index entry (its expiry item goes stale). */
+  #remove(key: string, entry: Entry): void {
+    this.#records.delete(key);
+    if (entry.userId === null) return;
+    // Every held record with a userId is in that user's set (set adds it, only this removes it).
+    const keys = this.#byUser.get(entry.userId)!;
+    keys.delete(key);
+    if (keys.size === 0) this.#byUser.delete(entry.userId);
+  }
+}

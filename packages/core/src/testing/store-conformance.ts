@@ -1,0 +1,643 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isSpartanError } from '../errors/errors.js';
+import type { SessionStore, StoredSession, UserSessionEntry } from '../ports.js';
+import { makeStoredSession } from './stored-session.js';
+
+/** How `describeStoreConformance` gets a store to test. */
+export interface StoreConformanceFactory {
+  /** A fresh, empty store (e.g. unique key prefix); called before each test. */
+  create(): SessionStore | Promise<SessionStore>;
+  /**
+   * Called after each test with the store `create()` returned.
+   * @default calls `store.close()` when the store has one
+   */
+  cleanup?(store: SessionStore): void | Promise<void>;
+  /**
+   * The clock the store judges expiry by, when it is fake (MemoryStore); lets the suite advance
+   * time. Real backends omit it and the suite uses past/future `expiresAt` relative to
+   * `Date.now()` instead of waiting.
+   */
+  clock?: { now(): number; advance(ms: number): void };
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/** Keys a store must take verbatim: Redis hash-tag braces, separators, unicode, a long hash. */
+const AWKWARD_KEYS = [
+  '{tag}',
+  '{tag}:suffix',
+  'a:b:c',
+  'a/b/../c',
+  'ключ-🔑-鍵',
+  'with space and "quotes"',
+  'k'.repeat(86),
+  'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdEfGhIj',
+] as const;
+
+/** Data that must survive a store unchanged. */
+function richData(): Record<string, unknown> {
+  const longText = Array.from({ length: 3072 }, (_, index) => String.fromCharCode(33 + (index % 90))).join('');
+  return {
+    text: 'plain',
+    unicode: 'Grüße, 世界 🌍 — "quoted" \\ back\nslash\u2028',
+    ключ: 'unicode key',
+    integer: 42,
+    negative: -17,
+    fraction: 1.5,
+    tiny: 1e-7,
+    big: Number.MAX_SAFE_INTEGER,
+    zero: 0,
+    yes: true,
+    no: false,
+    nothing: null,
+    emptyObject: {},
+    emptyArray: [],
+    list: [1, 'two', { three: [3, null, false] }, [4, [5]]],
+    nested: { a: { b: { c: { d: 'deep', e: [true, { f: 'g' }] } } } },
+    passport: { user: 'user-123' },
+    longText,
+  };
+}
+
+function sortByKey(entries: UserSessionEntry[]): UserSessionEntry[] {
+  return [...entries].sort((left, right) => (left.key < right.key ? -1 : left.key > right.key ? 1 : 0));
+}
+
+/**
+ * The shared `SessionStore` suite. Every store package runs it against its real backend:
+ *
+ * ```ts
+ * describeStoreConformance('RedisStore', {
+ *   create: () => new RedisStore({ client, prefix: `test:${randomUUID()}:` }),
+ * });
+ * ```
+ *
+ * Tests never sleep: with `factory.clock` they advance the fake clock, without it they write
+ * `expiresAt` values already in the past or far in the future.
+ */
+export function describeStoreConformance(name: string, factory: StoreConformanceFactory): void {
+  describe(`SessionStore conformance: ${name}`, () => {
+    let store: SessionStore;
+    const now = (): number => (factory.clock === undefined ? Date.now() : factory.clock.now());
+    const future = (): number => now() + HOUR;
+    const past = (): number => now() - MINUTE;
+
+    const create = (key: string, record: StoredSession = makeStoredSession(), expiresAt = future()): Promise<boolean> =>
+      store.set(key, record, { expiresAt, expectedVersion: null });
+    const listedKeys = async (userId: string): Promise<string[]> =>
+      (await store.listByUser(userId)).map((entry) => entry.key).sort();
+
+    beforeEach(async () => {
+      store = await factory.create();
+    });
+
+    afterEach(async () => {
+      if (factory.cleanup === undefined) await store.close?.();
+      else await factory.cleanup(store);
+    });
+
+    describe('get', () => {
+      it('returns null for a key that was never set', async () => {
+        expect(await store.get('never-set')).toBeNull();
+      });
+
+      it('returns a record equal to the one written', async () => {
+        const record = makeStoredSession({ data: { answer: 42 } });
+        expect(await create('k', record)).toBe(true);
+        expect(await store.get('k')).toEqual(record);
+      });
+
+      it('returns a deep copy: mutating the result does not change the stored record', async () => {
+        const record = makeStoredSession({ userId: 'alice', data: { nested: { list: [1, 2] } } });
+        const expected = structuredClone(record);
+        await create('k', record);
+        const first = await store.get('k');
+        if (first === null) throw new Error('record missing');
+        first.version = 99;
+        first.userId = 'mallory';
+        (first.data.nested as { list: number[] }).list.push(3);
+        first.data.added = true;
+        expect(await store.get('k')).toEqual(expected);
+        expect(await listedKeys('alice')).toEqual(['k']);
+      });
+    });
+
+    describe('set', () => {
+      it('create-only (expectedVersion null) writes an absent key', async () => {
+        const record = makeStoredSession({ data: { step: 1 } });
+        expect(await create('k', record)).toBe(true);
+        expect(await store.get('k')).toEqual(record);
+      });
+
+      it('a second create-only on the same key returns false and keeps the first record', async () => {
+        const first = makeStoredSession({ data: { writer: 'first' } });
+        await create('k', first);
+        expect(await create('k', makeStoredSession({ data: { writer: 'second' } }))).toBe(false);
+        expect(await store.get('k')).toEqual(first);
+      });
+
+      it('compare-and-set with the matching version replaces the record', async () => {
+        await create('k', makeStoredSession({ version: 1, data: { step: 1 } }));
+        const next = makeStoredSession({ version: 2, data: { step: 2 } });
+        expect(await store.set('k', next, { expiresAt: future(), expectedVersion: 1 })).toBe(true);
+        expect(await store.get('k')).toEqual(next);
+      });
+
+      it('compare-and-set with a stale version returns false and leaves the record and index unchanged', async () => {
+        await create('k', makeStoredSession({ version: 1, userId: 'alice' }));
+        const current = makeStoredSession({ version: 2, userId: 'alice', data: { step: 2 } });
+        await store.set('k', current, { expiresAt: future(), expectedVersion: 1 });
+        const stale = makeStoredSession({ version: 2, userId: 'bob', data: { step: 'stale' } });
+        expect(await store.set('k', stale, { expiresAt: future(), expectedVersion: 1 })).toBe(false);
+        expect(await store.get('k')).toEqual(current);
+        expect(await listedKeys('alice')).toEqual(['k']);
+        expect(await listedKeys('bob')).toEqual([]);
+      });
+
+      it('compare-and-set with a version on an absent key returns false and creates nothing', async () => {
+        const record = makeStoredSession({ version: 2, userId: 'alice' });
+        expect(await store.set('k', record, { expiresAt: future(), expectedVersion: 1 })).toBe(false);
+        expect(await store.get('k')).toBeNull();
+        expect(await listedKeys('alice')).toEqual([]);
+      });
+
+      it('stores a deep copy: mutating the record after set does not change the stored record', async () => {
+        const record = makeStoredSession({ data: { nested: { list: [1] } } });
+        const expected = structuredClone(record);
+        await create('k', record);
+        record.version = 7;
+        (record.data.nested as { list: number[] }).list.push(2);
+        record.data.added = 'later';
+        expect(await store.get('k')).toEqual(expected);
+      });
+
+      it('round-trips data with nested objects, arrays, unicode, numbers, booleans, null and a 3 KB string', async () => {
+        const record = makeStoredSession({ data: richData() });
+        await create('k', record);
+        const read = await store.get('k');
+        expect(read).toEqual(makeStoredSession({ data: richData() }));
+        expect(String(read?.data.longText).length).toBe(3072);
+      });
+
+      it('round-trips every StoredSession field', async () => {
+        const record: StoredSession = {
+          version: 12,
+          data: { a: 1 },
+          createdAt: 1_767_225_600_000,
+          lastSeenAt: 1_767_225_900_123,
+          rotatedAt: 1_767_225_700_456,
+          userId: 'user-ü-1',
+          authenticatedAt: 1_767_225_650_789,
+          zone: 'privileged',
+          csrfSecret: 'c2VjcmV0LXRva2VuLWJhc2U2NHVybA',
+        };
+        await create('k', record);
+        expect(await store.get('k')).toEqual(record);
+      });
+
+      it('an expiresAt in the past deletes the record when the version matches', async () => {
+        await create('k', makeStoredSession({ version: 1, userId: 'alice' }));
+        const next = makeStoredSession({ version: 2, userId: 'alice' });
+        expect(await store.set('k', next, { expiresAt: past(), expectedVersion: 1 })).toBe(true);
+        expect(await store.get('k')).toBeNull();
+        expect(await listedKeys('alice')).toEqual([]);
+      });
+
+      it('a create-only write with an expiresAt in the past stores nothing', async () => {
+        await create('k', makeStoredSession({ userId: 'alice' }), past());
+        expect(await store.get('k')).toBeNull();
+        expect(await listedKeys('alice')).toEqual([]);
+      });
+    });
+
+    describe('expiry (expired counts as absent)', () => {
+      it('create-only over an expired record succeeds', async () => {
+        await create('k', makeStoredSession({ data: { generation: 'old' } }));
+        await store.touch('k', past());
+        const fresh = makeStoredSession({ data: { generation: 'new' } });
+        expect(await create('k', fresh)).toBe(true);
+        expect(await store.get('k')).toEqual(fresh);
+      });
+
+      it('compare-and-set against an expired record returns false and does not revive it', async () => {
+        await create('k', makeStoredSession({ version: 1 }));
+        await store.touch('k', past());
+        const next = makeStoredSession({ version: 2 });
+        expect(await store.set('k', next, { expiresAt: future(), expectedVersion: 1 })).toBe(false);
+        expect(await store.get('k')).toBeNull();
+      });
+    });
+
+    describe('touch', () => {
+      it('moving the expiry into the past removes the record and its index entry', async () => {
+        await create('k', makeStoredSession({ userId: 'alice' }));
+        await create('other', makeStoredSession({ userId: 'alice' }));
+        await store.touch('k', past());
+        expect(await store.get('k')).toBeNull();
+        expect(await listedKeys('alice')).toEqual(['other']);
+      });
+
+      it('moving the expiry into the future keeps the record unchanged', async () => {
+        const record = makeStoredSession({ version: 3, userId: 'alice', data: { kept: true } });
+        await create('k', record, now() + MINUTE);
+        await store.touch('k', now() + 2 * HOUR);
+        expect(await store.get('k')).toEqual(record);
+        expect(await listedKeys('alice')).toEqual(['k']);
+      });
+
+      it('touching an absent key does not create it', async () => {
+        await store.touch('absent', future());
+        expect(await store.get('absent')).toBeNull();
+        expect(await create('absent', makeStoredSession())).toBe(true);
+      });
+    });
+
+    describe('destroy', () => {
+      it('removes the record and its index entry, and nothing else', async () => {
+        await create('k', makeStoredSession({ userId: 'alice' }));
+        const other = makeStoredSession({ userId: 'alice', data: { other: true } });
+        await create('other', other);
+        await store.destroy('k');
+        expect(await store.get('k')).toBeNull();
+        expect(await store.get('other')).toEqual(other);
+        expect(await listedKeys('alice')).toEqual(['other']);
+      });
+
+      it('destroying an absent key is a no-op', async () => {
+        const record = makeStoredSession({ userId: 'alice' });
+        await create('k', record);
+        await expect(store.destroy('absent')).resolves.toBeUndefined();
+        expect(await store.get('absent')).toBeNull();
+        expect(await store.get('k')).toEqual(record);
+        expect(await listedKeys('alice')).toEqual(['k']);
+      });
+
+      it('a destroyed key can be created again', async () => {
+        await create('k', makeStoredSession({ data: { round: 1 } }));
+        await store.destroy('k');
+        const again = makeStoredSession({ data: { round: 2 } });
+        expect(await create('k', again)).toBe(true);
+        expect(await store.get('k')).toEqual(again);
+      });
+    });
+
+    describe('listByUser', () => {
+      it('returns an empty list for a user without sessions', async () => {
+        await create('k', makeStoredSession({ userId: 'alice' }));
+        expect(await store.listByUser('nobody')).toEqual([]);
+      });
+
+      it('lists exactly the live sessions of that user, with their records', async () => {
+        const records: Record<string, StoredSession> = {
+          a1: makeStoredSession({ userId: 'alice', data: { n: 1 } }),
+          a2: makeStoredSession({ userId: 'alice', data: { n: 2 }, zone: 'privileged' }),
+          a3: makeStoredSession({ userId: 'alice', data: { n: 3 }, version: 4 }),
+          b1: makeStoredSession({ userId: 'bob', data: { n: 4 } }),
+          b2: makeStoredSession({ userId: 'bob', data: { n: 5 } }),
+          anon: makeStoredSession({ userId: null, data: { n: 6 } }),
+          // A user id that is a prefix of another must not match it.
+          al: makeStoredSession({ userId: 'al', data: { n: 7 } }),
+        };
+        for (const [key, record] of Object.entries(records)) await create(key, record);
+        const expected = (keys: string[]): UserSessionEntry[] => keys.map((key) => ({ key, record: records[key]! }));
+        expect(sortByKey(await store.listByUser('alice'))).toEqual(expected(['a1', 'a2', 'a3']));
+        expect(sortByKey(await store.listByUser('bob'))).toEqual(expected(['b1', 'b2']));
+        expect(sortByKey(await store.listByUser('al'))).toEqual(expected(['al']));
+      });
+
+      it('drops destroyed and expired sessions', async () => {
+        for (const key of ['a1', 'a2', 'a3', 'a4']) await create(key, makeStoredSession({ userId: 'alice' }));
+        await create('gone', makeStoredSession({ userId: 'alice' }), past());
+        await store.destroy('a1');
+        await store.touch('a2', past());
+        expect(await listedKeys('alice')).toEqual(['a3', 'a4']);
+      });
+
+      it('follows a userId change: a re-set under another user moves the entry', async () => {
+        await create('k', makeStoredSession({ version: 1, userId: 'alice' }));
+        const moved = makeStoredSession({ version: 2, userId: 'bob' });
+        expect(await store.set('k', moved, { expiresAt: future(), expectedVersion: 1 })).toBe(true);
+        expect(await store.listByUser('alice')).toEqual([]);
+        expect(await store.listByUser('bob')).toEqual([{ key: 'k', record: moved }]);
+      });
+
+      it('follows a userId change to null: the entry leaves the index', async () => {
+        await create('k', makeStoredSession({ version: 1, userId: 'alice' }));
+        await store.set('k', makeStoredSession({ version: 2, userId: null }), {
+          expiresAt: future(),
+          expectedVersion: 1,
+        });
+        expect(await store.listByUser('alice')).toEqual([]);
+        expect(await store.get('k')).toEqual(makeStoredSession({ version: 2, userId: null }));
+      });
+
+      it('follows a userId change from null: the entry joins the index', async () => {
+        await create('k', makeStoredSession({ version: 1, userId: null }));
+        await store.set('k', makeStoredSession({ version: 2, userId: 'alice' }), {
+          expiresAt: future(),
+          expectedVersion: 1,
+        });
+        expect(await listedKeys('alice')).toEqual(['k']);
+      });
+
+      it('returns deep copies of the records', async () => {
+        const record = makeStoredSession({ userId: 'alice', data: { nested: { n: 1 } } });
+        const expected = structuredClone(record);
+        await create('k', record);
+        const [listed] = await store.listByUser('alice');
+        if (listed === undefined) throw new Error('session not listed');
+        (listed.record.data.nested as { n: number }).n = 2;
+        listed.record.version = 9;
+        expect(await store.get('k')).toEqual(expected);
+        expect(await store.listByUser('alice')).toEqual([{ key: 'k', record: expected }]);
+      });
+    });
+
+    describe('keys', () => {
+      it('keys with awkward characters ({tag}, ":", "/", unicode, 86-char base64url) are stored independently', async () => {
+        for (const [index, key] of AWKWARD_KEYS.entries()) {
+          expect(await create(key, makeStoredSession({ userId: 'alice', data: { index } }))).toBe(true);
+        }
+        for (const [index, key] of AWKWARD_KEYS.entries()) {
+          expect(await store.get(key)).toEqual(makeStoredSession({ userId: 'alice', data: { index } }));
+        }
+        expect(await listedKeys('alice')).toEqual([...AWKWARD_KEYS].sort());
+        await store.destroy('{tag}');
+        expect(await store.get('{tag}')).toBeNull();
+        expect(await store.get('{tag}:suffix')).toEqual(makeStoredSession({ userId: 'alice', data: { index: 1 } }));
+        expect(await listedKeys('alice')).toEqual(AWKWARD_KEYS.filter((key) => key !== '{tag}').sort());
+      });
+    });
+
+    describe('concurrency', () => {
+      it('20 concurrent compare-and-set writes with the same expected version: exactly one wins', async () => {
+        await create('k', makeStoredSession({ version: 1 }));
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, writer) =>
+            store.set('k', makeStoredSession({ version: 2, data: { writer } }), {
+              expiresAt: future(),
+              expectedVersion: 1,
+            }),
+          ),
+        );
+        expect(results.filter((won) => won)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect(await store.get('k')).toEqual(makeStoredSession({ version: 2, data: { writer: winner } }));
+      });
+
+      it('20 concurrent create-only writes on one key: exactly one wins', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, writer) => create('k', makeStoredSession({ data: { writer } }))),
+        );
+        expect(results.filter((won) => won)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect(await store.get('k')).toEqual(makeStoredSession({ data: { writer: winner } }));
+      });
+
+      it('a concurrent read-modify-write loop of 10 workers with retry loses no update', async () => {
+        await create('k', makeStoredSession({ version: 1, data: {} }));
+        let successfulWrites = 0;
+        const worker = async (index: number): Promise<void> => {
+          // Each round at least one of the 10 workers wins, so 10 rounds always suffice.
+          for (let attempt = 0; attempt < 50; attempt++) {
+            const current = await store.get('k');
+            if (current === null) throw new Error('the record vanished');
+            const next: StoredSession = {
+              ...current,
+              version: current.version + 1,
+              data: { ...current.data, [`worker${index}`]: index },
+            };
+            if (await store.set('k', next, { expiresAt: future(), expectedVersion: current.version })) {
+              successfulWrites++;
+              return;
+            }
+          }
+          throw new Error(`worker ${index} never completed its write`);
+        };
+        await Promise.all(Array.from({ length: 10 }, (_, index) => worker(index)));
+        const final = await store.get('k');
+        expect(successfulWrites).toBe(10);
+        expect(final?.data).toEqual(
+          Object.fromEntries(Array.from({ length: 10 }, (_, index) => [`worker${index}`, index])),
+        );
+        expect(final?.version).toBe(1 + successfulWrites);
+      });
+    });
+
+    describe('invalid arguments reject with a SpartanError and change nothing', () => {
+      const badKeys: unknown[] = ['', 42, null, undefined, {}, ['k']];
+      const baseRecord = makeStoredSession({ userId: 'mallory' });
+      const badRecords: Array<[string, unknown]> = [
+        ['null', null],
+        ['a string', 'record'],
+        ['an array', []],
+        ['version 0', { ...baseRecord, version: 0 }],
+        ['version -1', { ...baseRecord, version: -1 }],
+        ['version 1.5', { ...baseRecord, version: 1.5 }],
+        ['version NaN', { ...baseRecord, version: Number.NaN }],
+        ['version "1"', { ...baseRecord, version: '1' }],
+        ['data null', { ...baseRecord, data: null }],
+        ['data an array', { ...baseRecord, data: [] }],
+        ['data a string', { ...baseRecord, data: '{}' }],
+        ['createdAt NaN', { ...baseRecord, createdAt: Number.NaN }],
+        ['lastSeenAt Infinity', { ...baseRecord, lastSeenAt: Number.POSITIVE_INFINITY }],
+        ['rotatedAt a string', { ...baseRecord, rotatedAt: '2026-01-01' }],
+        ['createdAt missing', { ...baseRecord, createdAt: undefined }],
+        ['userId a number', { ...baseRecord, userId: 7 }],
+        ['authenticatedAt a string', { ...baseRecord, authenticatedAt: 'yesterday' }],
+        ['zone unknown', { ...baseRecord, zone: 'admin' }],
+        ['csrfSecret a number', { ...baseRecord, csrfSecret: 1 }],
+      ];
+      const badExpiresAt: unknown[] = [
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        Number.NEGATIVE_INFINITY,
+        '1767225600000',
+        null,
+        undefined,
+      ];
+      const badExpectedVersions: unknown[] = [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '1', undefined, true];
+
+      const existing = makeStoredSession({ version: 1, userId: 'alice', data: { keep: 'me' } });
+      type Snapshot = { record: StoredSession | null; alice: UserSessionEntry[]; mallory: UserSessionEntry[] };
+      const snapshot = async (): Promise<Snapshot> => ({
+        record: await store.get('k'),
+        alice: await store.listByUser('alice'),
+        mallory: await store.listByUser('mallory'),
+      });
+
+      /** The call must return a promise (never throw synchronously) that rejects with a store SpartanError. */
+      async function expectRejection(label: string, call: () => Promise<unknown>): Promise<void> {
+        let promise: Promise<unknown> | undefined;
+        expect(() => {
+          promise = call();
+        }, `${label}: must not throw synchronously`).not.toThrow();
+        expect(typeof promise?.then, `${label}: must return a promise`).toBe('function');
+        const outcome = await promise!.then(
+          (value) => ({ rejected: false, value }),
+          (error: unknown) => ({ rejected: true, value: error }),
+        );
+        expect(outcome.rejected, `${label}: must reject`).toBe(true);
+        expect(isSpartanError(outcome.value, 'sessions/store-unavailable'), `${label}: must be a SpartanError`).toBe(
+          true,
+        );
+      }
+
+      beforeEach(async () => {
+        await create('k', existing);
+      });
+
+      it('get rejects an invalid key', async () => {
+        for (const key of badKeys) await expectRejection(`get(${String(key)})`, () => store.get(key as string));
+        expect(await snapshot()).toEqual({ record: existing, alice: [{ key: 'k', record: existing }], mallory: [] });
+      });
+
+      it('set rejects an invalid key', async () => {
+        for (const key of badKeys) {
+          await expectRejection(`set key ${String(key)}`, () =>
+            store.set(key as string, makeStoredSession({ userId: 'mallory' }), {
+              expiresAt: future(),
+              expectedVersion: null,
+            }),
+          );
+        }
+        expect(await snapshot()).toEqual({ record: existing, alice: [{ key: 'k', record: existing }], mallory: [] });
+      });
+
+      it('set rejects an invalid record', async () => {
+        for (const [label, record] of badRecords) {
+          await expectRejection(`create with record ${label}`, () =>
+            store.set('fresh', record as StoredSession, { expiresAt: future(), expectedVersion: null }),
+          );
+          await expectRejection(`replace with record ${label}`, () =>
+            store.set('k', record as StoredSession, { expiresAt: future(), expectedVersion: 1 }),
+          );
+        }
+        expect(await store.get('fresh')).toBeNull();
+        expect(await snapshot()).toEqual({ record: existing, alice: [{ key: 'k', record: existing }], mallory: [] });
+      });
+
+      it('set rejects a non-finite expiresAt', async () => {
+        for (const expiresAt of badExpiresAt) {
+          await expectRejection(`create with expiresAt ${String(expiresAt)}`, () =>
+            store.set('fresh', makeStoredSession({ userId: 'mallory' }), {
+              expiresAt: expiresAt as number,
+              expectedVersion: null,
+            }),
+          );
+          await expectRejection(`replace with expiresAt ${String(expiresAt)}`, () =>
+            store.set('k', makeStoredSession({ version: 2, userId: 'mallory' }), {
+              expiresAt: expiresAt as number,
+              expectedVersion: 1,
+            }),
+          );
+        }
+        expect(await store.get('fresh')).toBeNull();
+        expect(await snapshot()).toEqual({ record: existing, alice: [{ key: 'k', record: existing }], mallory: [] });
+      });
+
+      it('set rejects an expectedVersion that is not null or a non-negative integer, and missing options', async () => {
+        for (const expectedVersion of badExpectedVersions) {
+          await expectRejection(`expectedVersion ${String(expectedVersion)}`, () =>
+            store.set('k', makeStoredSession({ version: 2, userId: 'mallory' }), {
+              expiresAt: future(),
+              expectedVersion: expectedVersion as number,
+            }),
+          );
+        }
+        for (const opts of [undefined, null, 'opts']) {
+          await expectRejection(`opts ${String(opts)}`, () =>
+            store.set('fresh', makeStoredSession(), opts as unknown as { expiresAt: number; expectedVersion: null }),
+          );
+        }
+        expect(await store.get('fresh')).toBeNull();
+        expect(await snapshot()).toEqual({ record: existing, alice: [{ key: 'k', record: existing }], mallory: [] });
+      });
+
+      it('touch rejects an invalid key or a non-finite expiresAt', async () => {
+        for (const key of badKeys)
+          await expectRejection(`touch key ${String(key)}`, () => store.touch(key as string, past()));
+        for (const expiresAt of badExpiresAt) {
+          await expectRejection(`touch expiresAt ${String(expiresAt)}`, () => store.touch('k', expiresAt as number));
+        }
+        expect(await snapshot()).toEqual({ record: existing, alice: [{ key: 'k', record: existing }], mallory: [] });
+      });
+
+      it('destroy rejects an invalid key', async () => {
+        for (const key of badKeys) await expectRejection(`destroy ${String(key)}`, () => store.destroy(key as string));
+        expect(await snapshot()).toEqual({ record: existing, alice: [{ key: 'k', record: existing }], mallory: [] });
+      });
+
+      it('listByUser rejects a userId that is not a string', async () => {
+        for (const userId of [42, null, undefined, {}]) {
+          await expectRejection(`listByUser ${String(userId)}`, () => store.listByUser(userId as string));
+        }
+        expect(await snapshot()).toEqual({ record: existing, alice: [{ key: 'k', record: existing }], mallory: [] });
+      });
+    });
+
+    const clock = factory.clock;
+    if (clock !== undefined) {
+      describe('with a controllable clock', () => {
+        it('a record set to expire at now+1000 is present at now+999 and absent after advancing 1000', async () => {
+          const record = makeStoredSession({ userId: 'alice' });
+          await create('k', record, clock.now() + 1000);
+          clock.advance(999);
+          expect(await store.get('k')).toEqual(record);
+          clock.advance(1);
+          expect(await store.get('k')).toBeNull();
+        });
+
+        it('listByUser drops a session once its expiry has passed', async () => {
+          await create('short', makeStoredSession({ userId: 'alice' }), clock.now() + 1000);
+          await create('long', makeStoredSession({ userId: 'alice' }), clock.now() + HOUR);
+          expect(await listedKeys('alice')).toEqual(['long', 'short']);
+          clock.advance(1000);
+          expect(await listedKeys('alice')).toEqual(['long']);
+        });
+
+        it('touch moves the expiry past the original one', async () => {
+          const record = makeStoredSession();
+          await create('k', record, clock.now() + 1000);
+          await store.touch('k', clock.now() + 5000);
+          clock.advance(4999);
+          expect(await store.get('k')).toEqual(record);
+          clock.advance(1);
+          expect(await store.get('k')).toBeNull();
+        });
+
+        it('touch can also shorten the expiry', async () => {
+          await create('k', makeStoredSession(), clock.now() + HOUR);
+          await store.touch('k', clock.now() + 1000);
+          clock.advance(1000);
+          expect(await store.get('k')).toBeNull();
+        });
+
+        it('create-only over a record that has expired succeeds', async () => {
+          await create('k', makeStoredSession({ data: { generation: 'old' } }), clock.now() + 1000);
+          clock.advance(1000);
+          const fresh = makeStoredSession({ data: { generation: 'new' } });
+          expect(await create('k', fresh)).toBe(true);
+          expect(await store.get('k')).toEqual(fresh);
+        });
+
+        it('compare-and-set against a record that has expired returns false and does not revive it', async () => {
+          await create('k', makeStoredSession({ version: 1, userId: 'alice' }), clock.now() + 1000);
+          clock.advance(1000);
+          const next = makeStoredSession({ version: 2, userId: 'alice' });
+          expect(await store.set('k', next, { expiresAt: clock.now() + HOUR, expectedVersion: 1 })).toBe(false);
+          expect(await store.get('k')).toBeNull();
+          expect(await listedKeys('alice')).toEqual([]);
+        });
+
+        it('touch of a record that has expired does not revive it', async () => {
+          await create('k', makeStoredSession(), clock.now() + 1000);
+          clock.advance(1000);
+          await store.touch('k', clock.now() + HOUR);
+          expect(await store.get('k')).toBeNull();
+        });
+      });
+    }
+  });
+}
