@@ -1,1 +1,7 @@
-export {};
+export type {
+  RedisStoreBaseOptions,
+  RedisStoreClientOptions,
+  RedisStoreOptions,
+  RedisStoreUrlOptions,
+} from './redis-store.js';
+export { RedisStore } from './redis-store.js';

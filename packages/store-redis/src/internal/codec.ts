@@ -1,0 +1,123 @@
+import type { SessionZone, StoredSession } from '@spartan-sessions/core';
+
+/**
+ * The stored form of a session: one compact JSON array, because Redis memory per session is a
+ * benchmark target and a short array carries no field names.
+ *
+ * ```
+ * [version, createdAt, lastSeenAt, rotatedAt, zone, data, userId?, authenticatedAt?, csrfSecret?]
+ * ```
+ * - `version` comes first so the compare-and-set script reads it with one pattern match
+ *   (`^%[(%d+),`) instead of decoding the whole record.
+ * - `lastSeenAt`, `rotatedAt` and `authenticatedAt` are stored as milliseconds after
+ *   `createdAt` (a few digits instead of thirteen); a time that does not survive that exactly
+ *   (not an integer) is stored absolute, wrapped in a one-element array.
+ * - `zone` is `0` (normal) or `1` (privileged).
+ * - `userId` is the 7th element: the Lua scripts read it with `cjson` to keep the user index
+ *   in step. Trailing `null`s are left out.
+ */
+export type EncodedSession = [number, number, TimeField, TimeField, 0 | 1, Record<string, unknown>, ...unknown[]];
+type TimeField = number | [number];
+
+/** Position of `userId` in the encoded array (0-based; the Lua scripts use `USER_ID_INDEX + 1`). */
+export const USER_ID_INDEX = 6;
+
+function relative(time: number, base: number): TimeField {
+  const delta = time - base;
+  return Number.isSafeInteger(delta) && base + delta === time ? delta : [time];
+}
+
+function absolute(field: unknown, base: number): number | undefined {
+  if (typeof field === 'number') return base + field;
+  if (Array.isArray(field) && field.length === 1 && typeof field[0] === 'number') return field[0];
+  return undefined;
+}
+
+/** Serializes a (validated) record. Throws a `TypeError` when `data` is not JSON-serializable. */
+export function encodeSession(record: StoredSession): string {
+  const base = record.createdAt;
+  const tail: unknown[] = [
+    record.userId,
+    record.authenticatedAt === null ? null : relative(record.authenticatedAt, base),
+    record.csrfSecret,
+  ];
+  while (tail.length > 0 && tail[tail.length - 1] === null) tail.pop();
+  const encoded: EncodedSession = [
+    record.version,
+    base,
+    relative(record.lastSeenAt, base),
+    relative(record.rotatedAt, base),
+    record.zone === 'privileged' ? 1 : 0,
+    record.data,
+    ...tail,
+  ];
+  return JSON.stringify(encoded);
+}
+
+/**
+ * Parses a stored value back into a record, or `undefined` when it is not one (a corrupt or
+ * foreign value is treated as absent, never as an error).
+ */
+export function decodeSession(value: string): StoredSession | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || parsed.length < 6 || parsed.length > 9) return undefined;
+  const [version, createdAt, lastSeen, rotated, zone, data, userId = null, authenticated = null, csrfSecret = null] =
+    parsed as unknown[];
+  if (typeof createdAt !== 'number') return undefined;
+  const lastSeenAt = absolute(lastSeen, createdAt);
+  const rotatedAt = absolute(rotated, createdAt);
+  const authenticatedAt = authenticated === null ? null : absolute(authenticated, createdAt);
+  if (lastSeenAt === undefined || rotatedAt === undefined || authenticatedAt === undefined) return undefined;
+  const zoneName: SessionZone | undefined = zone === 0 ? 'normal' : zone === 1 ? 'privileged' : undefined;
+  if (zoneName === undefined) return undefined;
+  const record = {
+    version,
+    data,
+    createdAt,
+    lastSeenAt,
+    rotatedAt,
+    userId,
+    authenticatedAt,
+    zone: zoneName,
+    csrfSecret,
+  };
+  return isStoredSession(record) ? record : undefined;
+}
+
+/** The `userId` of a stored value without validating the rest (for index clean-up). */
+export function userIdOf(value: string): string | null {
+  try {
+    const parsed: unknown = JSON.parse(value);
+    const userId = Array.isArray(parsed) ? parsed[USER_ID_INDEX] : undefined;
+    return typeof userId === 'string' ? userId : null;
+  } catch {
+    return null;
+  }
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+/** Structural check of a `StoredSession` (what the port promises to persist). */
+export function isStoredSession(value: unknown): value is StoredSession {
+  if (!isPlainObject(value)) return false;
+  return (
+    typeof value.version === 'number' &&
+    Number.isSafeInteger(value.version) &&
+    value.version >= 0 &&
+    isPlainObject(value.data) &&
+    isTime(value.createdAt) &&
+    isTime(value.lastSeenAt) &&
+    isTime(value.rotatedAt) &&
+    (value.userId === null || typeof value.userId === 'string') &&
+    (value.authenticatedAt === null || isTime(value.authenticatedAt)) &&
+    (value.zone === 'normal' || value.zone === 'privileged') &&
+    (value.csrfSecret === null || typeof value.csrfSecret === 'string')
+  );
+}

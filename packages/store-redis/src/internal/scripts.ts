@@ -1,0 +1,97 @@
+import { USER_ID_INDEX } from './codec.js';
+
+/**
+ * The Lua scripts of the store. Each one touches exactly one key, so each is trivially
+ * single-slot in a Redis Cluster: a session key and its user's index live in different slots
+ * (a session is found by its key alone), and the order of the separate calls is what keeps them
+ * consistent (see `RedisStore`). Registered with ioredis `defineCommand`: sent once per
+ * connection with EVAL, then called by EVALSHA.
+ *
+ * Times: session expiries are milliseconds since the epoch; index scores are whole seconds
+ * (rounded up, so a score is never earlier than the session's expiry) because a 10-digit
+ * integer is stored more compactly in a sorted set than a 13-digit one.
+ */
+
+/**
+ * Compare-and-set of one session.
+ * KEYS[1] session key; ARGV[1] encoded record; ARGV[2] expected version, '' for "must not
+ * exist"; ARGV[3] expiry (ms since epoch, > 0). Returns 1 when written, 0 on a conflict.
+ * A value that does not start with a version (corrupt or foreign) counts as absent, as `get`
+ * treats it. `SET … PXAT` with a time in the past deletes the key.
+ */
+export const CAS_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+local version = current and string.match(current, '^%[(%d+),')
+if ARGV[2] == '' then
+  if version then return 0 end
+elseif version ~= ARGV[2] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[3])
+return 1
+`;
+
+/**
+ * Moves the expiry of one session.
+ * KEYS[1] session key; ARGV[1] expiry (ms since epoch); ARGV[2] '1' .. userId when the caller
+ * has already indexed the session under that user with this expiry, else '0'.
+ * Returns 0 when absent (no-op), 1 when done, or {userId} when the session belongs to a user
+ * whose index must first be moved forward (the caller does that, then calls again), so that
+ * a session never outlives its index entry.
+ */
+export const TOUCH_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+local ok, record = pcall(cjson.decode, current)
+if not ok or type(record) ~= 'table' then return 0 end
+local userId = record[${USER_ID_INDEX + 1}]
+if type(userId) == 'string' and ARGV[2] ~= '1' .. userId then return {userId} end
+redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+return 1
+`;
+
+/**
+ * Adds (or moves forward) one session in a user's index and drops the entries of sessions
+ * that have expired, so an index never grows with dead entries; the index key itself expires
+ * one second after its last entry.
+ * KEYS[1] user index (sorted set: member = session key, score = expiry in seconds);
+ * ARGV[1] session key; ARGV[2] expiry in seconds. `GT`: a score only ever moves forward, so
+ * racing writers of one session cannot pull its entry before its real expiry.
+ */
+export const INDEX_ADD_SCRIPT = `
+local now = tonumber(redis.call('TIME')[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
+if tonumber(ARGV[2]) >= now then
+  redis.call('ZADD', KEYS[1], 'GT', ARGV[2], ARGV[1])
+end
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] then
+  redis.call('EXPIREAT', KEYS[1], tonumber(last[2]) + 1)
+end
+return 1
+`;
+
+/**
+ * Drops expired entries of a user's index and returns the remaining members (session keys).
+ * KEYS[1] user index.
+ */
+export const INDEX_LIST_SCRIPT = `
+local now = tonumber(redis.call('TIME')[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+`;
+
+/** Names under which the scripts are defined on the client (namespaced: the client may be shared). */
+export const COMMANDS = {
+  cas: 'spartanSessionsCas',
+  touch: 'spartanSessionsTouch',
+  indexAdd: 'spartanSessionsIndexAdd',
+  indexList: 'spartanSessionsIndexList',
+} as const;
+
+export const SCRIPTS: Record<keyof typeof COMMANDS, string> = {
+  cas: CAS_SCRIPT,
+  touch: TOUCH_SCRIPT,
+  indexAdd: INDEX_ADD_SCRIPT,
+  indexList: INDEX_LIST_SCRIPT,
+};

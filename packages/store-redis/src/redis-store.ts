@@ -1,0 +1,253 @@
+import type { SessionStore, StoredSession, StoreSetOptions, UserSessionEntry } from '@spartan-sessions/core';
+import { type Cluster, Redis } from 'ioredis';
+import { decodeSession, encodeSession, isStoredSession, userIdOf } from './internal/codec.js';
+import { checkDeadline, type Deadline, invalidArgument, storeUnavailable, withDeadline } from './internal/deadline.js';
+import { COMMANDS, SCRIPTS } from './internal/scripts.js';
+
+/** Options shared by both ways of giving the store its Redis. */
+export interface RedisStoreBaseOptions {
+  /**
+   * Prepended to every key the store writes: sessions live under `<prefix>s:<key>`, user
+   * indexes under `<prefix>u:<userId>`. Keep it short (it is stored in every key) and without
+   * `{…}`: a hash tag in the prefix would put every session in one Cluster slot.
+   * @default 'sess:'
+   */
+  prefix?: string;
+  /**
+   * Upper bound, in milliseconds, of one store call (`get`, `set`, …) with all of its Redis
+   * commands. Past it the call rejects with `sessions/store-unavailable`, whatever the client
+   * does meanwhile (ioredis queues commands while it reconnects).
+   * @default 2000
+   */
+  commandTimeout?: number;
+}
+
+/** A client you own: `Redis` (standalone, or Sentinel with `{ sentinels, name }`) or `Cluster`. */
+export interface RedisStoreClientOptions extends RedisStoreBaseOptions {
+  /** Never closed by the store: `close()` leaves it to you. */
+  client: Redis | Cluster;
+  url?: never;
+}
+
+/** A connection string (`redis://…`, `rediss://…`); the store creates and closes the client. */
+export interface RedisStoreUrlOptions extends RedisStoreBaseOptions {
+  url: string;
+  client?: never;
+}
+
+export type RedisStoreOptions = RedisStoreClientOptions | RedisStoreUrlOptions;
+
+/** The Lua scripts of `internal/scripts.ts`, as ioredis `defineCommand` adds them to a client. */
+interface ScriptCommands {
+  spartanSessionsCas(sessionKey: string, value: string, expectedVersion: string, expiresAt: string): Promise<number>;
+  spartanSessionsTouch(sessionKey: string, expiresAt: string, indexed: string): Promise<number | [string]>;
+  spartanSessionsIndexAdd(indexKey: string, sessionKey: string, expiresAtSeconds: string): Promise<number>;
+  spartanSessionsIndexList(indexKey: string): Promise<string[]>;
+}
+type ScriptedClient = (Redis | Cluster) & ScriptCommands;
+
+const DEFAULT_PREFIX = 'sess:';
+const DEFAULT_TIMEOUT_MS = 2000;
+/** Keys are hashes made by core; anything longer is a caller's mistake, not a session. */
+const MAX_KEY_LENGTH = 512;
+/** The largest time a `Date` can hold (ms); Redis refuses expiry times beyond its range too. */
+const MAX_TIME = 8.64e15;
+/** `touch` re-reads a session whose user changed under it at most this many times. */
+const TOUCH_ATTEMPTS = 5;
+
+/**
+ * `SessionStore` over ioredis: standalone Redis, Sentinel (a `Redis` in sentinel mode) or
+ * Redis Cluster. Needs Redis 6.2 or later (`SET … PXAT`, `ZADD GT`, `GETDEL`).
+ *
+ * Layout: one string per session, `<prefix>s:<key>`, holding the compact record (see
+ * `internal/codec.ts`) with a server-side expiry at the record's `expiresAt`; one sorted set
+ * per user, `<prefix>u:<userId>`, of that user's session keys scored by expiry (seconds).
+ *
+ * Consistency: the session key is the source of truth; the user index is a superset of the
+ * user's live sessions that `listByUser` checks against the records. A session is added to
+ * its user's index (score = its expiry, only ever moved forward) *before* it is written or
+ * its expiry extended, so a live session is never missing from its user's index, even when a
+ * call fails half-way; entries of expired sessions are dropped by score on every index write
+ * and read, and the index key expires with its last entry.
+ */
+export class RedisStore implements SessionStore {
+  readonly #client: ScriptedClient;
+  readonly #ownsClient: boolean;
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+
+  constructor(options: RedisStoreOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('RedisStore: options must be an object holding `client` or `url`');
+    }
+    const prefix = options.prefix ?? DEFAULT_PREFIX;
+    if (typeof prefix !== 'string') throw new TypeError('RedisStore: `prefix` must be a string');
+    const timeoutMs = options.commandTimeout ?? DEFAULT_TIMEOUT_MS;
+    if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new TypeError('RedisStore: `commandTimeout` must be a positive number of milliseconds');
+    }
+    let client: Redis | Cluster;
+    if (options.client !== undefined) {
+      if (options.url !== undefined) throw new TypeError('RedisStore: give either `client` or `url`, not both');
+      if (typeof options.client !== 'object' || typeof options.client.defineCommand !== 'function') {
+        throw new TypeError('RedisStore: `client` must be an ioredis Redis or Cluster instance');
+      }
+      client = options.client;
+      this.#ownsClient = false;
+    } else if (typeof options.url === 'string') {
+      client = new Redis(options.url);
+      // Failures reach callers as `sessions/store-unavailable`; without a listener ioredis
+      // would also print every reconnection error of this private client.
+      client.on('error', () => {});
+      this.#ownsClient = true;
+    } else {
+      throw new TypeError('RedisStore: options must hold an ioredis `client` or a `url`');
+    }
+    for (const [name, command] of Object.entries(COMMANDS) as Array<[keyof typeof COMMANDS, string]>) {
+      client.defineCommand(command, { numberOfKeys: 1, lua: SCRIPTS[name] });
+    }
+    this.#client = client as ScriptedClient;
+    this.#prefix = prefix;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** The ioredis client in use (the one given, or the one made from `url`). */
+  get client(): Redis | Cluster {
+    return this.#client;
+  }
+
+  async get(key: string): Promise<StoredSession | null> {
+    checkKey('get', key);
+    return withDeadline('get', this.#timeoutMs, async () => {
+      const value = await this.#client.get(this.#sessionKey(key));
+      return value === null ? null : (decodeSession(value) ?? null);
+    });
+  }
+
+  async set(key: string, record: StoredSession, opts: StoreSetOptions): Promise<boolean> {
+    checkKey('set', key);
+    if (!isStoredSession(record)) throw invalidArgument('set', 'record is not a StoredSession');
+    if (typeof opts !== 'object' || opts === null) throw invalidArgument('set', 'options are missing');
+    const expiresAt = checkTime('set', opts.expiresAt);
+    const { expectedVersion } = opts;
+    if (expectedVersion !== null && !(Number.isSafeInteger(expectedVersion) && expectedVersion >= 0)) {
+      throw invalidArgument('set', 'expectedVersion must be null or a non-negative integer');
+    }
+    let value: string;
+    try {
+      value = encodeSession(record);
+    } catch {
+      throw invalidArgument('set', 'record data is not JSON-serializable');
+    }
+    return withDeadline('set', this.#timeoutMs, async (deadline) => {
+      // Index first: should the write below fail or time out, the index holds a spare entry
+      // (harmless, `listByUser` checks records) rather than missing a live session.
+      if (record.userId !== null) await this.#indexAdd(deadline, record.userId, key, expiresAt);
+      checkDeadline(deadline);
+      const written = await this.#client.spartanSessionsCas(
+        this.#sessionKey(key),
+        value,
+        expectedVersion === null ? '' : String(expectedVersion),
+        String(redisTime(expiresAt)),
+      );
+      // A user change leaves the old user's entry behind on purpose: removing it here could
+      // race with a concurrent write giving the key back to that user. It is filtered out by
+      // `listByUser` and dropped by score when the session would have expired.
+      return written === 1;
+    });
+  }
+
+  async touch(key: string, expiresAt: number): Promise<void> {
+    checkKey('touch', key);
+    const at = checkTime('touch', expiresAt);
+    return withDeadline('touch', this.#timeoutMs, async (deadline) => {
+      let indexed = '0';
+      for (let attempt = 0; attempt < TOUCH_ATTEMPTS; attempt++) {
+        checkDeadline(deadline);
+        const result = await this.#client.spartanSessionsTouch(this.#sessionKey(key), String(redisTime(at)), indexed);
+        if (!Array.isArray(result)) return;
+        // An authenticated session: move its index entry forward first, then its expiry.
+        const [userId] = result;
+        await this.#indexAdd(deadline, userId, key, at);
+        indexed = `1${userId}`;
+      }
+      throw storeUnavailable('touch', 'contention');
+    });
+  }
+
+  async destroy(key: string): Promise<void> {
+    checkKey('destroy', key);
+    return withDeadline('destroy', this.#timeoutMs, async (deadline) => {
+      const value = await this.#client.getdel(this.#sessionKey(key));
+      const userId = value === null ? null : userIdOf(value);
+      if (userId === null) return;
+      checkDeadline(deadline);
+      await this.#client.zrem(this.#indexKey(userId), key);
+    });
+  }
+
+  async listByUser(userId: string): Promise<UserSessionEntry[]> {
+    if (typeof userId !== 'string') throw invalidArgument('listByUser', 'userId must be a string');
+    return withDeadline('listByUser', this.#timeoutMs, async (deadline) => {
+      const keys = await this.#client.spartanSessionsIndexList(this.#indexKey(userId));
+      if (keys.length === 0) return [];
+      checkDeadline(deadline);
+      const sessionKeys = keys.map((key) => this.#sessionKey(key));
+      // MGET is one command on one server; in a Cluster the keys live in different slots, so
+      // one GET each (ioredis routes them to their nodes and sends them without waiting).
+      const values = this.#client.isCluster
+        ? await Promise.all(sessionKeys.map((sessionKey) => this.#client.get(sessionKey)))
+        : await this.#client.mget(sessionKeys);
+      const entries: UserSessionEntry[] = [];
+      keys.forEach((key, i) => {
+        const value = values[i];
+        const record = value === null || value === undefined ? undefined : decodeSession(value);
+        // The index is a hint: an entry whose record is gone or now belongs to another user
+        // is skipped (and left to expire by score; see `set`).
+        if (record !== undefined && record.userId === userId) entries.push({ key, record });
+      });
+      return entries;
+    });
+  }
+
+  /** Quits the client the store created from `url`; a client given to it is left open. */
+  async close(): Promise<void> {
+    if (!this.#ownsClient) return;
+    try {
+      await withDeadline('close', this.#timeoutMs, () => this.#client.quit());
+    } catch {
+      this.#client.disconnect();
+    }
+  }
+
+  async #indexAdd(deadline: Deadline, userId: string, key: string, expiresAt: number): Promise<void> {
+    checkDeadline(deadline);
+    await this.#client.spartanSessionsIndexAdd(this.#indexKey(userId), key, String(Math.ceil(expiresAt / 1000)));
+  }
+
+  #sessionKey(key: string): string {
+    return `${this.#prefix}s:${key}`;
+  }
+
+  #indexKey(userId: string): string {
+    return `${this.#prefix}u:${userId}`;
+  }
+}
+
+function checkKey(operation: string, key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    throw invalidArgument(operation, `key must be a non-empty string of at most ${MAX_KEY_LENGTH} characters`);
+  }
+}
+
+function checkTime(operation: string, time: unknown): number {
+  if (typeof time !== 'number' || !Number.isFinite(time) || Math.abs(time) > MAX_TIME) {
+    throw invalidArgument(operation, 'expiresAt must be a finite time in milliseconds since the epoch');
+  }
+  return time;
+}
+
+/** Redis expiry times are positive whole milliseconds; one in the past deletes the key. */
+function redisTime(expiresAt: number): number {
+  return Math.max(1, Math.floor(expiresAt));
+}

@@ -1,0 +1,90 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisStore } from '../src/index.js';
+import { describeRedisStoreBehaviour, type RedisTarget } from './support/behaviour.js';
+import { deletePrefix, newKey, record, uniquePrefix } from './support/fixtures.js';
+
+// The shared Redis of the test environment (scripts/ensure-services.sh starts it). Every run
+// works under its own prefix and deletes only that prefix's keys.
+const URL = 'redis://127.0.0.1:6379';
+
+let client: Redis;
+let target: RedisTarget;
+
+beforeAll(async () => {
+  client = new Redis(URL, { lazyConnect: true });
+  client.on('error', () => {});
+  await client.connect();
+  const prefix = uniquePrefix();
+  target = { client, prefix, store: new RedisStore({ client, prefix }) };
+});
+
+afterAll(async () => {
+  await deletePrefix(client, target.prefix);
+  await client.quit();
+});
+
+describeRedisStoreBehaviour('standalone 127.0.0.1:6379', () => target);
+
+describe('RedisStore on standalone Redis', () => {
+  it('answers a get in exactly one round trip (one GET command)', async () => {
+    const key = newKey();
+    await target.store.set(key, record(), { expiresAt: Date.now() + 60_000, expectedVersion: null });
+    const monitor = await client.monitor();
+    const seen: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args.some((arg) => arg.includes(key))) seen.push(String(args[0]).toLowerCase());
+    });
+    try {
+      await target.store.get(key);
+      await client.ping(); // MONITOR lines are written before this reply is read
+      await new Promise((resolve) => setImmediate(resolve));
+      await expect.poll(() => seen, { timeout: 2000 }).toEqual(['get']);
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
+  it('writes through EVALSHA once the script is loaded on the connection', async () => {
+    const monitor = await client.monitor();
+    const seen: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      seen.push(String(args[0]).toLowerCase());
+    });
+    try {
+      const key = newKey();
+      await target.store.set(key, record(), { expiresAt: Date.now() + 60_000, expectedVersion: null });
+      await target.store.set(key, record({ version: 2 }), { expiresAt: Date.now() + 60_000, expectedVersion: 1 });
+      await expect.poll(() => seen.filter((name) => name === 'evalsha').length, { timeout: 2000 }).toBe(2);
+      expect(seen).not.toContain('eval');
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
+  it('creates its own client from a url, and close() quits only that one', async () => {
+    const prefix = uniquePrefix();
+    const owned = new RedisStore({ url: URL, prefix });
+    const key = newKey();
+    const written = record();
+    try {
+      expect(await owned.set(key, written, { expiresAt: Date.now() + 60_000, expectedVersion: null })).toBe(true);
+      expect(await owned.get(key)).toEqual(written);
+    } finally {
+      await deletePrefix(client, prefix);
+      await owned.close();
+    }
+    await expect.poll(() => (owned.client as Redis).status).toBe('end');
+
+    const borrowed = new RedisStore({ client, prefix });
+    await borrowed.close();
+    expect(client.status).toBe('ready');
+    expect(await borrowed.get(newKey())).toBeNull();
+  });
+
+  it('refuses options without a client or url', () => {
+    expect(() => new RedisStore({} as never)).toThrow(TypeError);
+    expect(() => new RedisStore({ client, url: URL } as never)).toThrow(TypeError);
+    expect(() => new RedisStore({ client, commandTimeout: 0 })).toThrow(TypeError);
+  });
+});
