@@ -1,6 +1,16 @@
-import type { SessionStore, StoredSession, StoreSetOptions, UserSessionEntry } from '@spartan-sessions/core';
+import {
+  assertExpiresAt,
+  assertStoredSession,
+  assertStoreKey,
+  assertStoreSetOptions,
+  assertUserId,
+  type SessionStore,
+  type StoredSession,
+  type StoreSetOptions,
+  type UserSessionEntry,
+} from '@spartan-sessions/core';
 import { type Cluster, Redis } from 'ioredis';
-import { decodeSession, encodeSession, isStoredSession, userIdOf } from './internal/codec.js';
+import { decodeSession, encodeSession, userIdOf } from './internal/codec.js';
 import { checkDeadline, type Deadline, invalidArgument, storeUnavailable, withDeadline } from './internal/deadline.js';
 import { COMMANDS, SCRIPTS } from './internal/scripts.js';
 
@@ -111,6 +121,11 @@ export class RedisStore implements SessionStore {
     this.#timeoutMs = timeoutMs;
   }
 
+  /** The key prefix in use. */
+  get prefix(): string {
+    return this.#prefix;
+  }
+
   /** The ioredis client in use (the one given, or the one made from `url`). */
   get client(): Redis | Cluster {
     return this.#client;
@@ -126,18 +141,15 @@ export class RedisStore implements SessionStore {
 
   async set(key: string, record: StoredSession, opts: StoreSetOptions): Promise<boolean> {
     checkKey('set', key);
-    if (!isStoredSession(record)) throw invalidArgument('set', 'record is not a StoredSession');
-    if (typeof opts !== 'object' || opts === null) throw invalidArgument('set', 'options are missing');
+    assertStoredSession(record);
+    assertStoreSetOptions(opts);
     const expiresAt = checkTime('set', opts.expiresAt);
     const { expectedVersion } = opts;
-    if (expectedVersion !== null && !(Number.isSafeInteger(expectedVersion) && expectedVersion >= 0)) {
-      throw invalidArgument('set', 'expectedVersion must be null or a non-negative integer');
-    }
     let value: string;
     try {
       value = encodeSession(record);
     } catch {
-      throw invalidArgument('set', 'record data is not JSON-serializable');
+      throw invalidArgument('set', 'record', 'record.data must be JSON-serializable');
     }
     return withDeadline('set', this.#timeoutMs, async (deadline) => {
       // Index first: should the write below fail or time out, the index holds a spare entry
@@ -187,7 +199,7 @@ export class RedisStore implements SessionStore {
   }
 
   async listByUser(userId: string): Promise<UserSessionEntry[]> {
-    if (typeof userId !== 'string') throw invalidArgument('listByUser', 'userId must be a string');
+    assertUserId(userId);
     return withDeadline('listByUser', this.#timeoutMs, async (deadline) => {
       const keys = await this.#client.spartanSessionsIndexList(this.#indexKey(userId));
       if (keys.length === 0) return [];
@@ -234,16 +246,18 @@ export class RedisStore implements SessionStore {
   }
 }
 
+/** Core's check, plus a length bound: keys are hashes made by core, not payloads. */
 function checkKey(operation: string, key: unknown): asserts key is string {
-  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
-    throw invalidArgument(operation, `key must be a non-empty string of at most ${MAX_KEY_LENGTH} characters`);
+  assertStoreKey(key);
+  if (key.length > MAX_KEY_LENGTH) {
+    throw invalidArgument(operation, 'key', `key must be at most ${MAX_KEY_LENGTH} characters`);
   }
 }
 
+/** Core's check, plus the range Redis accepts for an expiry time. */
 function checkTime(operation: string, time: unknown): number {
-  if (typeof time !== 'number' || !Number.isFinite(time) || Math.abs(time) > MAX_TIME) {
-    throw invalidArgument(operation, 'expiresAt must be a finite time in milliseconds since the epoch');
-  }
+  assertExpiresAt(time);
+  if (Math.abs(time) > MAX_TIME) throw invalidArgument(operation, 'expiresAt', 'expiresAt is out of range');
   return time;
 }
 

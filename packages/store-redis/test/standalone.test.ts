@@ -1,3 +1,5 @@
+import type { SessionStore } from '@spartan-sessions/core';
+import { describeStoreConformance } from '@spartan-sessions/core/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
@@ -22,6 +24,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await deletePrefix(client, target.prefix);
   await client.quit();
+});
+
+describeStoreConformance('RedisStore on standalone 127.0.0.1:6379', {
+  create: () => new RedisStore({ client, prefix: uniquePrefix() }),
+  cleanup: (store: SessionStore) => deletePrefix(client, (store as RedisStore).prefix),
 });
 
 describeRedisStoreBehaviour('standalone 127.0.0.1:6379', () => target);

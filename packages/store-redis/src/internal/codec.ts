@@ -1,4 +1,4 @@
-import type { SessionZone, StoredSession } from '@spartan-sessions/core';
+import { type SessionZone, type StoredSession, validateStoredSession } from '@spartan-sessions/core';
 
 /**
  * The stored form of a session: one compact JSON array, because Redis memory per session is a
@@ -86,7 +86,7 @@ export function decodeSession(value: string): StoredSession | undefined {
     zone: zoneName,
     csrfSecret,
   };
-  return isStoredSession(record) ? record : undefined;
+  return validateStoredSession(record) ? record : undefined;
 }
 
 /** The `userId` of a stored value without validating the rest (for index clean-up). */
@@ -98,26 +98,4 @@ export function userIdOf(value: string): string | null {
   } catch {
     return null;
   }
-}
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
-
-/** Structural check of a `StoredSession` (what the port promises to persist). */
-export function isStoredSession(value: unknown): value is StoredSession {
-  if (!isPlainObject(value)) return false;
-  return (
-    typeof value.version === 'number' &&
-    Number.isSafeInteger(value.version) &&
-    value.version >= 0 &&
-    isPlainObject(value.data) &&
-    isTime(value.createdAt) &&
-    isTime(value.lastSeenAt) &&
-    isTime(value.rotatedAt) &&
-    (value.userId === null || typeof value.userId === 'string') &&
-    (value.authenticatedAt === null || isTime(value.authenticatedAt)) &&
-    (value.zone === 'normal' || value.zone === 'privileged') &&
-    (value.csrfSecret === null || typeof value.csrfSecret === 'string')
-  );
 }

@@ -22,11 +22,13 @@ export function storeUnavailable(operation: string, reason: FailureReason, cause
   );
 }
 
-export function invalidArgument(operation: string, what: string): SpartanError {
-  return new SpartanError('sessions/store-unavailable', `RedisStore.${operation}: ${what}`, {
+/** Shaped like core's store argument errors (`assertStoreKey`, …), for the checks it does not make. */
+export function invalidArgument(operation: string, argument: string, problem: string): SpartanError {
+  return new SpartanError('sessions/store-unavailable', `Invalid session store argument: ${problem}`, {
     store: 'redis',
     operation,
     reason: 'invalid-argument',
+    argument,
   });
 }
 
