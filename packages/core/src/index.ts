@@ -1,8 +1,22 @@
+export { createWebCrypto, type SessionCrypto, webCrypto } from './crypto/crypto.js';
+export { base64urlDecode, base64urlEncode, timingSafeEqual } from './crypto/encoding.js';
+export { MIN_SECRET_LENGTH, normalizeSecrets } from './crypto/secrets.js';
 export type { SpartanErrorCode, SpartanErrorDetails } from './errors/errors.js';
 export { ERROR_CODES, isSpartanError, SpartanError } from './errors/errors.js';
 export type { Policy, PolicyConfig, PolicyInput } from './policy/policy.js';
 export { defaultPolicy, parsePolicy } from './policy/policy.js';
 export * from './ports.js';
+export { SessionContext, type SessionCookieWriter } from './session/context.js';
+export { keyHashOf, SessionIdCodec, type SessionIdentity, type VerifiedCookie } from './session/ids.js';
+export { matchesPrefix, SessionManager, type SessionManagerOptions } from './session/manager.js';
+export {
+  RESERVED_SESSION_KEYS,
+  Session,
+  type SessionCallback,
+  type SessionMeta,
+  type UserSessionInfo,
+} from './session/session.js';
+export { DEFAULT_STORE_TIMEOUT_MS } from './session/store-call.js';
 export { MemoryStore, type MemoryStoreOptions, type MemoryStoreStats } from './store/memory-store.js';
 export {
   assertExpectedVersion,

@@ -262,28 +262,30 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   }
 
   async destroy(): Promise<void> {
-    const stored = this.#stored;
-    if (stored !== null) {
-      await this.#m.call('destroy', () => this.#m.store.destroy(stored.key));
-      this.#m.codec.forget(stored.cookieValue);
-      this.#m.emit({
-        type: 'destroyed',
-        at: this.#m.clock.now(),
-        keyHash: keyHashOf(stored.key),
-        ...(this.#meta.userId !== null && { userId: this.#meta.userId }),
-        reason: 'logout',
-      });
-      this.#clearCookie = true;
-    }
-    this.#stored = null;
-    this.#pendingId = null;
-    this.#rotation = null;
+    await this.#discardStored('logout');
     replaceData(this.session, {});
     const { clearSiteData } = this.#m.policy.config.logout;
     if (clearSiteData.length > 0) {
       this.#jar.setHeader('Clear-Site-Data', clearSiteData.map((directive) => `"${directive}"`).join(', '));
     }
     this.#writeCookieHeaders();
+  }
+
+  /** Deletes the stored record (if any) and leaves an empty lazy session whose cookie is cleared. */
+  async #discardStored(reason: string): Promise<void> {
+    const stored = this.#stored;
+    const userId = this.#storedMeta.userId;
+    if (stored !== null) {
+      await this.#m.call('destroy', () => this.#m.store.destroy(stored.key));
+      this.#m.emit({
+        type: 'destroyed',
+        at: this.#m.clock.now(),
+        keyHash: keyHashOf(stored.key),
+        ...(userId !== null && { userId }),
+        reason,
+      });
+    }
+    this.#dropStored();
   }
 
   async save(): Promise<void> {
@@ -386,19 +388,22 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     const metaChanged = !sameMeta(this.#meta, this.#storedMeta);
 
     const holds = this.#holdsAnything(data);
-    if ((this.#pendingId !== null && this.#stored !== null) || (this.#stored === null && holds)) {
+    if (holds && (this.#pendingId !== null || this.#stored === null)) {
       // A rotation, or a lazy session that now holds something (after destroy() too).
       this.#pendingId ??= this.#m.codec.generateId();
       await this.#writeNew(data, whole, now);
+    } else if (this.#pendingId !== null && this.#stored !== null) {
+      // Rotated into an empty session (logout's regenerate): drop the old one, store nothing.
+      await this.#discardStored('regenerate');
     } else if (this.#stored !== null && (dataChanged || metaChanged || this.#touchDue)) {
       await this.#writeUpdate(data, now);
-    } else if (this.#stored !== null && this.#resignCookie) {
-      this.#resignCookie = false;
-      this.#setCookie(this.#stored, this.#meta);
-    } else if (this.#stored === null) {
-      // A lazy session that ends empty (e.g. after logout's regenerate): nothing to store.
+    }
+    if (this.#stored === null) {
+      // A lazy session that ends empty: nothing stored, and its provisional id is dropped.
       this.#pendingId = null;
       this.#rotation = null;
+    } else if (this.#resignCookie) {
+      await this.#resign(this.#stored);
     }
     this.#writeCookieHeaders();
   }
@@ -477,10 +482,6 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
         this.#snapshot = JSON.stringify(baseData);
         this.#snapshotKeys = snapshotKeys(baseData);
         this.#touchDue = false;
-        if (this.#resignCookie) {
-          this.#resignCookie = false;
-          this.#setCookie(identity, baseMeta);
-        }
         return;
       }
       const latest = await m.call('get', () => m.store.get(identity.key));
@@ -494,6 +495,14 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
       baseMeta = { ...recordMeta(latest), ...metaChanges, lastSeenAt: now };
     }
     throw new SpartanError('sessions/store-unavailable', undefined, { operation: 'set', reason: 'write-contention' });
+  }
+
+  /** Same id, a tag under the current secret (the cookie was signed with a rotated-out one). */
+  async #resign(stored: SessionIdentity): Promise<void> {
+    this.#resignCookie = false;
+    this.#m.codec.forget(stored.cookieValue);
+    this.#stored = await this.#m.codec.identify(stored.id);
+    this.#setCookie(this.#stored, this.#meta);
   }
 
   #recordFor(data: Record<string, unknown>, meta: MetaState, version: number): StoredSession {
@@ -519,11 +528,14 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   }
 
   #dropStored(): void {
-    if (this.#stored) this.#m.codec.forget(this.#stored.cookieValue);
+    if (this.#stored) {
+      this.#m.codec.forget(this.#stored.cookieValue);
+      this.#clearCookie = true;
+    }
     this.#stored = null;
     this.#pendingId = null;
     this.#rotation = null;
-    this.#clearCookie = true;
+    this.#version = 0;
     replaceData(this.session, {});
     const now = this.#m.clock.now();
     this.#meta = {

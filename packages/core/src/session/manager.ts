@@ -37,7 +37,10 @@ export interface SessionManagerOptions {
   onEvent?: SessionEventListener;
   /** Longest a store call may take, in milliseconds. @default 2000 */
   storeTimeout?: number;
-  /** Compare-and-set attempts before a write gives up with `store-unavailable`. @default 8 */
+  /**
+   * Compare-and-set attempts before a write gives up with `store-unavailable`. Each round lets at
+   * least one concurrent writer through, so N parallel requests need at most N. @default 64
+   */
   maxWriteAttempts?: number;
   /** Verified cookie values remembered (signature checks only, never records). @default 10000 */
   verifiedCookieCacheSize?: number;
@@ -158,7 +161,7 @@ export class SessionManager {
       store,
       codec,
       clock,
-      maxWriteAttempts: options.maxWriteAttempts ?? 8,
+      maxWriteAttempts: options.maxWriteAttempts ?? 64,
       cookieName: cookies.name,
       cookies,
       call,
