@@ -5,6 +5,10 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
+  // One shared chunk for both formats, so `SpartanError` is one class across the main, node and
+  // testing entries (instanceof holds for CommonJS users too).
+  splitting: true,
+  // (The testing entry is exported for `import` only: vitest cannot be require()d.)
   sourcemap: true,
   target: 'es2022',
   external: ['vitest'],
