@@ -1,3 +1,19 @@
+export {
+  type ClearCookieParams,
+  type ClearedCookie,
+  type CookieOptions,
+  CookiePolicy,
+  type CookieReader,
+  type CookieTools,
+  type CookieToolsOptions,
+  createCookieTools,
+  decodeCookieValue,
+  encodeCookieValue,
+  type MadeCookie,
+  type MakeCookieParams,
+} from './cookie/cookie-policy.js';
+export { MAX_COOKIE_BYTES, parseCookieHeader, readCookie, serializeCookie } from './cookie/serialize.js';
+export { isSecureRequest, requestOrigin, type TransportPolicy } from './cookie/transport.js';
 export { createWebCrypto, type SessionCrypto, webCrypto } from './crypto/crypto.js';
 export { base64urlDecode, base64urlEncode, timingSafeEqual } from './crypto/encoding.js';
 export { MIN_SECRET_LENGTH, normalizeSecrets } from './crypto/secrets.js';

@@ -20,10 +20,11 @@ type IronCrypto = Parameters<typeof iron.seal>[0];
 
 export function createSealer(secrets: readonly string[], webCrypto: Crypto = globalThis.crypto): Sealer {
   const ironCrypto = webCrypto as unknown as IronCrypto;
-  const options = (ttlSeconds?: number): iron.SealOptions => ({
-    ...iron.defaults,
-    ttl: ttlSeconds === undefined ? 0 : ttlSeconds * 1000,
-  });
+  // Built once: iron clones its options on every call, so sharing them is safe. An unseal needs
+  // no ttl of its own (the expiry is inside the sealed string and covered by its MAC).
+  const noTtl: iron.SealOptions = { ...iron.defaults, ttl: 0 };
+  const options = (ttlSeconds?: number): iron.SealOptions =>
+    ttlSeconds === undefined ? noTtl : { ...iron.defaults, ttl: ttlSeconds * 1000 };
   return {
     seal(value, ttlSeconds) {
       return iron.seal(ironCrypto, value, secrets[0]!, options(ttlSeconds));
@@ -33,7 +34,7 @@ export function createSealer(secrets: readonly string[], webCrypto: Crypto = glo
       if (!sealed.startsWith(`${iron.macPrefix}*`)) return null;
       for (const secret of secrets) {
         try {
-          return await iron.unseal(ironCrypto, sealed, secret, options());
+          return await iron.unseal(ironCrypto, sealed, secret, noTtl);
         } catch {
           // Wrong secret, bad MAC, expired or malformed: try the next secret, then give up.
         }

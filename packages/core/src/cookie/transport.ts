@@ -41,14 +41,28 @@ export function isSecureRequest(view: RequestView, transport: TransportPolicy): 
   return false;
 }
 
-/** The request's own origin, `scheme://host[:port]`, or `null` without a Host header. */
+/** `host[:port]` as a browser serializes it in an `Origin`: a reg-name or IP literal, an optional port. */
+const HOST_HEADER = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d{1,5}))?$/;
+const DEFAULT_PORT: Readonly<Record<string, string>> = { http: '80', https: '443' };
+
+/**
+ * The request's own origin, `scheme://host[:port]`, serialized as a browser would put it in an
+ * `Origin` header (lower case, default port omitted) so the two compare with `===`. `null`
+ * without a Host header or with one that is not a plain `host[:port]` (a path, userinfo, a list
+ * from repeated headers): the CSRF check then fails closed instead of matching garbage.
+ */
 export function requestOrigin(view: RequestView, transport: TransportPolicy): string | null {
   const host = view.headers.get('host');
-  if (host === undefined || host.length === 0) return null;
+  if (host === undefined) return null;
+  const match = HOST_HEADER.exec(host.trim().toLowerCase());
+  if (match === null) return null;
   let scheme = view.encrypted ? 'https' : 'http';
   if (!view.encrypted && transport.trustProxy) {
     const forwarded = view.headers.get('x-forwarded-proto');
-    if (forwarded !== undefined) scheme = forwarded.split(',')[0]!.trim().toLowerCase() === 'https' ? 'https' : 'http';
+    if (forwarded !== undefined && forwarded.split(',')[0]!.trim().toLowerCase() === 'https') scheme = 'https';
   }
-  return `${scheme}://${host.trim().toLowerCase()}`;
+  const port = match[2];
+  return port === undefined || port === DEFAULT_PORT[scheme]
+    ? `${scheme}://${match[1]}`
+    : `${scheme}://${match[1]}:${port}`;
 }

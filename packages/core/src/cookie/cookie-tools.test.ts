@@ -1,0 +1,435 @@
+import fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { isSpartanError, type SpartanError } from '../errors/errors.js';
+import { type PolicyInput, parsePolicy } from '../policy/policy.js';
+import { CookiePolicy, type CookieToolsOptions, createCookieTools, type MakeCookieParams } from './cookie-policy.js';
+import { createSealer } from './sealed.js';
+import { insecureView, memoryJar, OLD_SECRET, requestView, SECRET, secureView } from './test-helpers.js';
+
+type Config = NonNullable<PolicyInput['config']>;
+
+function tools(config: Config = {}, secrets: CookieToolsOptions['secrets'] = SECRET) {
+  return createCookieTools({ policy: parsePolicy({ config }), secrets });
+}
+
+async function rejection(promise: Promise<unknown>): Promise<SpartanError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as SpartanError;
+  }
+  throw new Error('expected a rejection');
+}
+
+function caught(fn: () => unknown): SpartanError {
+  try {
+    fn();
+  } catch (error) {
+    return error as SpartanError;
+  }
+  throw new Error('expected a throw');
+}
+
+/** The value a browser would send back for the Set-Cookie line `header`. */
+function echo(header: string): string {
+  return header.slice(0, header.indexOf(';'));
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('setup', () => {
+  it('validates the secrets at factory time', () => {
+    expect(() => createCookieTools({ policy: parsePolicy(), secrets: [] })).toThrowError(
+      expect.objectContaining({ code: 'sessions/missing-secret' }),
+    );
+    expect(() => createCookieTools({ policy: parsePolicy(), secrets: 'short' })).toThrowError(
+      expect.objectContaining({ code: 'sessions/weak-secret' }),
+    );
+  });
+
+  it('accepts a parsed policy or a CookiePolicy built from one', () => {
+    const cookiePolicy = new CookiePolicy(parsePolicy());
+    expect(createCookieTools({ policy: cookiePolicy, secrets: [SECRET] }).cookiePolicy).toBe(cookiePolicy);
+    expect(tools().cookiePolicy).toBeInstanceOf(CookiePolicy);
+  });
+});
+
+describe('make (cookieMaker)', () => {
+  it('sets the cookie under its prefixed name with the policy attributes', async () => {
+    const jar = memoryJar();
+    const made = await tools().make(secureView(), jar, { name: 'theme', value: 'dark' });
+    expect(made).toEqual({
+      name: '__Host-theme',
+      value: 'dark',
+      attributes: { path: '/', httpOnly: true, secure: true, sameSite: 'lax' },
+      header: '__Host-theme=dark; Path=/; HttpOnly; Secure; SameSite=Lax',
+    });
+    expect(jar.setCookies.get('__Host-theme')).toBe(made.header);
+  });
+
+  it('the policy overrides the caller httpOnly/secure/sameSite; maxAge is in seconds', async () => {
+    const jar = memoryJar();
+    const made = await tools({ cookies: { sameSite: 'strict' } }).make(secureView(), jar, {
+      name: 'theme',
+      value: 'dark',
+      options: { httpOnly: false, secure: false, sameSite: 'none', maxAge: 3600, priority: 'low' },
+    });
+    expect(made.header).toBe(
+      '__Host-theme=dark; Max-Age=3600; Path=/; HttpOnly; Secure; Priority=Low; SameSite=Strict',
+    );
+  });
+
+  it('percent-encodes a string value only where needed, and reader.get decodes it', async () => {
+    const t = tools();
+    const jar = memoryJar();
+    const made = await t.make(secureView(), jar, { name: 'note', value: 'héllo; world 100%' });
+    expect(made.value).toBe('h%C3%A9llo%3B%20world%20100%25');
+    expect(t.reader(memoryJar(echo(made.header))).get('note')).toBe('héllo; world 100%');
+    expect((await t.make(secureView(), jar, { name: 'id', value: 'abc-_.~' })).value).toBe('abc-_.~');
+  });
+
+  it('writes finite numbers and booleans as strings', async () => {
+    const t = tools();
+    expect((await t.make(secureView(), memoryJar(), { name: 'n', value: 0 })).value).toBe('0');
+    expect((await t.make(secureView(), memoryJar(), { name: 'n', value: 1.5 })).value).toBe('1.5');
+    expect((await t.make(secureView(), memoryJar(), { name: 'b', value: false })).value).toBe('false');
+  });
+
+  it.each<[string, unknown]>([
+    ['an object', { a: 1 }],
+    ['an array', [1]],
+    ['NaN', Number.NaN],
+    ['a bigint', 1n],
+    ['a function', () => 1],
+    ['a lone surrogate', 'a\uD800'],
+  ])('rejects %s as a plain value with sessions/option-type-incorrect', async (_label, value) => {
+    const error = await rejection(tools().make(secureView(), memoryJar(), { name: 'x', value }));
+    expect(isSpartanError(error, 'sessions/option-type-incorrect')).toBe(true);
+    expect(error.details).toEqual({ param: 'value' });
+  });
+
+  it.each<[string, unknown]>([
+    ['no params', undefined],
+    ['null params', null],
+    ['no name', { value: 'v' }],
+    ['a null name', { name: null, value: 'v' }],
+    ['an empty name', { name: '', value: 'v' }],
+    ['a non-string name', { name: 42, value: 'v' }],
+    ['no value', { name: 'x' }],
+    ['a null value', { name: 'x', value: null }],
+    ['an empty value', { name: 'x', value: '' }],
+    ['an empty sealed value', { name: 'x', value: '', options: { sealed: true } }],
+  ])('rejects %s with session/missing-params', async (_label, params) => {
+    const jar = memoryJar();
+    const error = await rejection(tools().make(secureView(), jar, params as MakeCookieParams));
+    expect(isSpartanError(error, 'session/missing-params')).toBe(true);
+    expect(jar.setCookies.size).toBe(0);
+  });
+
+  it('rejects a name that is not an RFC 6265 token with a TypeError', async () => {
+    await expect(tools().make(secureView(), memoryJar(), { name: 'a;b', value: 'v' })).rejects.toThrow(TypeError);
+    await expect(tools().make(secureView(), memoryJar(), { name: 'a\r\nb', value: 'v' })).rejects.toThrow(TypeError);
+  });
+
+  it('rejects a Secure cookie over an insecure connection and sets nothing', async () => {
+    const jar = memoryJar();
+    const error = await rejection(tools().make(insecureView(), jar, { name: 'theme', value: 'dark' }));
+    expect(isSpartanError(error, 'session/insecure-connection')).toBe(true);
+    expect(error.details).toEqual({ name: '__Host-theme' });
+    expect(jar.setCookies.size).toBe(0);
+  });
+
+  it('allows a Secure cookie on http://localhost with localhostIsSecure and behind a trusted proxy', async () => {
+    const localhost = requestView({ headers: { host: 'localhost:3000' } });
+    await expect(tools().make(localhost, memoryJar(), { name: 'a', value: 'b' })).resolves.toBeDefined();
+    const proxied = requestView({ headers: { host: 'example.com', 'x-forwarded-proto': 'https' } });
+    await expect(
+      tools({ transport: { trustProxy: true } }).make(proxied, memoryJar(), { name: 'a', value: 'b' }),
+    ).resolves.toBeDefined();
+  });
+
+  it('allows a non-Secure cookie over plain http when the policy says so', async () => {
+    const made = await tools({ cookies: { secure: false } }).make(insecureView(), memoryJar(), {
+      name: 'a',
+      value: 'b',
+    });
+    expect(made.header).toBe('a=b; Path=/; HttpOnly; SameSite=Lax');
+  });
+
+  it('rejects a cookie over 4096 bytes and sets nothing', async () => {
+    const jar = memoryJar();
+    const t = tools();
+    const overhead = '__Host-big=; Path=/; HttpOnly; Secure; SameSite=Lax'.length;
+    await expect(t.make(secureView(), jar, { name: 'big', value: 'a'.repeat(4096 - overhead) })).resolves.toMatchObject(
+      {
+        name: '__Host-big',
+      },
+    );
+    jar.setCookies.clear();
+    const error = await rejection(t.make(secureView(), jar, { name: 'big', value: 'a'.repeat(4097 - overhead) }));
+    expect(error.code).toBe('sessions/cookie-too-large');
+    expect(error.details).toEqual({ name: '__Host-big', bytes: 4097, limit: 4096 });
+    expect(jar.setCookies.size).toBe(0);
+  });
+
+  it('rejects a sealed value that would exceed 4096 bytes', async () => {
+    const error = await rejection(
+      tools().make(secureView(), memoryJar(), { name: 'big', value: 'a'.repeat(3000), options: { sealed: true } }),
+    );
+    expect(error.code).toBe('sessions/cookie-too-large');
+  });
+
+  it('rejects an option of the wrong type', async () => {
+    const error = await rejection(
+      tools().make(secureView(), memoryJar(), {
+        name: 'a',
+        value: 'b',
+        options: { sealed: 'yes' as unknown as boolean },
+      }),
+    );
+    expect(isSpartanError(error, 'sessions/option-type-incorrect')).toBe(true);
+  });
+});
+
+describe('sealed cookies', () => {
+  it('round-trip any JSON value', async () => {
+    const t = tools();
+    for (const value of [{ cart: [1, 2], user: { id: 'u1' } }, 'text; with spaces', 0, false, [null]]) {
+      const made = await t.make(secureView(), memoryJar(), { name: 'data', value, options: { sealed: true } });
+      expect(made.value.startsWith('Fe26.2*')).toBe(true);
+      expect(made.header.startsWith(`__Host-data=${made.value}; Path=/`)).toBe(true);
+      expect(await t.reader(memoryJar(echo(made.header))).sealed('data')).toEqual(value);
+    }
+  });
+
+  it('reader.get returns the sealed string itself, not its content', async () => {
+    const t = tools();
+    const made = await t.make(secureView(), memoryJar(), { name: 'data', value: 'secret', options: { sealed: true } });
+    expect(t.reader(memoryJar(echo(made.header))).get('data')).toBe(made.value);
+  });
+
+  it('a tampered seal reads as null', async () => {
+    const t = tools();
+    const made = await t.make(secureView(), memoryJar(), {
+      name: 'data',
+      value: { admin: false },
+      options: { sealed: true },
+    });
+    const flipped = made.value.slice(0, -1) + (made.value.endsWith('A') ? 'B' : 'A');
+    expect(await t.reader(memoryJar(`__Host-data=${flipped}`)).sealed('data')).toBeNull();
+  });
+
+  it('a seal made with another secret reads as null', async () => {
+    const made = await tools({}, 'x'.repeat(32)).make(secureView(), memoryJar(), {
+      name: 'data',
+      value: 1,
+      options: { sealed: true },
+    });
+    expect(
+      await tools()
+        .reader(memoryJar(echo(made.header)))
+        .sealed('data'),
+    ).toBeNull();
+  });
+
+  it('secret rotation: a seal made with the old first secret still reads after rotation to [new, old]', async () => {
+    const before = tools({}, [OLD_SECRET]);
+    const made = await before.make(secureView(), memoryJar(), {
+      name: 'data',
+      value: { n: 1 },
+      options: { sealed: true },
+    });
+    const after = tools({}, [SECRET, OLD_SECRET]);
+    expect(await after.reader(memoryJar(echo(made.header))).sealed('data')).toEqual({ n: 1 });
+    // New seals use the new first secret: the old secret alone cannot read them.
+    const fresh = await after.make(secureView(), memoryJar(), {
+      name: 'data',
+      value: { n: 2 },
+      options: { sealed: true },
+    });
+    expect(await before.reader(memoryJar(echo(fresh.header))).sealed('data')).toBeNull();
+    expect(
+      await tools({}, [SECRET])
+        .reader(memoryJar(echo(fresh.header)))
+        .sealed('data'),
+    ).toEqual({ n: 2 });
+  });
+
+  it('an expired seal (ttl = maxAge) reads as null', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.UTC(2030, 0, 1));
+    const t = tools();
+    const made = await t.make(secureView(), memoryJar(), {
+      name: 'data',
+      value: 'v',
+      options: { sealed: true, maxAge: 60 },
+    });
+    const reader = t.reader(memoryJar(echo(made.header)));
+    vi.setSystemTime(Date.UTC(2030, 0, 1, 0, 0, 59));
+    expect(await reader.sealed('data')).toBe('v');
+    // iron allows 60 s of clock skew past the expiry.
+    vi.setSystemTime(Date.UTC(2030, 0, 1, 0, 2, 1));
+    expect(await reader.sealed('data')).toBeNull();
+  });
+
+  it('a seal without maxAge does not expire', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.UTC(2030, 0, 1));
+    const t = tools();
+    const made = await t.make(secureView(), memoryJar(), { name: 'data', value: 'v', options: { sealed: true } });
+    vi.setSystemTime(Date.UTC(2040, 0, 1));
+    expect(await t.reader(memoryJar(echo(made.header))).sealed('data')).toBe('v');
+  });
+
+  it.each<[string, unknown]>([
+    ['a bigint', 1n],
+    [
+      'a cycle',
+      (() => {
+        const cycle: Record<string, unknown> = {};
+        cycle.self = cycle;
+        return cycle;
+      })(),
+    ],
+    ['a function', () => 1],
+    ['a symbol', Symbol('x')],
+  ])('rejects %s as a sealed value with sessions/option-type-incorrect', async (_label, value) => {
+    const error = await rejection(
+      tools().make(secureView(), memoryJar(), { name: 'x', value, options: { sealed: true } }),
+    );
+    expect(isSpartanError(error, 'sessions/option-type-incorrect')).toBe(true);
+  });
+
+  it('passes on a WebCrypto failure as it is (not a caller error)', async () => {
+    const broken = new Error('subtle exploded');
+    const webCrypto = {
+      getRandomValues: globalThis.crypto.getRandomValues.bind(globalThis.crypto),
+      subtle: new Proxy(globalThis.crypto.subtle, {
+        get: () => () => Promise.reject(broken),
+      }),
+    } as unknown as Crypto;
+    const t = createCookieTools({ policy: parsePolicy(), secrets: SECRET, webCrypto });
+    await expect(t.make(secureView(), memoryJar(), { name: 'x', value: 'v', options: { sealed: true } })).rejects.toBe(
+      broken,
+    );
+  });
+
+  it('does not seal (no WebCrypto work) when the connection is insecure', async () => {
+    const subtle = vi.fn();
+    const webCrypto = { getRandomValues: vi.fn(), subtle: new Proxy({}, { get: subtle }) } as unknown as Crypto;
+    const t = createCookieTools({ policy: parsePolicy(), secrets: SECRET, webCrypto });
+    await expect(
+      t.make(insecureView(), memoryJar(), { name: 'x', value: 'v', options: { sealed: true } }),
+    ).rejects.toMatchObject({ code: 'session/insecure-connection' });
+    expect(subtle).not.toHaveBeenCalled();
+  });
+
+  it('property: reader.sealed never throws on arbitrary cookie values', async () => {
+    const t = tools();
+    const value = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 120 }),
+      fc
+        .array(fc.string({ maxLength: 12 }), { minLength: 1, maxLength: 9 })
+        .map((parts) => `Fe26.2*${parts.join('*')}`),
+    );
+    await fc.assert(
+      fc.asyncProperty(value, async (raw) => {
+        const jar = { get: () => raw, setCookie: () => {}, setHeader: () => {} };
+        expect(await t.reader(jar).sealed('data')).toBeNull();
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('property: changing any one character of a valid seal makes it unreadable', async () => {
+    const t = tools({}, [SECRET, OLD_SECRET]);
+    const made = await t.make(secureView(), memoryJar(), {
+      name: 'data',
+      value: { role: 'user' },
+      options: { sealed: true, maxAge: 3600 },
+    });
+    const seal = made.value;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_*.~';
+    await fc.assert(
+      fc.asyncProperty(fc.nat({ max: seal.length - 1 }), fc.constantFrom(...alphabet), async (index, replacement) => {
+        fc.pre(seal[index] !== replacement);
+        const forged = seal.slice(0, index) + replacement + seal.slice(index + 1);
+        const jar = { get: () => forged, setCookie: () => {}, setHeader: () => {} };
+        expect(await t.reader(jar).sealed('data')).toBeNull();
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('createSealer', () => {
+  it('refuses empty, oversized, non-iron and non-string input without trying to unseal', async () => {
+    const sealer = createSealer([SECRET]);
+    expect(await sealer.unseal('')).toBeNull();
+    expect(await sealer.unseal(`Fe26.2*${'a'.repeat(4096)}`)).toBeNull();
+    expect(await sealer.unseal('Fe26.1**a*b*c**d*e')).toBeNull();
+    expect(await sealer.unseal(42 as unknown as string)).toBeNull();
+  });
+});
+
+describe('clear (cookieMonster)', () => {
+  it('expires the cookie under its prefixed name: Max-Age=0 and Expires in 1970', () => {
+    const jar = memoryJar();
+    const cleared = tools().clear(jar, { name: 'theme' });
+    expect(cleared).toEqual({
+      name: '__Host-theme',
+      header: '__Host-theme=; Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax',
+    });
+    expect(jar.setCookies.get('__Host-theme')).toBe(cleared.header);
+  });
+
+  it('matches the path and domain the cookie was set with, ignoring expiry options', () => {
+    const jar = memoryJar();
+    tools({ domain: 'example.com' }).clear(jar, {
+      name: 'theme',
+      options: { path: '/app', maxAge: 3600, expires: Date.UTC(2040, 0, 1), partitioned: true },
+    });
+    expect(jar.setCookies.get('theme')).toBe(
+      'theme=; Max-Age=0; Domain=example.com; Path=/app; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; Partitioned; SameSite=Lax',
+    );
+  });
+
+  it.each<[string, unknown]>([
+    ['no params', undefined],
+    ['null params', null],
+    ['no name', {}],
+    ['an empty name', { name: '' }],
+    ['a non-string name', { name: ['theme'] }],
+  ])('rejects %s with session/missing-params', (_label, params) => {
+    const jar = memoryJar();
+    const error = caught(() => tools().clear(jar, params as { name?: unknown }));
+    expect(isSpartanError(error, 'session/missing-params')).toBe(true);
+    expect(jar.setCookies.size).toBe(0);
+  });
+});
+
+describe('reader (cookieReader)', () => {
+  it('reads a cookie under its policy (prefixed) name', () => {
+    const reader = tools().reader(memoryJar('theme=unprefixed; __Host-theme=dark'));
+    expect(reader.get('theme')).toBe('dark');
+    expect(reader.get('__Host-theme')).toBe('dark');
+    expect(reader.get('missing')).toBeUndefined();
+  });
+
+  it('reads unprefixed names when the policy adds no prefix', () => {
+    expect(tools({ domain: 'example.com' }).reader(memoryJar('theme=dark')).get('theme')).toBe('dark');
+  });
+
+  it('never throws on bad input: malformed escapes, absent cookies, non-string names', async () => {
+    const reader = tools().reader(memoryJar('__Host-a=%E0%A4%A; __Host-b=%ZZ; __Host-c=not-a-seal'));
+    expect(reader.get('a')).toBe('%E0%A4%A');
+    expect(reader.get('b')).toBe('%ZZ');
+    expect(reader.get('')).toBeUndefined();
+    expect(reader.get(42 as unknown as string)).toBeUndefined();
+    expect(await reader.sealed('c')).toBeNull();
+    expect(await reader.sealed('missing')).toBeNull();
+    expect(await reader.sealed(undefined as unknown as string)).toBeNull();
+  });
+});
