@@ -17,6 +17,28 @@ export { isSecureRequest, requestOrigin, type TransportPolicy } from './cookie/t
 export { createWebCrypto, type SessionCrypto, webCrypto } from './crypto/crypto.js';
 export { base64urlDecode, base64urlEncode, timingSafeEqual } from './crypto/encoding.js';
 export { MIN_SECRET_LENGTH, normalizeSecrets } from './crypto/secrets.js';
+export {
+  type CsrfGuardMode,
+  type CsrfGuardOptions,
+  type CsrfOptions,
+  type CsrfRejectionReason,
+  checkRequestOrigin,
+  createCsrfGuard,
+  createCsrfSecret,
+  createOriginCheck,
+  csrfCookieName,
+  isCsrfSecret,
+  isSafeMethod,
+  maskCsrfToken,
+  normalizeOrigin,
+  type OriginCheck,
+  type OriginCheckResult,
+  type OriginPolicy,
+  type OriginRejectionReason,
+  readSubmittedToken,
+  validateCsrfOptions,
+  verifyCsrfToken,
+} from './csrf/index.js';
 export type { SpartanErrorCode, SpartanErrorDetails } from './errors/errors.js';
 export { ERROR_CODES, isSpartanError, SpartanError } from './errors/errors.js';
 export type { Policy, PolicyConfig, PolicyInput } from './policy/policy.js';

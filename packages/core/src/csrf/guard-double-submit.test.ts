@@ -1,0 +1,307 @@
+import { describe, expect, it } from 'vitest';
+import { createSealer } from '../cookie/sealed.js';
+import { isSpartanError } from '../errors/errors.js';
+import { type Policy, parsePolicy } from '../policy/policy.js';
+import { type CsrfGuardOptions, createCsrfGuard, csrfCookieName } from './guard.js';
+import { type FakeRequestInit, fakeRequest, manualClock } from './testing/fakes.js';
+import { createCsrfSecret } from './token.js';
+
+const OLD_SECRET = 'the-old-secret-that-is-long-enough-0123456789';
+const NEW_SECRET = 'the-new-secret-that-is-long-enough-9876543210';
+const HOST_COOKIE = '__Host-spartan.csrf';
+
+function doubleSubmit(options: Partial<CsrfGuardOptions> & { config?: Record<string, unknown> } = {}) {
+  const { config, ...rest } = options;
+  return createCsrfGuard({
+    policy: parsePolicy({ config: config ?? {} }),
+    secrets: OLD_SECRET,
+    mode: 'double-submit',
+    ...rest,
+  });
+}
+
+/** Issues a token on a GET and returns it with the cookie value the response set. */
+async function issue(csrf: ReturnType<typeof doubleSubmit>, init: FakeRequestInit = {}, name = HOST_COOKIE) {
+  const request = fakeRequest({ method: 'GET', ...init });
+  const token = await csrf.issueToken(request);
+  return { token, cookie: request.jar.setValue(name), line: request.jar.set.get(name), request };
+}
+
+/** A WebCrypto that counts AES decryptions (one per unseal attempt that gets that far). */
+function countingWebCrypto(): { webCrypto: Crypto; decryptions: () => number } {
+  let count = 0;
+  const subtle = globalThis.crypto.subtle;
+  const countingSubtle = new Proxy(subtle, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (property === 'decrypt') count++;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  const webCrypto = {
+    getRandomValues: <T extends ArrayBufferView>(array: T) => globalThis.crypto.getRandomValues(array),
+    randomUUID: () => globalThis.crypto.randomUUID(),
+    subtle: countingSubtle,
+  } as Crypto;
+  return { webCrypto, decryptions: () => count };
+}
+
+describe('double submit cookie (csrf({ cookie: true }))', () => {
+  it('issueToken sets a sealed __Host- cookie: HttpOnly, Secure, Path=/, SameSite=Lax, Max-Age=ttl, no Domain', async () => {
+    const { line, cookie } = await issue(doubleSubmit(), { headers: { host: 'app.example' }, encrypted: true });
+    expect(line).toBeDefined();
+    const attributes = line!.split('; ').slice(1).sort();
+    expect(attributes).toEqual(['HttpOnly', 'Max-Age=43200', 'Path=/', 'SameSite=Lax', 'Secure']);
+    expect(cookie).toMatch(/^Fe26\.2\*/);
+  });
+
+  it('the cookie is named after the policy name', async () => {
+    const csrf = doubleSubmit({ config: { name: 'shop' } });
+    const { line } = await issue(csrf, {}, '__Host-shop.csrf');
+    expect(line).toMatch(/^__Host-shop\.csrf=/);
+  });
+
+  it('the cookie stays host-only with Path=/ whatever the policy domain and path', async () => {
+    const csrf = doubleSubmit({ config: { domain: 'example.com', path: '/app' } });
+    const { line } = await issue(csrf);
+    expect(line).not.toMatch(/Domain=/);
+    expect(line).toMatch(/; Path=\/;/);
+  });
+
+  it('SameSite follows the policy', async () => {
+    expect((await issue(doubleSubmit({ config: { cookies: { sameSite: 'strict' } } }))).line).toMatch(
+      /SameSite=Strict$/,
+    );
+    expect((await issue(doubleSubmit({ config: { cookies: { sameSite: 'none' } } }))).line).toMatch(/SameSite=None$/);
+  });
+
+  it('with a secure policy the cookie is Secure and __Host- even when the request looks like http (TLS proxy)', async () => {
+    const { line } = await issue(doubleSubmit(), { headers: { host: 'app.example' }, encrypted: false });
+    expect(line).toMatch(/^__Host-spartan\.csrf=.*; Secure/);
+  });
+
+  it('with secure: false over http the cookie falls back to the plain name without Secure', async () => {
+    const csrf = doubleSubmit({ config: { cookies: { secure: false } } });
+    const { line } = await issue(csrf, { headers: { host: 'app.example' } }, 'spartan.csrf');
+    expect(line).toMatch(/^spartan\.csrf=/);
+    expect(line).not.toMatch(/Secure/);
+  });
+
+  it('with secure: false over http://localhost the cookie is plain too (Safari drops Secure there)', async () => {
+    const csrf = doubleSubmit({ config: { cookies: { secure: false } } });
+    const { line } = await issue(csrf, { headers: { host: 'localhost:3000' } }, 'spartan.csrf');
+    expect(line).toMatch(/^spartan\.csrf=/);
+  });
+
+  it('with secure: false over https (socket or trusted proxy) the cookie is still Secure and __Host-', async () => {
+    const csrf = doubleSubmit({ config: { cookies: { secure: false }, transport: { trustProxy: true } } });
+    expect((await issue(csrf, { encrypted: true })).line).toMatch(/^__Host-spartan\.csrf=.*; Secure/);
+    expect((await issue(csrf, { headers: { 'x-forwarded-proto': 'https' } })).line).toMatch(/^__Host-spartan\.csrf=/);
+  });
+
+  it('a plain-name cookie set over http is not read on an https request', async () => {
+    const csrf = doubleSubmit({ config: { cookies: { secure: false } } });
+    const { token, cookie } = await issue(csrf, {}, 'spartan.csrf');
+    await expect(
+      csrf.verify(fakeRequest({ cookies: { 'spartan.csrf': cookie! }, headers: { 'x-csrf-token': token } })),
+    ).resolves.toBeUndefined();
+    await expect(
+      csrf.verify(
+        fakeRequest({ encrypted: true, cookies: { 'spartan.csrf': cookie! }, headers: { 'x-csrf-token': token } }),
+      ),
+    ).rejects.toMatchObject({ details: { reason: 'cookie-missing' } });
+  });
+
+  it('a token verifies with its cookie, from the header or the body field', async () => {
+    const csrf = doubleSubmit();
+    const { token, cookie } = await issue(csrf);
+    const cookies = { [HOST_COOKIE]: cookie! };
+    await expect(csrf.verify(fakeRequest({ cookies, headers: { 'x-csrf-token': token } }))).resolves.toBeUndefined();
+    await expect(csrf.verify(fakeRequest({ cookies, body: { _csrf: token } }))).resolves.toBeUndefined();
+  });
+
+  it('the cookie is reused on the next issue: no new Set-Cookie, a different token that verifies too', async () => {
+    const csrf = doubleSubmit();
+    const first = await issue(csrf);
+    const second = await issue(csrf, { cookies: { [HOST_COOKIE]: first.cookie! } });
+    expect(second.line).toBeUndefined();
+    expect(second.token).not.toBe(first.token);
+    const cookies = { [HOST_COOKIE]: first.cookie! };
+    await expect(
+      csrf.verify(fakeRequest({ cookies, headers: { 'x-csrf-token': second.token } })),
+    ).resolves.toBeUndefined();
+  });
+
+  it('two tokens issued in one response share one cookie', async () => {
+    const csrf = doubleSubmit();
+    const request = fakeRequest({ method: 'GET' });
+    const first = await csrf.issueToken(request);
+    const second = await csrf.issueToken(request);
+    expect(request.jar.set.size).toBe(1);
+    const cookies = { [HOST_COOKIE]: request.jar.setValue(HOST_COOKIE)! };
+    for (const token of [first, second]) {
+      await expect(csrf.verify(fakeRequest({ cookies, headers: { 'x-csrf-token': token } }))).resolves.toBeUndefined();
+    }
+  });
+
+  it('a missing cookie is csrf-invalid', async () => {
+    const csrf = doubleSubmit();
+    const { token } = await issue(csrf);
+    const error = await csrf
+      .verify(fakeRequest({ headers: { 'x-csrf-token': token } }))
+      .catch((caught: unknown) => caught);
+    expect(isSpartanError(error, 'sessions/csrf-invalid')).toBe(true);
+    expect(error).toMatchObject({ status: 403, details: { reason: 'cookie-missing' } });
+    await expect(
+      csrf.verify(fakeRequest({ cookies: { [HOST_COOKIE]: '' }, headers: { 'x-csrf-token': token } })),
+    ).rejects.toMatchObject({ details: { reason: 'cookie-missing' } });
+  });
+
+  it.each([
+    ['garbage', 'garbage'],
+    ['an unsealed secret', createCsrfSecret()],
+    ['a tampered seal', 'Fe26.2**0000*aaaa*bbbb*cccc**dddd*eeee'],
+  ])('a forged cookie (%s) is csrf-invalid', async (_label, forged) => {
+    const csrf = doubleSubmit();
+    const { token } = await issue(csrf);
+    await expect(
+      csrf.verify(fakeRequest({ cookies: { [HOST_COOKIE]: forged }, headers: { 'x-csrf-token': token } })),
+    ).rejects.toMatchObject({ code: 'sessions/csrf-invalid', details: { reason: 'cookie-invalid' } });
+  });
+
+  it('a cookie sealed with our secret but holding something else is csrf-invalid', async () => {
+    const sealer = createSealer([OLD_SECRET]);
+    const csrf = doubleSubmit();
+    const { token } = await issue(csrf);
+    for (const payload of [
+      'a string',
+      { v: 2, s: createCsrfSecret(), e: Date.now() + 1e6 },
+      { v: 1, s: 'x', e: 1 },
+      null,
+    ]) {
+      const cookies = { [HOST_COOKIE]: await sealer.seal(payload) };
+      await expect(csrf.verify(fakeRequest({ cookies, headers: { 'x-csrf-token': token } }))).rejects.toMatchObject({
+        details: { reason: 'cookie-invalid' },
+      });
+    }
+  });
+
+  it('a modified sealed cookie is csrf-invalid', async () => {
+    const csrf = doubleSubmit();
+    const { token, cookie } = await issue(csrf);
+    const last = cookie!.at(-1) === 'A' ? 'B' : 'A';
+    const cookies = { [HOST_COOKIE]: `${cookie!.slice(0, -1)}${last}` };
+    await expect(csrf.verify(fakeRequest({ cookies, headers: { 'x-csrf-token': token } }))).rejects.toMatchObject({
+      details: { reason: 'cookie-invalid' },
+    });
+  });
+
+  it('a forged cookie on issue is replaced by a fresh one', async () => {
+    const csrf = doubleSubmit();
+    const { line } = await issue(csrf, { cookies: { [HOST_COOKIE]: 'garbage' } });
+    expect(line).toMatch(/^__Host-spartan\.csrf=Fe26\.2\*/);
+  });
+
+  it('a token of one cookie does not verify with another cookie', async () => {
+    const csrf = doubleSubmit();
+    const a = await issue(csrf);
+    const b = await issue(csrf);
+    await expect(
+      csrf.verify(fakeRequest({ cookies: { [HOST_COOKIE]: b.cookie! }, headers: { 'x-csrf-token': a.token } })),
+    ).rejects.toMatchObject({ details: { reason: 'token-invalid' } });
+  });
+
+  it('secret rotation: a cookie sealed under the old secret verifies after [new, old], not after [new]', async () => {
+    const { token, cookie } = await issue(doubleSubmit({ secrets: [OLD_SECRET] }));
+    const request = () => fakeRequest({ cookies: { [HOST_COOKIE]: cookie! }, headers: { 'x-csrf-token': token } });
+    await expect(doubleSubmit({ secrets: [NEW_SECRET, OLD_SECRET] }).verify(request())).resolves.toBeUndefined();
+    await expect(doubleSubmit({ secrets: [NEW_SECRET] }).verify(request())).rejects.toMatchObject({
+      details: { reason: 'cookie-invalid' },
+    });
+  });
+
+  it('after rotation new cookies are sealed with the new secret', async () => {
+    const { token, cookie } = await issue(doubleSubmit({ secrets: [NEW_SECRET, OLD_SECRET] }));
+    const request = fakeRequest({ cookies: { [HOST_COOKIE]: cookie! }, headers: { 'x-csrf-token': token } });
+    await expect(doubleSubmit({ secrets: [NEW_SECRET] }).verify(request)).resolves.toBeUndefined();
+  });
+
+  it('the cookie expires after the policy ttl (sealed expiry, checked against the clock)', async () => {
+    const clock = manualClock();
+    const csrf = doubleSubmit({ clock, config: { duration: { ttl: 3600, idle: 600 } } });
+    const { token, cookie, line } = await issue(csrf);
+    expect(line).toMatch(/Max-Age=3600/);
+    const request = () => fakeRequest({ cookies: { [HOST_COOKIE]: cookie! }, headers: { 'x-csrf-token': token } });
+    clock.advance(3599_000);
+    await expect(csrf.verify(request())).resolves.toBeUndefined();
+    clock.advance(1000);
+    await expect(csrf.verify(request())).rejects.toMatchObject({ details: { reason: 'cookie-invalid' } });
+    const next = await issue(csrf, { cookies: { [HOST_COOKIE]: cookie! } });
+    expect(next.line).toBeDefined();
+  });
+
+  it('unsealing is cached: a cookie seen before costs no decryption', async () => {
+    const counting = countingWebCrypto();
+    const issuer = doubleSubmit();
+    const { token, cookie } = await issue(issuer);
+    const csrf = doubleSubmit({ webCrypto: counting.webCrypto });
+    const request = () => fakeRequest({ cookies: { [HOST_COOKIE]: cookie! }, headers: { 'x-csrf-token': token } });
+    await csrf.verify(request());
+    expect(counting.decryptions()).toBe(1);
+    await csrf.verify(request());
+    await csrf.issueToken(request());
+    expect(counting.decryptions()).toBe(1);
+  });
+
+  it('a cookie the guard sealed itself is already cached', async () => {
+    const counting = countingWebCrypto();
+    const csrf = doubleSubmit({ webCrypto: counting.webCrypto });
+    const { token, cookie } = await issue(csrf);
+    await csrf.verify(fakeRequest({ cookies: { [HOST_COOKIE]: cookie! }, headers: { 'x-csrf-token': token } }));
+    expect(counting.decryptions()).toBe(0);
+  });
+
+  it('the unseal cache is bounded (least recently used evicted first); size 0 disables it', async () => {
+    const issuer = doubleSubmit();
+    const a = await issue(issuer);
+    const b = await issue(issuer);
+    const verifyWith = (csrf: ReturnType<typeof doubleSubmit>, issued: { token: string; cookie: string | undefined }) =>
+      csrf.verify(
+        fakeRequest({ cookies: { [HOST_COOKIE]: issued.cookie! }, headers: { 'x-csrf-token': issued.token } }),
+      );
+
+    const one = countingWebCrypto();
+    const small = doubleSubmit({ webCrypto: one.webCrypto, cacheSize: 1 });
+    await verifyWith(small, a);
+    await verifyWith(small, a);
+    expect(one.decryptions()).toBe(1);
+    await verifyWith(small, b);
+    await verifyWith(small, a);
+    expect(one.decryptions()).toBe(3);
+
+    const none = countingWebCrypto();
+    const uncached = doubleSubmit({ webCrypto: none.webCrypto, cacheSize: 0 });
+    await verifyWith(uncached, a);
+    await verifyWith(uncached, a);
+    expect(none.decryptions()).toBe(2);
+  });
+
+  it('a session holder is not needed', async () => {
+    const csrf = doubleSubmit();
+    const { token, cookie } = await issue(csrf);
+    await expect(
+      csrf.verify(fakeRequest({ cookies: { [HOST_COOKIE]: cookie! }, headers: { 'x-csrf-token': token } })),
+    ).resolves.toBeUndefined();
+  });
+});
+
+describe('csrfCookieName', () => {
+  it('is __Host-<name>.csrf when Secure, <name>.csrf otherwise', () => {
+    const policy: Policy = parsePolicy({ config: { name: 'app' } });
+    expect(csrfCookieName(policy, true)).toBe('__Host-app.csrf');
+    expect(csrfCookieName(policy, false)).toBe('app.csrf');
+  });
+});

@@ -1,0 +1,308 @@
+import { createSealer } from '../cookie/sealed.js';
+import { serializeCookie } from '../cookie/serialize.js';
+import { isSecureRequest, type TransportPolicy } from '../cookie/transport.js';
+import type { SessionCrypto } from '../crypto/crypto.js';
+import { webCrypto as defaultWebCrypto } from '../crypto/crypto.js';
+import { normalizeSecrets } from '../crypto/secrets.js';
+import { SpartanError } from '../errors/errors.js';
+import type { Policy } from '../policy/policy.js';
+import {
+  type Clock,
+  type CookieAttributes,
+  type CookieJar,
+  type CsrfGuard,
+  type CsrfRequest,
+  type CsrfSecretHolder,
+  type SessionEvent,
+  type SessionEventListener,
+  systemClock,
+} from '../ports.js';
+import { BoundedCache } from './cache.js';
+import { createOriginCheck, type OriginRejectionReason } from './origin.js';
+import { createCsrfSecret, isCsrfSecret, maskCsrfToken, readSubmittedToken, verifyCsrfToken } from './token.js';
+
+/**
+ * Where the token secret lives: `synchronizer` (`csrf({ cookie: false })`) in the session,
+ * `double-submit` (`csrf({ cookie: true })`) in a sealed cookie.
+ */
+export type CsrfGuardMode = 'synchronizer' | 'double-submit';
+
+/** Why a request was refused (the `reason` of a `csrf-rejected` event and of the error's details). */
+export type CsrfRejectionReason =
+  | OriginRejectionReason
+  /** No token in the header nor in the body field. */
+  | 'token-missing'
+  /** The token is malformed or was not made from this request's secret. */
+  | 'token-invalid'
+  /** Synchronizer: the session holds no CSRF secret (none was issued, or the session is new). */
+  | 'secret-missing'
+  /** Double submit: no CSRF cookie came with the request. */
+  | 'cookie-missing'
+  /** Double submit: the CSRF cookie is forged, expired, or sealed with an unknown secret. */
+  | 'cookie-invalid';
+
+export interface CsrfGuardOptions {
+  /** The parsed policy: `name`, `cookies`, `duration.ttl`, `csrf` and `transport` are read. */
+  policy: Policy;
+  /**
+   * Secrets sealing the double-submit cookie: the first seals, all unseal (rotation). Validated
+   * like the session secrets (`sessions/missing-secret`, `sessions/weak-secret`).
+   */
+  secrets: string | readonly string[];
+  /** `synchronizer` (secret in the session) or `double-submit` (secret in a sealed cookie). */
+  mode: CsrfGuardMode;
+  /** Receives a `csrf-rejected` event per refused request; a throwing listener is ignored. */
+  onEvent?: SessionEventListener | undefined;
+  /** Randomness for secrets and masks. @default WebCrypto (`webCrypto()`) */
+  crypto?: SessionCrypto | undefined;
+  /** Time source (ms since epoch) for events and the cookie's expiry. @default `systemClock` */
+  clock?: Clock | undefined;
+  /** WebCrypto implementation used to seal the double-submit cookie. @default `globalThis.crypto` */
+  webCrypto?: Crypto | undefined;
+  /** How many recently seen CSRF cookie values to keep unsealed (bounded LRU). @default 1000 */
+  cacheSize?: number | undefined;
+}
+
+/** Methods that must not change state (RFC 9110 §9.2.1); CSRF checks only the others. */
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+
+/** Whether `method` (upper-case) is safe, i.e. passes CSRF verification unchecked. */
+export function isSafeMethod(method: string): boolean {
+  return SAFE_METHODS.has(method);
+}
+
+/**
+ * The double-submit cookie's name. A `Secure` cookie is named `__Host-<name>.csrf`: RFC 6265bis
+ * §4.1.3.2 makes the browser refuse such a cookie unless it is Secure, host-only and Path=/, so
+ * a sibling subdomain or a network attacker on http cannot plant one ("cookie tossing"). A
+ * cookie that cannot be Secure falls back to the plain `<name>.csrf`.
+ */
+export function csrfCookieName(policy: Policy, secure: boolean): string {
+  return secure ? `__Host-${policy.config.name}.csrf` : `${policy.config.name}.csrf`;
+}
+
+/** What the double-submit cookie seals; `v` versions the format so it can change later. */
+interface SealedCsrfSecret {
+  v: 1;
+  /** The secret (base64url). */
+  s: string;
+  /** When the cookie stops being accepted (ms since epoch), checked against the injected clock. */
+  e: number;
+}
+
+interface OpenedCookie {
+  secret: string;
+  expiresAt: number;
+}
+
+function openedFrom(payload: unknown): OpenedCookie | null {
+  if (typeof payload !== 'object' || payload === null) return null;
+  const { v, s, e } = payload as Partial<Record<keyof SealedCsrfSecret, unknown>>;
+  if (v !== 1 || !isCsrfSecret(s) || typeof e !== 'number' || !Number.isFinite(e)) return null;
+  return { secret: s, expiresAt: e };
+}
+
+type SecretLookup = { secret: string } | { reason: CsrfRejectionReason };
+
+/** Where a guard finds and keeps the secret of a request. */
+interface SecretPlace {
+  /** The secret to mask for a response, created (and stored) on first use. */
+  obtain(request: CsrfRequest): Promise<string>;
+  /** The secret a submitted token must match, or why there is none. */
+  lookup(request: CsrfRequest): Promise<SecretLookup>;
+}
+
+/**
+ * Creates the CSRF guard of SPEC §7 (the `CsrfGuard` port). Everything the policy decides is
+ * computed here, once. `verify` passes safe methods unchecked; for unsafe ones it runs the
+ * origin check, then compares the submitted token with the secret in constant time. A refusal
+ * emits `{ type: 'csrf-rejected', at, reason }` and, in `enforce` mode, throws
+ * `sessions/cross-origin-request` or `sessions/csrf-invalid` (403); in `report` mode it only
+ * emits. Neither events nor errors ever carry a token, a secret or a cookie value.
+ *
+ * - `synchronizer`: the secret lives in the session (`request.session`), so the session
+ *   middleware must run before the CSRF one: without a session holder, `issueToken` (and
+ *   `verify` of an unsafe request that reaches the secret lookup) throws
+ *   `sessions/option-type-incorrect` (a setup error, no status).
+ * - `double-submit`: the secret lives in a sealed (encrypted, authenticated) cookie, HttpOnly,
+ *   Path=/, host-only, `Max-Age` = the policy's `ttl` (the expiry is sealed too); see
+ *   `csrfCookieName` for the `__Host-` prefix and `Secure`. SameSite follows the policy
+ *   (default Lax): the origin check already refuses cross-site unsafe requests, and Lax cookies
+ *   are not sent on them either, so Strict would add nothing for unsafe methods; it would only
+ *   drop the cookie on cross-site links, minting a new secret that invalidates forms open in
+ *   other tabs. A `none` policy (apps in cross-site iframes) needs a `none` cookie to work.
+ */
+export function createCsrfGuard(options: CsrfGuardOptions): CsrfGuard {
+  const { policy, mode } = options;
+  if (mode !== 'synchronizer' && mode !== 'double-submit') {
+    throw new SpartanError(
+      'sessions/option-type-incorrect',
+      "The CSRF guard mode must be 'synchronizer' or 'double-submit'",
+      {
+        option: 'mode',
+        expected: "'synchronizer' | 'double-submit'",
+      },
+    );
+  }
+  const secrets = normalizeSecrets(options.secrets);
+  const crypto = options.crypto ?? defaultWebCrypto();
+  const clock = options.clock ?? systemClock;
+  const onEvent = options.onEvent;
+  const { field, mode: enforcement } = policy.config.csrf;
+  // `parsePolicy` lower-cases it already; a hand-built policy may not have.
+  const header = policy.config.csrf.header.toLowerCase();
+  const enforce = enforcement === 'enforce';
+  const checkOrigin = createOriginCheck(policy.config);
+
+  const emit = (reason: CsrfRejectionReason): void => {
+    if (onEvent === undefined) return;
+    const event: SessionEvent = { type: 'csrf-rejected', at: clock.now(), reason };
+    try {
+      // A listener is typed `void` but may be async: swallow its rejection too.
+      const result: unknown = onEvent(event);
+      if (result instanceof Promise) result.catch(() => {});
+    } catch {
+      // An audit listener must never break a request.
+    }
+  };
+  const reject = (code: 'sessions/cross-origin-request' | 'sessions/csrf-invalid', reason: CsrfRejectionReason) => {
+    emit(reason);
+    if (enforce) throw new SpartanError(code, undefined, { reason });
+  };
+
+  const place =
+    mode === 'synchronizer'
+      ? sessionSecretPlace(crypto)
+      : cookieSecretPlace({
+          policy,
+          secrets,
+          crypto,
+          clock,
+          webCrypto: options.webCrypto,
+          cacheSize: options.cacheSize,
+        });
+
+  return {
+    async issueToken(request) {
+      return maskCsrfToken(await place.obtain(request), crypto);
+    },
+    async verify(request) {
+      if (SAFE_METHODS.has(request.view.method)) return;
+      const origin = checkOrigin(request.view);
+      if (!origin.ok) return reject('sessions/cross-origin-request', origin.reason);
+      // The token first: a request without one costs no unsealing.
+      const token = readSubmittedToken(request.view, header, field);
+      if (token === undefined) return reject('sessions/csrf-invalid', 'token-missing');
+      const found = await place.lookup(request);
+      if ('reason' in found) return reject('sessions/csrf-invalid', found.reason);
+      if (!verifyCsrfToken(token, found.secret)) return reject('sessions/csrf-invalid', 'token-invalid');
+    },
+  } satisfies CsrfGuard;
+}
+
+function requireSession(request: CsrfRequest): CsrfSecretHolder {
+  if (request.session === undefined) {
+    throw new SpartanError(
+      'sessions/option-type-incorrect',
+      'csrf({ cookie: false }) keeps its secret in the session: install the sessioner before csrf(), or use csrf({ cookie: true })',
+      { option: 'cookie', expected: 'a session on the request (sessioner installed before csrf)' },
+    );
+  }
+  return request.session;
+}
+
+/** Synchronizer token: the secret is a field of the session record. */
+function sessionSecretPlace(crypto: SessionCrypto): SecretPlace {
+  return {
+    async obtain(request) {
+      const session = requireSession(request);
+      const existing = session.getCsrfSecret();
+      if (isCsrfSecret(existing)) return existing;
+      const secret = createCsrfSecret(crypto);
+      session.setCsrfSecret(secret);
+      return secret;
+    },
+    async lookup(request) {
+      const secret = requireSession(request).getCsrfSecret();
+      return isCsrfSecret(secret) ? { secret } : { reason: 'secret-missing' };
+    },
+  };
+}
+
+interface CookiePlaceOptions {
+  policy: Policy;
+  secrets: readonly string[];
+  crypto: SessionCrypto;
+  clock: Clock;
+  webCrypto: Crypto | undefined;
+  cacheSize: number | undefined;
+}
+
+/** Double submit: the secret travels in a sealed cookie. */
+function cookieSecretPlace(options: CookiePlaceOptions): SecretPlace {
+  const { policy, crypto, clock } = options;
+  const sealer = createSealer(options.secrets, options.webCrypto ?? globalThis.crypto);
+  const { cookies, duration } = policy.config;
+  const ttlSeconds = duration.ttl;
+  // Browsers drop a SameSite=None cookie that is not Secure.
+  const alwaysSecure = cookies.secure || cookies.sameSite === 'none';
+  // With `secure: false` the cookie is still made Secure when the request is known to be https,
+  // but localhost over http is not counted (Safari drops Secure cookies there).
+  const transport: TransportPolicy = { trustProxy: policy.config.transport.trustProxy, localhostIsSecure: false };
+  const base: CookieAttributes = { path: '/', httpOnly: true, sameSite: cookies.sameSite, maxAge: ttlSeconds };
+  const variants = {
+    secure: { name: csrfCookieName(policy, true), attributes: { ...base, secure: true } },
+    plain: { name: csrfCookieName(policy, false), attributes: base },
+  } as const;
+  const variantFor = (request: CsrfRequest) =>
+    alwaysSecure || isSecureRequest(request.view, transport) ? variants.secure : variants.plain;
+
+  // Unsealing is WebCrypto work (key derivation, HMAC, AES): remember what recent cookie values
+  // opened to. Caching the verification of an authenticated value is safe; the expiry is
+  // checked on every use.
+  const opened = new BoundedCache<string, OpenedCookie>(options.cacheSize ?? 1000);
+  // The secret a response has already set: a second `issueToken` in the same request must not
+  // mint another one (the later Set-Cookie would invalidate the first token).
+  const issued = new WeakMap<CookieJar, string>();
+
+  const open = async (value: string): Promise<string | null> => {
+    let entry = opened.get(value);
+    if (entry === undefined) {
+      const found = openedFrom(await sealer.unseal(value));
+      if (found === null) return null;
+      entry = found;
+      opened.set(value, entry);
+    }
+    if (entry.expiresAt > clock.now()) return entry.secret;
+    opened.delete(value);
+    return null;
+  };
+
+  return {
+    async obtain(request) {
+      const already = issued.get(request.jar);
+      if (already !== undefined) return already;
+      const variant = variantFor(request);
+      const value = request.jar.get(variant.name);
+      const current = value === undefined ? null : await open(value);
+      if (current !== null) {
+        issued.set(request.jar, current);
+        return current;
+      }
+      const secret = createCsrfSecret(crypto);
+      const expiresAt = clock.now() + ttlSeconds * 1000;
+      const payload: SealedCsrfSecret = { v: 1, s: secret, e: expiresAt };
+      const sealed = await sealer.seal(payload);
+      opened.set(sealed, { secret, expiresAt });
+      request.jar.setCookie(variant.name, serializeCookie(variant.name, sealed, variant.attributes));
+      issued.set(request.jar, secret);
+      return secret;
+    },
+    async lookup(request) {
+      const value = request.jar.get(variantFor(request).name);
+      if (value === undefined || value === '') return { reason: 'cookie-missing' };
+      const secret = await open(value);
+      return secret === null ? { reason: 'cookie-invalid' } : { secret };
+    },
+  };
+}

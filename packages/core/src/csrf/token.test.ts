@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import type { SessionCrypto } from '../crypto/crypto.js';
+import { webCrypto } from '../crypto/crypto.js';
+import { fakeView } from './testing/fakes.js';
+import { createCsrfSecret, isCsrfSecret, maskCsrfToken, readSubmittedToken, verifyCsrfToken } from './token.js';
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+describe('CSRF secrets', () => {
+  it('a secret is 32 random bytes in base64url (43 characters), different every time', () => {
+    const a = createCsrfSecret();
+    const b = createCsrfSecret(webCrypto());
+    expect(a).toMatch(BASE64URL);
+    expect(a).toHaveLength(43);
+    expect(a).not.toBe(b);
+    expect(isCsrfSecret(a)).toBe(true);
+  });
+
+  it.each([
+    ['not a string', 42],
+    ['null', null],
+    ['too short', 'a'.repeat(42)],
+    ['too long', 'a'.repeat(44)],
+    ['outside the alphabet', `${'a'.repeat(42)}+`],
+    ['non-canonical trailing bits', `${'A'.repeat(42)}B`],
+  ])('a value that is %s is not a secret', (_label, value) => {
+    expect(isCsrfSecret(value)).toBe(false);
+  });
+});
+
+describe('masked tokens (BREACH)', () => {
+  const secret = createCsrfSecret();
+
+  it('two tokens for the same secret differ and both verify', () => {
+    const first = maskCsrfToken(secret);
+    const second = maskCsrfToken(secret);
+    expect(first).not.toBe(second);
+    expect(verifyCsrfToken(first, secret)).toBe(true);
+    expect(verifyCsrfToken(second, secret)).toBe(true);
+  });
+
+  it('a token is mask ‖ (mask XOR secret): 86 base64url characters that do not contain the secret', () => {
+    const token = maskCsrfToken(secret);
+    expect(token).toHaveLength(86);
+    expect(token).toMatch(BASE64URL);
+    expect(token).not.toContain(secret);
+  });
+
+  it('the mask comes from the injected CSPRNG: a zero mask exposes the XOR layout', () => {
+    const zeros: SessionCrypto = { ...webCrypto(), randomBytes: (length) => new Uint8Array(length) };
+    const allOnes = `${'_'.repeat(42)}8`; // base64url of 32 bytes of 0xff
+    expect(isCsrfSecret(allOnes)).toBe(true);
+    const token = maskCsrfToken(allOnes, zeros);
+    // 32 zero bytes of mask, then 0 XOR 0xff = 0xff: the secret shows through.
+    expect(token).toBe(`${'A'.repeat(42)}D${'_'.repeat(42)}w`);
+    expect(verifyCsrfToken(token, allOnes)).toBe(true);
+  });
+
+  it('a token for another secret fails', () => {
+    expect(verifyCsrfToken(maskCsrfToken(createCsrfSecret()), secret)).toBe(false);
+  });
+
+  it('a modified token fails', () => {
+    const token = maskCsrfToken(secret);
+    for (const index of [0, 20, 42, 43, 60, 85]) {
+      const original = token[index]!;
+      const replacement = original === 'A' ? 'B' : 'A';
+      const modified = token.slice(0, index) + replacement + token.slice(index + 1);
+      expect(verifyCsrfToken(modified, secret), `changed at ${index}`).toBe(false);
+    }
+    expect(verifyCsrfToken(`${token}A`, secret)).toBe(false);
+    expect(verifyCsrfToken(token.slice(1), secret)).toBe(false);
+  });
+
+  it('the raw secret is not accepted as a token', () => {
+    expect(verifyCsrfToken(secret, secret)).toBe(false);
+  });
+
+  it('verification refuses a malformed secret instead of throwing', () => {
+    expect(verifyCsrfToken(maskCsrfToken(secret), 'not a secret')).toBe(false);
+  });
+
+  it.each([
+    ['undefined', undefined],
+    ['a number', 86],
+    ['an array', ['x']],
+    ['empty', ''],
+    ['the right length outside the alphabet', '+'.repeat(86)],
+    ['the right length with padding', `${'A'.repeat(84)}==`],
+  ])('a submitted token that is %s fails without throwing', (_label, token) => {
+    expect(verifyCsrfToken(token, secret)).toBe(false);
+  });
+
+  it('masking a malformed secret is a programming error (TypeError)', () => {
+    expect(() => maskCsrfToken('short')).toThrow(TypeError);
+  });
+
+  it('a CSPRNG returning the wrong number of bytes is refused', () => {
+    const broken: SessionCrypto = { ...webCrypto(), randomBytes: () => new Uint8Array(4) };
+    expect(() => maskCsrfToken(secret, broken)).toThrow(TypeError);
+  });
+});
+
+describe('reading the submitted token', () => {
+  const read = (init: Parameters<typeof fakeView>[0]) => readSubmittedToken(fakeView(init), 'x-csrf-token', '_csrf');
+
+  it('the header is read first', () => {
+    expect(read({ headers: { 'x-csrf-token': 'from-header' }, body: { _csrf: 'from-body' } })).toBe('from-header');
+  });
+
+  it('the body field of a urlencoded or JSON body is read when the header is absent or empty', () => {
+    expect(read({ body: { _csrf: 'from-body' } })).toBe('from-body');
+    expect(read({ headers: { 'x-csrf-token': '' }, body: { _csrf: 'from-body' } })).toBe('from-body');
+  });
+
+  it('a null-prototype body (querystring.parse, multer) is read', () => {
+    const body = Object.assign(Object.create(null) as Record<string, unknown>, { _csrf: 'from-body' });
+    expect(read({ body })).toBe('from-body');
+  });
+
+  it.each([
+    ['no body', undefined],
+    ['a string body', '_csrf=abc'],
+    ['an array body', ['abc']],
+    ['a field that is not a string', { _csrf: ['a', 'b'] }],
+    ['a field inherited from the prototype', Object.create({ _csrf: 'inherited' }) as object],
+    [
+      'a class instance',
+      new (class Body {
+        _csrf = 'x';
+      })(),
+    ],
+    ['a getter', Object.defineProperty({}, '_csrf', { get: () => 'from-getter', enumerable: true })],
+    [
+      'a Proxy that throws',
+      new Proxy(
+        {},
+        {
+          getPrototypeOf: () => {
+            throw new Error('trap');
+          },
+        },
+      ),
+    ],
+  ])('nothing is read from %s', (_label, body) => {
+    expect(read({ body })).toBeUndefined();
+  });
+
+  it('the configured header and field names are used', () => {
+    const view = fakeView({ headers: { 'x-other': 'h' }, body: { token: 'b' } });
+    expect(readSubmittedToken(view, 'x-other', '_csrf')).toBe('h');
+    expect(readSubmittedToken(view, 'x-csrf-token', 'token')).toBe('b');
+  });
+});
