@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import * as main from '../src/index.js';
+import * as node from '../src/node/index.js';
+import * as testing from '../src/testing/index.js';
+
+// The export names are public API: a change here is a deliberate, reviewed change.
+describe('@spartan-sessions/core export names', () => {
+  it('main entry', () => {
+    expect(Object.keys(main).sort()).toMatchSnapshot();
+  });
+  it('./node entry', () => {
+    expect(Object.keys(node).sort()).toEqual(['fetchSecret', 'nodeCrypto', 'readPolicy', 'readPolicySync']);
+  });
+  it('./testing entry', () => {
+    expect(Object.keys(testing).sort()).toMatchSnapshot();
+  });
+  it('exports the names SPEC §2 and §8 make public', () => {
+    for (const name of ['MemoryStore', 'SpartanError', 'parsePolicy', 'SessionManager', 'createCsrfGuard']) {
+      expect(Object.keys(main)).toContain(name);
+    }
+    for (const name of ['describeStoreConformance', 'createFakeClock', 'MemoryStore']) {
+      expect(Object.keys(testing)).toContain(name);
+    }
+  });
+});
