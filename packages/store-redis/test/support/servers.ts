@@ -121,8 +121,18 @@ export class RedisServer {
     await exited;
   }
 
+  /** Freezes the process (SIGSTOP): connections stay open and nothing answers, like a hung server. */
+  pause(): void {
+    this.#child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.#child?.kill('SIGCONT');
+  }
+
   /** Stops the server and removes its directory. */
   async dispose(): Promise<void> {
+    this.resume();
     await this.stop('SIGKILL');
     await rm(this.dir, { recursive: true, force: true });
   }
