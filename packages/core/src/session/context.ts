@@ -58,9 +58,12 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   #meta: MetaState;
   /** Meta as last read from / written to the store. */
   #storedMeta: MetaState;
-  /** JSON of the data as last read from / written to the store, whole and per key. */
+  /**
+   * JSON of the data as last read from / written to the store. Handlers mutate nested objects
+   * in place (Passport does), so this string is the only faithful picture of "before"; its
+   * per-key form is derived from it only when a write needs a diff.
+   */
   #snapshot: string;
-  #snapshotKeys: Map<string, string>;
   #touchDue: boolean;
   #resignCookie: boolean;
   #clearCookie: boolean;
@@ -102,7 +105,6 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     this.#storedMeta = { ...this.#meta };
     const data = record?.data ?? {};
     this.#snapshot = JSON.stringify(data);
-    this.#snapshotKeys = snapshotKeys(data);
     this.#touchDue = record !== null && now - record.lastSeenAt >= internals.timing.touchAfter;
     this.#resignCookie = flags.resignCookie;
     this.#clearCookie = flags.clearCookie;
@@ -448,7 +450,6 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     this.#meta = meta;
     this.#storedMeta = { ...meta };
     this.#snapshot = whole;
-    this.#snapshotKeys = snapshotKeys(data);
     this.#touchDue = false;
     this.#resignCookie = false;
     this.#clearCookie = false;
@@ -464,7 +465,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   async #writeUpdate(data: Record<string, unknown>, now: number): Promise<void> {
     const m = this.#m;
     const identity = this.#stored!;
-    const changes = diffData(this.#snapshotKeys, data);
+    const changes = diffData(snapshotKeys(JSON.parse(this.#snapshot) as Record<string, unknown>), data);
     const metaChanges = diffMeta(this.#storedMeta, this.#meta);
     let baseData = data;
     let baseMeta: MetaState = { ...this.#meta, lastSeenAt: now };
@@ -480,7 +481,6 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
         this.#storedMeta = { ...baseMeta };
         replaceData(this.session, baseData);
         this.#snapshot = JSON.stringify(baseData);
-        this.#snapshotKeys = snapshotKeys(baseData);
         this.#touchDue = false;
         return;
       }
@@ -524,7 +524,6 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     this.#meta = { ...recordMeta(record), zone: this.#meta.zone };
     this.#storedMeta = recordMeta(record);
     this.#snapshot = JSON.stringify(record.data);
-    this.#snapshotKeys = snapshotKeys(record.data);
   }
 
   #dropStored(): void {
@@ -549,7 +548,6 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     };
     this.#storedMeta = { ...this.#meta };
     this.#snapshot = '{}';
-    this.#snapshotKeys = new Map();
   }
 
   /** Lazy sessions: stored only once they hold data, a user or a CSRF secret. */
