@@ -1,0 +1,47 @@
+import type { Clock } from '@spartan-sessions/core';
+import { MemoryStore, type SessionStore, type StoredSession, type StoreSetOptions } from '@spartan-sessions/core';
+
+/** A MemoryStore that counts writes and can be switched to fail (reject) or hang. */
+export class ProbeStore implements SessionStore {
+  readonly inner: MemoryStore;
+  writes = 0;
+  mode: 'healthy' | 'reject' | 'hang' = 'healthy';
+
+  constructor(clock?: Clock) {
+    this.inner = clock === undefined ? new MemoryStore() : new MemoryStore({ clock });
+  }
+
+  #gate<T>(run: () => Promise<T>): Promise<T> {
+    if (this.mode === 'reject') return Promise.reject(new Error('ECONNREFUSED (test store is down)'));
+    if (this.mode === 'hang') return new Promise<T>(() => {});
+    return run();
+  }
+
+  get(key: string): Promise<StoredSession | null> {
+    return this.#gate(() => this.inner.get(key));
+  }
+
+  set(key: string, record: StoredSession, opts: StoreSetOptions): Promise<boolean> {
+    return this.#gate(() => {
+      this.writes++;
+      return this.inner.set(key, record, opts);
+    });
+  }
+
+  touch(key: string, expiresAt: number): Promise<void> {
+    return this.#gate(() => {
+      this.writes++;
+      return this.inner.touch(key, expiresAt);
+    });
+  }
+
+  destroy(key: string): Promise<void> {
+    return this.#gate(() => this.inner.destroy(key));
+  }
+
+  listByUser(userId: string) {
+    return this.#gate(() => this.inner.listByUser(userId));
+  }
+}
+
+export const SECRET = 'test-secret-test-secret-test-secret-0123';
