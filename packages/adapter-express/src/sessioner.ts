@@ -14,6 +14,22 @@ const SESSION_ID: PropertyDescriptor = {
 };
 
 /**
+ * `req.session`: read through the context, because core's `regenerate()` replaces the session
+ * object (as express-session does; Passport's `keepSessionInfo` merges the old one into the
+ * new one). Assigning to it replaces the property, as plain assignment would.
+ */
+const SESSION: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: IncomingMessage & ExchangeCarrier) {
+    return this[EXCHANGE]?.context?.session;
+  },
+  set(this: IncomingMessage, value: unknown) {
+    Object.defineProperty(this, 'session', { value, writable: true, configurable: true, enumerable: true });
+  },
+};
+
+/**
  * The session middleware (SPEC §7 `sessioner`): loads the request's session, exposes it as
  * `req.session` / `req.sessionID`, and commits it before the first byte of the response.
  * Store errors and a privileged-area refusal reach `next(err)` as a `SpartanError`.
@@ -37,7 +53,7 @@ async function loadSession(manager: SessionManager, req: Request, res: Response,
   try {
     const context = await manager.begin(exchange.view, exchange.jar);
     exchange.context = context;
-    req.session = context.session;
+    Object.defineProperty(req, 'session', SESSION);
     Object.defineProperty(req, 'sessionID', SESSION_ID);
     holdResponseUntilCommitted(res, context, next);
     // After attaching: the error page of a refused privileged request still has its session.

@@ -46,6 +46,10 @@ describeMatrix('Passport 0.7 on the sessioner', ({ express }) => {
       res.json({ id: req.sessionID });
     });
     app.post('/login', passport.authenticate('local', { successRedirect: '/me', failureRedirect: '/login' }));
+    app.post(
+      '/login-keep',
+      passport.authenticate('local', { successRedirect: '/me', failureRedirect: '/login', keepSessionInfo: true }),
+    );
     app.get('/me', (req, res) => {
       res.json({ user: req.user ?? null, visited: req.session.visited ?? null });
     });
@@ -104,5 +108,14 @@ describeMatrix('Passport 0.7 on the sessioner', ({ express }) => {
     const replay = new Browser(running.url);
     replay.cookies.set(SESSION_COOKIE, loggedIn);
     expect((await (await replay.get('/me')).json()).user).toBeNull();
+  });
+
+  it('keepSessionInfo: true carries the pre-login data into the new session (new id all the same)', async () => {
+    const browser = new Browser(running.url);
+    await browser.get('/visit');
+    const before = browser.session!;
+    await browser.post('/login-keep', { username: 'alice', password: 'correct horse' });
+    expect(browser.session).not.toBe(before);
+    expect(await (await browser.get('/me')).json()).toEqual({ user: { id: 'u-1', name: 'alice' }, visited: true });
   });
 });

@@ -101,11 +101,9 @@ describeMatrix('privileged areas', ({ express }) => {
     expect(JSON.parse(response.body).error).toBe('sessions/reauthentication-required');
   });
 
-  // Express routes case-insensitively by default, so GET /ADMIN reaches the /admin router. Core
-  // matches privileged prefixes case-sensitively, so it is not treated as privileged: a bypass of
-  // the re-authentication rule, reported as a core change (SessionManager's zoneOf should match
-  // case-insensitively; matching more paths is the fail-safe direction). Remove `.fails` then.
-  it.fails('treats /ADMIN as privileged, since Express routes it to the /admin router', async () => {
+  // Express routes case-insensitively by default, so GET /ADMIN reaches the /admin router; core
+  // folds case (and percent-escapes) when matching privileged prefixes.
+  it('treats /ADMIN as privileged, since Express routes it to the /admin router', async () => {
     const response = await new Browser(running.url).get('/ADMIN');
     expect(response.status).toBe(401);
   });

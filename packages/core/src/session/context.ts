@@ -40,8 +40,16 @@ type Rotation = 'authenticate' | 'reauthenticate' | 'rotate' | 'regenerate' | 'r
  * `Session` object handlers see, and `commit()` persists it before the response is sent.
  */
 export class SessionContext implements SessionBackend, CsrfSecretHolder {
-  /** The object adapters expose as `req.session`. */
-  readonly session: Session;
+  /**
+   * The object adapters expose as `req.session`. `regenerate()` replaces it with a new object
+   * (as express-session does), so adapters must read it through this getter, not keep a copy:
+   * Passport's `keepSessionInfo` merges the old object into the new one.
+   */
+  get session(): Session {
+    return this.#session;
+  }
+
+  #session: Session;
   /** Set when the request may not enter the privileged area (`reauthentication-required`). */
   accessError: SpartanError | null = null;
 
@@ -108,7 +116,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     this.#touchDue = record !== null && now - record.lastSeenAt >= internals.timing.touchAfter;
     this.#resignCookie = flags.resignCookie;
     this.#clearCookie = flags.clearCookie;
-    this.session = new Session(this, data);
+    this.#session = new Session(this, data);
   }
 
   /** See `SessionManager.begin`. */
@@ -221,7 +229,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   }
 
   async regenerate(): Promise<void> {
-    replaceData(this.session, {});
+    this.#session = new Session(this, {});
     const now = this.#m.clock.now();
     this.#meta = {
       createdAt: now,

@@ -453,9 +453,13 @@ describe('id rotation', () => {
       await session.authenticate('u');
     });
     const old = t.cookie;
-    const response = await t.request(async (session) => {
+    const response = await t.request(async (session, context) => {
       await session.regenerate();
-      session.b = 2;
+      // A new object, as with express-session: the old one still holds the old data, so
+      // Passport's keepSessionInfo can merge it into the new one.
+      expect(context.session).not.toBe(session);
+      expect({ ...session }).toEqual({ a: 1 });
+      context.session.b = 2;
     });
     expect(t.cookie).not.toBe(old);
     expect({ ...response.session }).toEqual({ b: 2 });
@@ -590,6 +594,21 @@ describe('privileged zones', () => {
     expect(t.cookie).not.toBe(insideCookie);
     expect(back.session.meta.zone).toBe('normal');
     expect(t.events.at(-1)).toMatchObject({ type: 'rotated', reason: 'zone-leave' });
+  });
+
+  it('paths match case-insensitively, percent-decoded and with doubled slashes folded, as routers match them', async () => {
+    const t = setup(zoned);
+    await t.request((session) => session.authenticate('u'));
+    for (const path of ['/ADMIN', '/Admin/users', '/%61dmin', '//admin//x', '/admin%2Fx']) {
+      const response = await t.request(undefined, { path });
+      expect(response.session.meta.zone, path).toBe('privileged');
+    }
+    await t.request(undefined, { path: '/' });
+    // The excluded re-auth page is matched the same way: no zone change, no re-auth check.
+    const reauth = await t.request(undefined, { path: '/ADMIN/REAUTH' });
+    expect(reauth.session.meta.zone).toBe('normal');
+    expect(reauth.context.accessError).toBeNull();
+    expect((await t.request(undefined, { path: '/%E0%A4%A' })).session.meta.zone).toBe('normal');
   });
 
   it('paths match on segment boundaries', async () => {

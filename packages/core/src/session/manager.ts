@@ -28,22 +28,22 @@ export interface SessionManagerOptions {
   /** The first signs, all verify. Each at least 32 characters. */
   secrets: string | readonly string[];
   /** Where sessions live. @default a new `MemoryStore` (single process) */
-  store?: SessionStore;
+  store?: SessionStore | undefined;
   /** Crypto primitives. @default WebCrypto; Node adapters pass `nodeCrypto` from `@spartan-sessions/core/node` */
-  crypto?: SessionCrypto;
+  crypto?: SessionCrypto | undefined;
   /** Time source (ms since the epoch). @default `Date.now` */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Audit events; never given a raw id or a secret. A throwing listener never breaks a request. */
-  onEvent?: SessionEventListener;
+  onEvent?: SessionEventListener | undefined;
   /** Longest a store call may take, in milliseconds. @default 2000 */
-  storeTimeout?: number;
+  storeTimeout?: number | undefined;
   /**
    * Compare-and-set attempts before a write gives up with `store-unavailable`. Each round lets at
    * least one concurrent writer through, so N parallel requests need at most N. @default 64
    */
-  maxWriteAttempts?: number;
+  maxWriteAttempts?: number | undefined;
   /** Verified cookie values remembered (signature checks only, never records). @default 10000 */
-  verifiedCookieCacheSize?: number;
+  verifiedCookieCacheSize?: number | undefined;
 }
 
 /** Policy values turned into milliseconds once, at setup. */
@@ -126,10 +126,13 @@ export class SessionManager {
         // An audit listener must never break a request.
       }
     };
-    const privilegedPaths = config.privileged.paths;
-    const excludedPaths = config.privileged.exclude;
-    const zoneOf = (path: string): SessionZone | 'excluded' => {
+    // Routers match paths case-insensitively (Express, Koa) and some decode percent-escapes
+    // (Fastify): zone matching must match at least what they route, so both sides are folded.
+    const privilegedPaths = config.privileged.paths.map(foldPath);
+    const excludedPaths = config.privileged.exclude.map(foldPath);
+    const zoneOf = (rawPath: string): SessionZone | 'excluded' => {
       if (privilegedPaths.length === 0) return 'normal';
+      const path = foldPath(rawPath);
       if (excludedPaths.some((prefix) => matchesPrefix(path, prefix))) return 'excluded';
       return privilegedPaths.some((prefix) => matchesPrefix(path, prefix)) ? 'privileged' : 'normal';
     };
@@ -216,6 +219,22 @@ export class SessionManager {
   async close(): Promise<void> {
     await this.store.close?.();
   }
+}
+
+/**
+ * The form of a path that zone matching compares: percent-escapes decoded (when well formed),
+ * lower case, runs of slashes collapsed. Folding can only make more paths privileged.
+ */
+export function foldPath(path: string): string {
+  let decoded = path;
+  if (path.includes('%')) {
+    try {
+      decoded = decodeURIComponent(path);
+    } catch {
+      decoded = path;
+    }
+  }
+  return decoded.toLowerCase().replace(/\/{2,}/g, '/');
 }
 
 /** Path-prefix match on segment boundaries: `/admin` matches `/admin` and `/admin/x`, not `/administrator`. */
