@@ -1,16 +1,17 @@
-import type { CsrfGuard, CsrfOptions, CsrfRequest } from '@spartan-sessions/core';
+import type { CsrfGuard, CsrfOptions, CsrfRequest, CsrfTokenIssuer } from '@spartan-sessions/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { exchangeOf } from './internal/exchange.js';
+import { holdResponseUntilCommitted } from './internal/response-hooks.js';
 
 /**
  * The CSRF middleware (SPEC §7 `csrf({ cookie })`): verifies unsafe requests (origin, then
  * token) and exposes `req.csrfToken()`. Refusals reach `next(err)` as a `SpartanError`
  * (`sessions/cross-origin-request`, `sessions/csrf-invalid`, 403).
  *
- * `req.csrfToken()` is synchronous, as csurf's is, while core issues tokens asynchronously
- * (the double-submit secret is sealed with WebCrypto): the middleware issues the request's token
- * up front and `req.csrfToken()` returns it. Like csurf, this gives every visitor passing through
- * a CSRF secret (in the session, or in the sealed cookie).
+ * `req.csrfToken()` is synchronous, as csurf's is: the middleware loads the request's secret
+ * (`guard.prepare`) without creating one, and the first `req.csrfToken()` creates it. A visitor
+ * who never sees a form gets no session and no CSRF cookie. A double-submit cookie minted by
+ * `req.csrfToken()` is sealed and written before the response's first byte.
  */
 export function createCsrfMiddleware(guard: CsrfGuard, options: CsrfOptions): RequestHandler {
   const synchronizer = !options.cookie;
@@ -27,7 +28,7 @@ async function protect(
   res: Response,
   next: NextFunction,
 ): Promise<void> {
-  let token: string;
+  let issuer: CsrfTokenIssuer;
   try {
     const exchange = exchangeOf(req, res);
     const request: CsrfRequest = { view: exchange.view, jar: exchange.jar };
@@ -35,11 +36,12 @@ async function protect(
     // Without the sessioner core refuses with an error that says to install it.
     if (synchronizer && exchange.context !== null) request.session = exchange.context;
     await guard.verify(request);
-    token = await guard.issueToken(request);
+    issuer = await guard.prepare(request);
+    if (!synchronizer) holdResponseUntilCommitted(res, { commit: () => issuer.flush() }, next);
   } catch (error) {
     next(error);
     return;
   }
-  req.csrfToken = () => token;
+  req.csrfToken = () => issuer.token();
   next();
 }

@@ -27,6 +27,9 @@ describeMatrix('csrf()', ({ express }) => {
       app.post('/submit', (_req, res) => {
         res.json({ ok: true });
       });
+      app.get('/plain', (_req, res) => {
+        res.send('no form here');
+      });
       app.use((err: unknown, req: Request, res: Response, next: NextFunction) => renderError(err, req, res, next));
       running = await listen(app);
     });
@@ -38,6 +41,18 @@ describeMatrix('csrf()', ({ express }) => {
       expect(typeof body.token).toBe('string');
       return body.token;
     }
+
+    it('keeps a visitor who never asks for a token lazy: no session cookie, no CSRF cookie', async () => {
+      const response = await new Browser(running.url).get('/plain');
+      expect(response.status).toBe(200);
+      expect(response.headers.getSetCookie()).toEqual([]);
+    });
+
+    it('the first req.csrfToken() creates the secret and the response carries its cookie', async () => {
+      const response = await new Browser(running.url).get('/form');
+      const names = response.headers.getSetCookie().map((line) => line.slice(0, line.indexOf('=')));
+      expect(names).toEqual([cookie ? '__Host-spartan.csrf' : SESSION_COOKIE]);
+    });
 
     it('accepts the token from the header', async () => {
       const browser = new Browser(running.url);

@@ -175,10 +175,25 @@ export interface CsrfRequest {
   session?: CsrfSecretHolder;
 }
 
+/** Mints tokens for one response; see `CsrfGuard.prepare`. */
+export interface CsrfTokenIssuer {
+  /** A fresh masked token; creates the secret on the first call when there is none. */
+  token(): string;
+  /** Writes what `token()` created that must reach the client (the double-submit cookie). */
+  flush(): Promise<void>;
+}
+
 /** CSRF port: issue a token for a response, verify an unsafe request. */
 export interface CsrfGuard {
   /** A fresh masked token (BREACH-safe: differs on every call, verifies the same). */
   issueToken(request: CsrfRequest): Promise<string>;
+  /**
+   * Loads the request's secret without creating one, for frameworks whose `csrfToken()` is
+   * synchronous (Express): the returned `token()` creates the secret on first use only, so a
+   * visitor who never sees a form gets no session and no cookie. Await `flush()` before the
+   * response headers go out (it writes a double-submit cookie `token()` created).
+   */
+  prepare(request: CsrfRequest): Promise<CsrfTokenIssuer>;
   /**
    * Passes safe methods; for unsafe ones checks the origin, then the token. Throws
    * `sessions/cross-origin-request` or `sessions/csrf-invalid` (403) in `enforce` mode; in

@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import type { SessionContext } from '@spartan-sessions/core';
 
 /**
  * Holding the response until the session is committed.
@@ -8,7 +7,7 @@ import type { SessionContext } from '@spartan-sessions/core';
  * the store never saw would log the user out), and store writes are asynchronous. So the first
  * call that would put bytes on the wire — `writeHead`, `write`, `flushHeaders` or `end`, whoever
  * calls it (`res.send`, `res.redirect`, `stream.pipe(res)`, Node's implicit headers) — starts
- * `context.commit()`, and it and every later call are queued and replayed, in order, once the
+ * the pending work (`context.commit()`, a CSRF cookie), and it and every later call are queued and replayed, in order, once the
  * commit is done. If the commit fails the queued response is dropped, never sent: the error
  * goes to Express's error path instead (fail closed).
  *
@@ -26,8 +25,14 @@ type Method = (this: ServerResponse, ...args: unknown[]) => unknown;
  */
 type Phase = 'open' | 'committing' | 'passing';
 
+/** Work that must finish before the response's first byte: a session commit, a CSRF cookie. */
+export interface BeforeSend {
+  commit(): Promise<void>;
+}
+
 interface HookState {
-  readonly context: SessionContext;
+  /** Run in order before anything is sent. */
+  readonly pending: BeforeSend[];
   /** Express's `next` of the sessioner: where a failed commit's error goes. */
   readonly next: (error: unknown) => void;
   readonly writeHead: Method;
@@ -51,14 +56,19 @@ interface HookedResponse extends ServerResponse {
  */
 export function holdResponseUntilCommitted(
   response: ServerResponse,
-  context: SessionContext,
+  work: BeforeSend,
   next: (error: unknown) => void,
 ): void {
   const hooked = response as HookedResponse;
-  if (hooked[HOOKS] !== undefined) return;
+  const existing = hooked[HOOKS];
+  if (existing !== undefined) {
+    // A second middleware (csrf after the sessioner) adds its work to the same hold.
+    if (existing.phase === 'open' && !existing.pending.includes(work)) existing.pending.push(work);
+    return;
+  }
   const own = response as unknown as Record<'writeHead' | 'write' | 'end' | 'flushHeaders', Method>;
   hooked[HOOKS] = {
-    context,
+    pending: [work],
     next,
     writeHead: own.writeHead,
     write: own.write,
@@ -115,7 +125,7 @@ function hold(response: HookedResponse, state: HookState, method: Method, args: 
 /** Never rejects: every outcome ends in a response. */
 async function commitThenRelease(response: HookedResponse, state: HookState): Promise<void> {
   try {
-    await state.context.commit();
+    for (const work of state.pending) await work.commit();
   } catch (error) {
     abandon(response, state, error);
     return;

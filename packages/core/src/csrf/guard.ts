@@ -105,9 +105,18 @@ function openedFrom(payload: unknown): OpenedCookie | null {
 type SecretLookup = { secret: string } | { reason: CsrfRejectionReason };
 
 /** Where a guard finds and keeps the secret of a request. */
+/** The request's secret, loaded but not yet created: `take()` creates it on first use. */
+interface PreparedSecret {
+  take(): string;
+  /** Persists a secret `take()` created (the double-submit cookie); no-op otherwise. */
+  flush(): Promise<void>;
+}
+
+const NOTHING_TO_FLUSH = async (): Promise<void> => {};
+
 interface SecretPlace {
-  /** The secret to mask for a response, created (and stored) on first use. */
-  obtain(request: CsrfRequest): Promise<string>;
+  /** Loads the request's secret without creating one (so a visitor who never sees a form stays lazy). */
+  prepare(request: CsrfRequest): Promise<PreparedSecret>;
   /** The secret a submitted token must match, or why there is none. */
   lookup(request: CsrfRequest): Promise<SecretLookup>;
 }
@@ -184,7 +193,17 @@ export function createCsrfGuard(options: CsrfGuardOptions): CsrfGuard {
 
   return {
     async issueToken(request) {
-      return maskCsrfToken(await place.obtain(request), crypto);
+      const prepared = await place.prepare(request);
+      const secret = prepared.take();
+      await prepared.flush();
+      return maskCsrfToken(secret, crypto);
+    },
+    async prepare(request) {
+      const prepared = await place.prepare(request);
+      return {
+        token: () => maskCsrfToken(prepared.take(), crypto),
+        flush: () => prepared.flush(),
+      };
     },
     async verify(request) {
       if (SAFE_METHODS.has(request.view.method)) return;
@@ -214,13 +233,18 @@ function requireSession(request: CsrfRequest): CsrfSecretHolder {
 /** Synchronizer token: the secret is a field of the session record. */
 function sessionSecretPlace(crypto: SessionCrypto): SecretPlace {
   return {
-    async obtain(request) {
+    async prepare(request) {
       const session = requireSession(request);
-      const existing = session.getCsrfSecret();
-      if (isCsrfSecret(existing)) return existing;
-      const secret = createCsrfSecret(crypto);
-      session.setCsrfSecret(secret);
-      return secret;
+      return {
+        take() {
+          const existing = session.getCsrfSecret();
+          if (isCsrfSecret(existing)) return existing;
+          const secret = createCsrfSecret(crypto);
+          session.setCsrfSecret(secret);
+          return secret;
+        },
+        flush: NOTHING_TO_FLUSH,
+      };
     },
     async lookup(request) {
       const secret = requireSession(request).getCsrfSecret();
@@ -279,24 +303,36 @@ function cookieSecretPlace(options: CookiePlaceOptions): SecretPlace {
   };
 
   return {
-    async obtain(request) {
-      const already = issued.get(request.jar);
-      if (already !== undefined) return already;
+    async prepare(request) {
+      const jar = request.jar;
+      const already = issued.get(jar);
+      if (already !== undefined) return { take: () => already, flush: NOTHING_TO_FLUSH };
       const variant = variantFor(request);
-      const value = request.jar.get(variant.name);
+      const value = jar.get(variant.name);
       const current = value === undefined ? null : await open(value);
       if (current !== null) {
-        issued.set(request.jar, current);
-        return current;
+        issued.set(jar, current);
+        return { take: () => current, flush: NOTHING_TO_FLUSH };
       }
-      const secret = createCsrfSecret(crypto);
-      const expiresAt = clock.now() + ttlSeconds * 1000;
-      const payload: SealedCsrfSecret = { v: 1, s: secret, e: expiresAt };
-      const sealed = await sealer.seal(payload);
-      opened.set(sealed, { secret, expiresAt });
-      request.jar.setCookie(variant.name, serializeCookie(variant.name, sealed, variant.attributes));
-      issued.set(request.jar, secret);
-      return secret;
+      let created: string | null = null;
+      let flushed = false;
+      return {
+        take() {
+          // A second prepare() of this response must see this secret, not mint another one.
+          created ??= issued.get(jar) ?? createCsrfSecret(crypto);
+          issued.set(jar, created);
+          return created;
+        },
+        async flush() {
+          if (created === null || flushed) return;
+          flushed = true;
+          const expiresAt = clock.now() + ttlSeconds * 1000;
+          const payload: SealedCsrfSecret = { v: 1, s: created, e: expiresAt };
+          const sealed = await sealer.seal(payload);
+          opened.set(sealed, { secret: created, expiresAt });
+          jar.setCookie(variant.name, serializeCookie(variant.name, sealed, variant.attributes));
+        },
+      };
     },
     async lookup(request) {
       const value = request.jar.get(variantFor(request).name);

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { parsePolicy } from '../policy/policy.js';
+import { createCsrfGuard } from './guard.js';
+import { FakeHolder, fakeRequest } from './testing/fakes.js';
+
+const SECRET = 'prepare-test-secret-that-is-long-enough-000';
+const COOKIE = '__Host-spartan.csrf';
+
+function guard(mode: 'synchronizer' | 'double-submit') {
+  return createCsrfGuard({ policy: parsePolicy({}), secrets: SECRET, mode });
+}
+
+function post(token: string, init: Parameters<typeof fakeRequest>[0] = {}) {
+  return fakeRequest({ method: 'POST', headers: { 'x-csrf-token': token }, ...init });
+}
+
+describe('prepare(): synchronous tokens that keep sessions lazy', () => {
+  it('synchronizer: prepare creates nothing; the first token() puts the secret in the session', async () => {
+    const csrf = guard('synchronizer');
+    const session = new FakeHolder();
+    const issuer = await csrf.prepare(fakeRequest({ method: 'GET', session }));
+    expect(session.writes).toBe(0);
+    const first = issuer.token();
+    const second = issuer.token();
+    expect(session.writes).toBe(1);
+    expect(first).not.toBe(second);
+    await issuer.flush();
+    await expect(csrf.verify(post(first, { session }))).resolves.toBeUndefined();
+    await expect(csrf.verify(post(second, { session }))).resolves.toBeUndefined();
+  });
+
+  it('synchronizer: prepare without a session is the setup error', async () => {
+    await expect(guard('synchronizer').prepare(fakeRequest({ method: 'GET' }))).rejects.toMatchObject({
+      code: 'sessions/option-type-incorrect',
+    });
+  });
+
+  it('double submit: no cookie unless a token was minted, and flush() writes it once', async () => {
+    const csrf = guard('double-submit');
+    const untouched = fakeRequest({ method: 'GET' });
+    await (await csrf.prepare(untouched)).flush();
+    expect(untouched.jar.set.size).toBe(0);
+
+    const request = fakeRequest({ method: 'GET' });
+    const issuer = await csrf.prepare(request);
+    const token = issuer.token();
+    expect(request.jar.set.size).toBe(0);
+    await issuer.flush();
+    await issuer.flush();
+    expect(request.jar.set.size).toBe(1);
+    const cookie = request.jar.setValue(COOKIE)!;
+    await expect(csrf.verify(post(token, { cookies: { [COOKIE]: cookie } }))).resolves.toBeUndefined();
+    await expect(csrf.verify(post(issuer.token(), { cookies: { [COOKIE]: cookie } }))).resolves.toBeUndefined();
+  });
+
+  it('double submit: an existing valid cookie is reused and nothing is written', async () => {
+    const csrf = guard('double-submit');
+    const first = fakeRequest({ method: 'GET' });
+    await csrf.issueToken(first);
+    const cookie = first.jar.setValue(COOKIE)!;
+    const again = fakeRequest({ method: 'GET', cookies: { [COOKIE]: cookie } });
+    const issuer = await csrf.prepare(again);
+    const token = issuer.token();
+    await issuer.flush();
+    expect(again.jar.set.size).toBe(0);
+    await expect(csrf.verify(post(token, { cookies: { [COOKIE]: cookie } }))).resolves.toBeUndefined();
+  });
+
+  it('double submit: two prepares of one response share one secret', async () => {
+    const csrf = guard('double-submit');
+    const request = fakeRequest({ method: 'GET' });
+    const one = await csrf.prepare(request);
+    const tokenOne = one.token();
+    await one.flush();
+    const two = await csrf.prepare(request);
+    const tokenTwo = two.token();
+    await two.flush();
+    const cookie = request.jar.setValue(COOKIE)!;
+    for (const token of [tokenOne, tokenTwo]) {
+      await expect(csrf.verify(post(token, { cookies: { [COOKIE]: cookie } }))).resolves.toBeUndefined();
+    }
+  });
+
+  it('double submit: a second prepare before the first flush reuses the minted secret', async () => {
+    const csrf = guard('double-submit');
+    const request = fakeRequest({ method: 'GET' });
+    const one = await csrf.prepare(request);
+    const two = await csrf.prepare(request);
+    const tokenOne = one.token();
+    const tokenTwo = two.token();
+    await one.flush();
+    await two.flush();
+    const cookie = request.jar.setValue(COOKIE)!;
+    for (const token of [tokenOne, tokenTwo]) {
+      await expect(csrf.verify(post(token, { cookies: { [COOKIE]: cookie } }))).resolves.toBeUndefined();
+    }
+  });
+});
