@@ -30,6 +30,20 @@ export interface RedisStoreBaseOptions {
    * @default 2000
    */
   commandTimeout?: number;
+  /**
+   * Report a write as done only once this many replicas have it (Redis `WAIT` after each
+   * write, in the same round trip). Redis replicates asynchronously: without it, a failover
+   * (Sentinel, Cluster) can drop writes the old master had already acknowledged, such as a
+   * logout or a revocation. With it, such a write fails with `sessions/store-unavailable`
+   * (reason `not-replicated`) instead. `0` turns it off.
+   * @default 0
+   */
+  waitForReplicas?: number;
+  /**
+   * How long one write waits for `waitForReplicas` acknowledgements, in milliseconds.
+   * @default half of `commandTimeout`
+   */
+  waitForReplicasTimeout?: number;
 }
 
 /** A client you own: `Redis` (standalone, or Sentinel with `{ sentinels, name }`) or `Cluster`. */
@@ -47,14 +61,22 @@ export interface RedisStoreUrlOptions extends RedisStoreBaseOptions {
 
 export type RedisStoreOptions = RedisStoreClientOptions | RedisStoreUrlOptions;
 
-/** The Lua scripts of `internal/scripts.ts`, as ioredis `defineCommand` adds them to a client. */
-interface ScriptCommands {
-  spartanSessionsCas(sessionKey: string, value: string, expectedVersion: string, expiresAt: string): Promise<number>;
-  spartanSessionsTouch(sessionKey: string, expiresAt: string, indexed: string): Promise<number | [string]>;
-  spartanSessionsIndexAdd(indexKey: string, sessionKey: string, expiresAtSeconds: string): Promise<number>;
+/**
+ * The write commands, as both a client and a pipeline offer them (ioredis `defineCommand`
+ * adds the Lua scripts of `internal/scripts.ts` to both): on a client each returns the reply's
+ * promise, on a pipeline the pipeline. Replies are narrowed where they are used.
+ */
+interface WriteCommands {
+  spartanSessionsCas(sessionKey: string, value: string, expectedVersion: string, expiresAt: string): unknown;
+  spartanSessionsTouch(sessionKey: string, expiresAt: string, indexed: string): unknown;
+  spartanSessionsIndexAdd(indexKey: string, sessionKey: string, expiresAtSeconds: string): unknown;
+  getdel(key: string): unknown;
+}
+/** The one read-write script that is never waited for (it only drops expired index entries). */
+interface IndexListCommand {
   spartanSessionsIndexList(indexKey: string): Promise<string[]>;
 }
-type ScriptedClient = (Redis | Cluster) & ScriptCommands;
+type AnyClient = Redis | Cluster;
 
 const DEFAULT_PREFIX = 'sess:';
 const DEFAULT_TIMEOUT_MS = 2000;
@@ -81,10 +103,12 @@ const TOUCH_ATTEMPTS = 5;
  * and read, and the index key expires with its last entry.
  */
 export class RedisStore implements SessionStore {
-  readonly #client: ScriptedClient;
+  readonly #client: AnyClient;
   readonly #ownsClient: boolean;
   readonly #prefix: string;
   readonly #timeoutMs: number;
+  readonly #replicas: number;
+  readonly #replicaTimeoutMs: number;
 
   constructor(options: RedisStoreOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -95,6 +119,14 @@ export class RedisStore implements SessionStore {
     const timeoutMs = options.commandTimeout ?? DEFAULT_TIMEOUT_MS;
     if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
       throw new TypeError('RedisStore: `commandTimeout` must be a positive number of milliseconds');
+    }
+    const replicas = options.waitForReplicas ?? 0;
+    if (!Number.isSafeInteger(replicas) || replicas < 0) {
+      throw new TypeError('RedisStore: `waitForReplicas` must be a non-negative integer');
+    }
+    const replicaTimeoutMs = options.waitForReplicasTimeout ?? Math.max(1, Math.floor(timeoutMs / 2));
+    if (!Number.isSafeInteger(replicaTimeoutMs) || replicaTimeoutMs <= 0 || replicaTimeoutMs >= timeoutMs) {
+      throw new TypeError('RedisStore: `waitForReplicasTimeout` must be a whole number of ms below `commandTimeout`');
     }
     let client: Redis | Cluster;
     if (options.client !== undefined) {
@@ -116,9 +148,11 @@ export class RedisStore implements SessionStore {
     for (const [name, command] of Object.entries(COMMANDS) as Array<[keyof typeof COMMANDS, string]>) {
       client.defineCommand(command, { numberOfKeys: 1, lua: SCRIPTS[name] });
     }
-    this.#client = client as ScriptedClient;
+    this.#client = client;
     this.#prefix = prefix;
     this.#timeoutMs = timeoutMs;
+    this.#replicas = replicas;
+    this.#replicaTimeoutMs = replicaTimeoutMs;
   }
 
   /** The key prefix in use. */
@@ -155,12 +189,13 @@ export class RedisStore implements SessionStore {
       // Index first: should the write below fail or time out, the index holds a spare entry
       // (harmless, `listByUser` checks records) rather than missing a live session.
       if (record.userId !== null) await this.#indexAdd(deadline, record.userId, key, expiresAt);
-      checkDeadline(deadline);
-      const written = await this.#client.spartanSessionsCas(
-        this.#sessionKey(key),
-        value,
-        expectedVersion === null ? '' : String(expectedVersion),
-        String(redisTime(expiresAt)),
+      const written = await this.#write(deadline, 'set', (redis) =>
+        redis.spartanSessionsCas(
+          this.#sessionKey(key),
+          value,
+          expectedVersion === null ? '' : String(expectedVersion),
+          String(redisTime(expiresAt)),
+        ),
       );
       // A user change leaves the old user's entry behind on purpose: removing it here could
       // race with a concurrent write giving the key back to that user. It is filtered out by
@@ -175,11 +210,13 @@ export class RedisStore implements SessionStore {
     return withDeadline('touch', this.#timeoutMs, async (deadline) => {
       let indexed = '0';
       for (let attempt = 0; attempt < TOUCH_ATTEMPTS; attempt++) {
-        checkDeadline(deadline);
-        const result = await this.#client.spartanSessionsTouch(this.#sessionKey(key), String(redisTime(at)), indexed);
+        const result = await this.#write(deadline, 'touch', (redis) =>
+          redis.spartanSessionsTouch(this.#sessionKey(key), String(redisTime(at)), indexed),
+        );
         if (!Array.isArray(result)) return;
         // An authenticated session: move its index entry forward first, then its expiry.
-        const [userId] = result;
+        const userId: unknown = result[0];
+        if (typeof userId !== 'string') throw storeUnavailable('touch', 'redis-error');
         await this.#indexAdd(deadline, userId, key, at);
         indexed = `1${userId}`;
       }
@@ -190,10 +227,11 @@ export class RedisStore implements SessionStore {
   async destroy(key: string): Promise<void> {
     checkKey('destroy', key);
     return withDeadline('destroy', this.#timeoutMs, async (deadline) => {
-      const value = await this.#client.getdel(this.#sessionKey(key));
-      const userId = value === null ? null : userIdOf(value);
+      const value = await this.#write(deadline, 'destroy', (redis) => redis.getdel(this.#sessionKey(key)));
+      const userId = typeof value === 'string' ? userIdOf(value) : null;
       if (userId === null) return;
       checkDeadline(deadline);
+      // Not waited for: an index entry left behind is harmless (see `listByUser`).
       await this.#client.zrem(this.#indexKey(userId), key);
     });
   }
@@ -201,7 +239,9 @@ export class RedisStore implements SessionStore {
   async listByUser(userId: string): Promise<UserSessionEntry[]> {
     assertUserId(userId);
     return withDeadline('listByUser', this.#timeoutMs, async (deadline) => {
-      const keys = await this.#client.spartanSessionsIndexList(this.#indexKey(userId));
+      const keys = await (this.#client as AnyClient & IndexListCommand).spartanSessionsIndexList(
+        this.#indexKey(userId),
+      );
       if (keys.length === 0) return [];
       checkDeadline(deadline);
       const sessionKeys = keys.map((key) => this.#sessionKey(key));
@@ -233,8 +273,28 @@ export class RedisStore implements SessionStore {
   }
 
   async #indexAdd(deadline: Deadline, userId: string, key: string, expiresAt: number): Promise<void> {
+    await this.#write(deadline, 'index', (redis) =>
+      redis.spartanSessionsIndexAdd(this.#indexKey(userId), key, String(Math.ceil(expiresAt / 1000))),
+    );
+  }
+
+  /**
+   * Sends one write command; with `waitForReplicas`, pipelined with a `WAIT` on the same
+   * connection (in a Cluster ioredis routes the pipeline by the command's key, so the `WAIT`
+   * reaches the master that took the write) and failed unless enough replicas have it.
+   */
+  async #write(deadline: Deadline, operation: string, command: (redis: WriteCommands) => unknown): Promise<unknown> {
     checkDeadline(deadline);
-    await this.#client.spartanSessionsIndexAdd(this.#indexKey(userId), key, String(Math.ceil(expiresAt / 1000)));
+    if (this.#replicas === 0) return command(this.#client as unknown as WriteCommands);
+    const pipeline = this.#client.pipeline();
+    command(pipeline as unknown as WriteCommands);
+    pipeline.wait(this.#replicas, this.#replicaTimeoutMs);
+    const [reply, acknowledged] = (await pipeline.exec()) ?? [];
+    if (reply === undefined || acknowledged === undefined) throw storeUnavailable(operation, 'connection');
+    if (reply[0] !== null) throw reply[0];
+    if (acknowledged[0] !== null) throw acknowledged[0];
+    if (Number(acknowledged[1]) < this.#replicas) throw storeUnavailable(operation, 'not-replicated');
+    return reply[1];
   }
 
   #sessionKey(key: string): string {

@@ -66,8 +66,8 @@ describe('RedisStore on a Redis Cluster', () => {
    */
   async function writeThrough(
     disrupt: () => Promise<void>,
+    store = target.store,
   ): Promise<{ acknowledged: number; failed: number; reasons: string }> {
-    const { store } = target;
     const acknowledged = new Map<string, StoredSession>();
     // An update that failed (timed out, typically) may still have been applied later: a
     // failure is not a promise that nothing happened. Reading it back is not a loss.
@@ -169,5 +169,33 @@ describe('RedisStore on a Redis Cluster', () => {
     );
     await server.restart();
     await running.waitUntilHealthy();
+  });
+
+  it('with waitForReplicas: 1 loses no acknowledged write when a master crashes (SIGKILL) and is restarted', async () => {
+    const running = cluster!;
+    const nodes = await running.nodes();
+    const master = nodes.find((node) => node.role === 'master');
+    const replica = nodes.find((node) => node.role === 'slave' && node.masterId === master?.id);
+    const server = running.servers.find((candidate) => candidate.port === master?.port);
+    if (master === undefined || replica === undefined || server === undefined) throw new Error('no master/replica');
+    // WAIT after each write: a write is acknowledged only once the replica has it, so the
+    // replica promoted after the crash holds every acknowledged write.
+    const store = new RedisStore({ client, prefix: uniquePrefix(), commandTimeout: 1000, waitForReplicas: 1 });
+    const outcome = await writeThrough(async () => {
+      await server.stop('SIGKILL');
+      await waitFor(
+        'the replica to take over the crashed master',
+        async () => (await running.nodes()).some((node) => node.port === replica.port && node.role === 'master'),
+        { timeoutMs: 15_000 },
+      );
+      // Until the restarted node has synced as the new master's replica, WAIT 1 cannot
+      // succeed on that shard: those writes fail (not-replicated) rather than risk a loss.
+      await server.restart();
+      await running.waitUntilHealthy();
+    }, store);
+    expect(outcome.failed).toBeGreaterThan(0);
+    console.info(
+      `master crashed: ${outcome.acknowledged} writes acknowledged, ${outcome.failed} failed meanwhile (${outcome.reasons})`,
+    );
   });
 });

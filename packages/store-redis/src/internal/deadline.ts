@@ -1,7 +1,13 @@
 import { SpartanError } from '@spartan-sessions/core';
 
 /** Why a store call failed, as `SpartanError.details.reason` (safe to log). */
-export type FailureReason = 'invalid-argument' | 'timeout' | 'redis-error' | 'connection' | 'contention';
+export type FailureReason =
+  | 'invalid-argument'
+  | 'timeout'
+  | 'redis-error'
+  | 'connection'
+  | 'contention'
+  | 'not-replicated';
 
 /** The budget of one store call; its Redis commands check it before they are sent. */
 export interface Deadline {
@@ -68,6 +74,8 @@ export async function withDeadline<T>(
       deadline.expired = true;
       reject(new StoreTimeout(`${operation} exceeded ${timeoutMs} ms`));
     }, timeoutMs);
+    // A pending timer must not keep a process alive on its own.
+    timer.unref?.();
   });
   try {
     // Promise.race subscribes to both promises, so the loser's later rejection is handled.

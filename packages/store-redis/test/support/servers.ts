@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,12 +65,54 @@ export class RedisServer {
   private constructor(
     readonly port: number,
     readonly dir: string,
-    readonly args: readonly string[],
+    readonly argv: readonly string[],
   ) {}
 
   /** Starts a server with no persistence in a fresh temporary directory (unless `dir` is given). */
   static async start(port: number, { args = [] as string[], dir }: { args?: string[]; dir?: string } = {}) {
-    const server = new RedisServer(port, dir ?? (await mkdtemp(join(tmpdir(), 'spartan-redis-'))), args);
+    const where = dir ?? (await mkdtemp(join(tmpdir(), 'spartan-redis-')));
+    const argv = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      '--dir',
+      where,
+      ...args,
+    ];
+    const server = new RedisServer(port, where, argv);
+    await server.restart();
+    return server;
+  }
+
+  /**
+   * Starts a Sentinel (the same binary with `--sentinel`) watching the master `name` on
+   * `masterPort`; Sentinel rewrites its config file, so it gets one of its own in `dir`.
+   */
+  static async startSentinel(
+    port: number,
+    { dir, name, masterPort }: { dir: string; name: string; masterPort: number },
+  ) {
+    const config = join(dir, `sentinel-${port}.conf`);
+    await writeFile(
+      config,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `sentinel monitor ${name} 127.0.0.1 ${masterPort} 1`,
+        `sentinel down-after-milliseconds ${name} 1000`,
+        `sentinel failover-timeout ${name} 2000`,
+        '',
+      ].join('\n'),
+    );
+    const server = new RedisServer(port, dir, [config, '--sentinel']);
     await server.restart();
     return server;
   }
@@ -81,25 +123,7 @@ export class RedisServer {
 
   async restart(): Promise<void> {
     if (this.#child !== undefined) throw new Error(`redis-server on ${this.port} is already running`);
-    const child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--daemonize',
-        'no',
-        '--dir',
-        this.dir,
-        ...this.args,
-      ],
-      { stdio: 'ignore' },
-    );
+    const child = spawn('redis-server', [...this.argv], { stdio: 'ignore' });
     this.#child = child;
     process.once('exit', this.#killOnExit);
     child.once('exit', () => {
