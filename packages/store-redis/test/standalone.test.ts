@@ -1,4 +1,4 @@
-import type { SessionStore } from '@spartan-sessions/core';
+import { isSpartanError, type SessionStore } from '@spartan-sessions/core';
 import { describeStoreConformance } from '@spartan-sessions/core/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,7 +89,23 @@ describe('RedisStore on standalone Redis', () => {
     expect(await borrowed.get(newKey())).toBeNull();
   });
 
+  it('with waitForReplicas, fails a write that no replica confirmed (not-replicated) instead of acknowledging it', async () => {
+    // The shared server has no replica: WAIT 1 returns 0 after its timeout.
+    const store = new RedisStore({ client, prefix: target.prefix, commandTimeout: 400, waitForReplicas: 1 });
+    const key = newKey();
+    const started = Date.now();
+    const error = await store
+      .set(key, record(), { expiresAt: Date.now() + 60_000, expectedVersion: null })
+      .catch((caught: unknown) => caught);
+    expect(isSpartanError(error, 'sessions/store-unavailable') && error.details.reason).toBe('not-replicated');
+    expect(Date.now() - started).toBeLessThan(400);
+    // Reads never wait.
+    expect(await store.get(key)).not.toBeNull();
+  });
+
   it('refuses options without a client or url', () => {
+    expect(() => new RedisStore({ client, waitForReplicas: -1 })).toThrow(TypeError);
+    expect(() => new RedisStore({ client, commandTimeout: 100, waitForReplicasTimeout: 100 })).toThrow(TypeError);
     expect(() => new RedisStore({} as never)).toThrow(TypeError);
     expect(() => new RedisStore({ client, url: URL } as never)).toThrow(TypeError);
     expect(() => new RedisStore({ client, commandTimeout: 0 })).toThrow(TypeError);
