@@ -5,6 +5,7 @@ import {
   assertStoreSetOptions,
   assertUserId,
   type SessionStore,
+  SpartanError,
   type StoredSession,
   type StoreSetOptions,
   type UserSessionEntry,
@@ -112,27 +113,30 @@ export class RedisStore implements SessionStore {
 
   constructor(options: RedisStoreOptions) {
     if (typeof options !== 'object' || options === null) {
-      throw new TypeError('RedisStore: options must be an object holding `client` or `url`');
+      throw optionError('options', 'RedisStore: options must be an object holding `client` or `url`');
     }
     const prefix = options.prefix ?? DEFAULT_PREFIX;
-    if (typeof prefix !== 'string') throw new TypeError('RedisStore: `prefix` must be a string');
+    if (typeof prefix !== 'string') throw optionError('prefix', 'RedisStore: `prefix` must be a string');
     const timeoutMs = options.commandTimeout ?? DEFAULT_TIMEOUT_MS;
     if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-      throw new TypeError('RedisStore: `commandTimeout` must be a positive number of milliseconds');
+      throw optionError('commandTimeout', 'RedisStore: `commandTimeout` must be a positive number of milliseconds');
     }
     const replicas = options.waitForReplicas ?? 0;
     if (!Number.isSafeInteger(replicas) || replicas < 0) {
-      throw new TypeError('RedisStore: `waitForReplicas` must be a non-negative integer');
+      throw optionError('waitForReplicas', 'RedisStore: `waitForReplicas` must be a non-negative integer');
     }
     const replicaTimeoutMs = options.waitForReplicasTimeout ?? Math.max(1, Math.floor(timeoutMs / 2));
     if (!Number.isSafeInteger(replicaTimeoutMs) || replicaTimeoutMs <= 0 || replicaTimeoutMs >= timeoutMs) {
-      throw new TypeError('RedisStore: `waitForReplicasTimeout` must be a whole number of ms below `commandTimeout`');
+      throw optionError(
+        'waitForReplicasTimeout',
+        'RedisStore: `waitForReplicasTimeout` must be a whole number of ms below `commandTimeout`',
+      );
     }
     let client: Redis | Cluster;
     if (options.client !== undefined) {
-      if (options.url !== undefined) throw new TypeError('RedisStore: give either `client` or `url`, not both');
+      if (options.url !== undefined) throw optionError('client', 'RedisStore: give either `client` or `url`, not both');
       if (typeof options.client !== 'object' || typeof options.client.defineCommand !== 'function') {
-        throw new TypeError('RedisStore: `client` must be an ioredis Redis or Cluster instance');
+        throw optionError('client', 'RedisStore: `client` must be an ioredis Redis or Cluster instance');
       }
       client = options.client;
       this.#ownsClient = false;
@@ -143,7 +147,7 @@ export class RedisStore implements SessionStore {
       client.on('error', () => {});
       this.#ownsClient = true;
     } else {
-      throw new TypeError('RedisStore: options must hold an ioredis `client` or a `url`');
+      throw optionError('options', 'RedisStore: options must hold an ioredis `client` or a `url`');
     }
     for (const [name, command] of Object.entries(COMMANDS) as Array<[keyof typeof COMMANDS, string]>) {
       client.defineCommand(command, { numberOfKeys: 1, lua: SCRIPTS[name] });
@@ -304,6 +308,11 @@ export class RedisStore implements SessionStore {
   #indexKey(userId: string): string {
     return `${this.#prefix}u:${userId}`;
   }
+}
+
+/** Misconfiguration is a `SpartanError` with a code, like every setup error of spartan-sessions. */
+function optionError(option: string, message: string): SpartanError {
+  return new SpartanError('sessions/option-type-incorrect', message, { option });
 }
 
 /** Core's check, plus a length bound: keys are hashes made by core, not payloads. */

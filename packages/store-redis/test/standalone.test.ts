@@ -103,11 +103,26 @@ describe('RedisStore on standalone Redis', () => {
     expect(await store.get(key)).not.toBeNull();
   });
 
-  it('refuses options without a client or url', () => {
-    expect(() => new RedisStore({ client, waitForReplicas: -1 })).toThrow(TypeError);
-    expect(() => new RedisStore({ client, commandTimeout: 100, waitForReplicasTimeout: 100 })).toThrow(TypeError);
-    expect(() => new RedisStore({} as never)).toThrow(TypeError);
-    expect(() => new RedisStore({ client, url: URL } as never)).toThrow(TypeError);
-    expect(() => new RedisStore({ client, commandTimeout: 0 })).toThrow(TypeError);
+  it('refuses bad options with sessions/option-type-incorrect', () => {
+    const refused = (make: () => unknown, option: string) => {
+      let error: unknown;
+      try {
+        make();
+      } catch (caught) {
+        error = caught;
+      }
+      expect(isSpartanError(error, 'sessions/option-type-incorrect') && error.details.option).toBe(option);
+    };
+    refused(() => new RedisStore(undefined as never), 'options');
+    refused(() => new RedisStore({} as never), 'options');
+    refused(() => new RedisStore({ client, url: URL } as never), 'client');
+    refused(() => new RedisStore({ client: {} as never }), 'client');
+    refused(() => new RedisStore({ client, prefix: 1 as never }), 'prefix');
+    refused(() => new RedisStore({ client, commandTimeout: 0 }), 'commandTimeout');
+    refused(() => new RedisStore({ client, waitForReplicas: -1 }), 'waitForReplicas');
+    refused(
+      () => new RedisStore({ client, commandTimeout: 100, waitForReplicasTimeout: 100 }),
+      'waitForReplicasTimeout',
+    );
   });
 });
