@@ -2,6 +2,7 @@ import { isSpartanError, type StoredSession } from '@spartan-sessions/core';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
+import { sessionApp } from './support/app.js';
 import { newKey, record, uniquePrefix, watchUnhandledRejections } from './support/fixtures.js';
 import { freePorts, RedisServer, waitFor } from './support/servers.js';
 
@@ -164,4 +165,26 @@ it('keeps the error free of keys and data', async () => {
   expect(isSpartanError(error, 'sessions/store-unavailable')).toBe(true);
   const text = JSON.stringify(error) + String(error) + String((error as Error).cause);
   for (const secret of [key, 'secret-user', 'hunter2']) expect(text).not.toContain(secret);
+});
+
+it('through core: a request answers 503 sessions/store-unavailable while Redis is down, and the session is back after', async () => {
+  const app = sessionApp(store);
+  await app.request((session) => {
+    session.basket = 3;
+  });
+  await server.stop('SIGTERM');
+  const started = Date.now();
+  const error = await app.request().catch((caught: unknown) => caught);
+  expect(isSpartanError(error, 'sessions/store-unavailable')).toBe(true);
+  expect((error as { status?: number }).status).toBe(503);
+  expect(Date.now() - started).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+  await server.restart();
+  let basket: unknown;
+  await waitFor('the session to be served again', async () => {
+    await app.request((session) => {
+      basket = session.basket;
+    });
+    return true;
+  });
+  expect(basket).toBe(3);
 });
