@@ -126,7 +126,8 @@ export class RedisStore implements SessionStore {
       throw optionError('waitForReplicas', 'RedisStore: `waitForReplicas` must be a non-negative integer');
     }
     const replicaTimeoutMs = options.waitForReplicasTimeout ?? Math.max(1, Math.floor(timeoutMs / 2));
-    if (!Number.isSafeInteger(replicaTimeoutMs) || replicaTimeoutMs <= 0 || replicaTimeoutMs >= timeoutMs) {
+    const badReplicaTimeout = !Number.isSafeInteger(replicaTimeoutMs) || replicaTimeoutMs <= 0;
+    if (badReplicaTimeout || (replicas > 0 && replicaTimeoutMs >= timeoutMs)) {
       throw optionError(
         'waitForReplicasTimeout',
         'RedisStore: `waitForReplicasTimeout` must be a whole number of ms below `commandTimeout`',

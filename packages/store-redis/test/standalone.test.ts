@@ -121,8 +121,9 @@ describe('RedisStore on standalone Redis', () => {
     refused(() => new RedisStore({ client, commandTimeout: 0 }), 'commandTimeout');
     refused(() => new RedisStore({ client, waitForReplicas: -1 }), 'waitForReplicas');
     refused(
-      () => new RedisStore({ client, commandTimeout: 100, waitForReplicasTimeout: 100 }),
+      () => new RedisStore({ client, commandTimeout: 100, waitForReplicas: 1, waitForReplicasTimeout: 100 }),
       'waitForReplicasTimeout',
     );
+    expect(new RedisStore({ client, commandTimeout: 1 }).prefix).toBe('sess:');
   });
 });
