@@ -40,7 +40,7 @@ export interface DemoAppOptions {
   /** A parsed policy. @default the demo's `security.json` */
   policy?: Policy;
   /** Where sessions live. @default the adapter's in-memory store */
-  store?: SessionStore;
+  store?: SessionStore | undefined;
   /** Time source for sessions and pages (ms since the epoch); tests pass a fake clock. @default `Date.now` */
   clock?: Clock;
   /** Also receives every session event (the admin page keeps the latest ones). */

@@ -1,11 +1,13 @@
 /**
  * `npm start`: the demo on http://localhost:3000 with the embedded in-memory store.
  * Environment: `PORT` (default 3000), `SESSION_SECRET` / `SESSION_SECRET_FILE` /
- * `SESSION_SECRET_PREVIOUS` (without any, a random secret is made for this run).
+ * `SESSION_SECRET_PREVIOUS` (without any, a random secret is made for this run), `STORE`
+ * (`memory`, the default, or `redis`) and `REDIS_URL` (default `redis://127.0.0.1:6379`).
  */
 import { randomBytes } from 'node:crypto';
-import { isSpartanError } from '@spartan-sessions/core';
+import { isSpartanError, type SessionStore } from '@spartan-sessions/core';
 import { fetchSecret } from '@spartan-sessions/core/node';
+import { RedisStore } from '@spartan-sessions/store-redis';
 import { createDemoApp } from './app.js';
 import { listenOnLocalhost } from './listen.js';
 
@@ -28,13 +30,38 @@ function portFromEnvironment(): number {
   return port;
 }
 
+/** The store named by `STORE`: the embedded in-memory one, or Redis at `REDIS_URL`. */
+function storeFromEnvironment(): { store: SessionStore | undefined; label: string } {
+  const kind = process.env.STORE ?? 'memory';
+  if (kind === 'memory') return { store: undefined, label: 'in-memory store' };
+  if (kind === 'redis') {
+    const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    // The store owns a client it creates from a URL, and quits it on close().
+    return { store: new RedisStore({ url, prefix: 'demo:' }), label: `Redis store at ${redactUrl(url)}` };
+  }
+  throw new StartupError(`STORE must be "memory" or "redis", not ${JSON.stringify(kind)}`);
+}
+
+/** A Redis URL without its password, for the start-up line. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'REDIS_URL';
+  }
+}
+
 /** A start-up problem worth one line, not a stack trace. */
 class StartupError extends Error {}
 
 async function main(): Promise<void> {
   const port = portFromEnvironment();
+  const { store, label } = storeFromEnvironment();
   const { app, manager } = createDemoApp({
     secrets: secretsFromEnvironment(),
+    store,
     onEvent: (event) => {
       const parts = [
         event.type,
@@ -51,7 +78,7 @@ async function main(): Promise<void> {
     }
     throw error;
   });
-  console.log(`• spartan-sessions demo (Express, in-memory store) on ${server.url}`);
+  console.log(`• spartan-sessions demo (Express, ${label}) on ${server.url}`);
   const stop = async () => {
     await server.close();
     await manager.close();

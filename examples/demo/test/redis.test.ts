@@ -1,0 +1,119 @@
+/**
+ * `STORE=redis`: the demo as `npm start` runs it (dist/main.js), on the Redis at REDIS_URL
+ * (127.0.0.1:6379 here), signing in and out over HTTP while the test watches Redis.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const COOKIE = '__Host-spartan';
+
+function cookiePair(response: Response): string | undefined {
+  return response.headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0] ?? '')
+    .find((pair) => pair.startsWith(`${COOKIE}=`) && pair.length > COOKIE.length + 1);
+}
+
+async function demoKeys(redis: Redis): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', 'demo:*', 'COUNT', 1000);
+    keys.push(...batch);
+    cursor = next;
+  } while (cursor !== '0');
+  return keys;
+}
+
+describe('the demo with STORE=redis', () => {
+  const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+  let child: ChildProcess;
+  let base = '';
+  let output = '';
+
+  beforeAll(async () => {
+    await redis.connect();
+    const stale = await demoKeys(redis);
+    if (stale.length > 0) await redis.del(...stale);
+    child = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:6379', PORT: '0', SESSION_SECRET: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    // Bounded by the hook timeout: the start-up line names the URL.
+    await new Promise<void>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`demo exited with ${code}: ${output}`)));
+      child.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /on (http:\/\/localhost:\d+)/.exec(output);
+        if (match) {
+          base = match[1]!;
+          resolve();
+        }
+      });
+    });
+  });
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    const left = await demoKeys(redis);
+    if (left.length > 0) await redis.del(...left);
+    redis.disconnect();
+  });
+
+  it('says it runs on Redis, without printing a secret', () => {
+    expect(output).toContain('Redis store at redis://127.0.0.1:6379');
+    expect(output).toContain('SESSION_SECRET is not set');
+  });
+
+  it('keeps the session in Redis: signed in, listed under the user, gone at logout', async () => {
+    const form = await fetch(`${base}/login`);
+    const anonymous = cookiePair(form) ?? '';
+    const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+    const login = await fetch(`${base}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: anonymous, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: token, username: 'alice', password: 'correct horse battery staple' }),
+    });
+    expect(login.status).toBe(303);
+    const session = cookiePair(login)!;
+    expect(session).toBeDefined();
+
+    const keys = await demoKeys(redis);
+    expect(keys.filter((key) => key.startsWith('demo:s:'))).toHaveLength(1);
+    expect(keys.filter((key) => key.startsWith('demo:u:'))).toHaveLength(1);
+    // The store key is a hash of the id: the raw id in the cookie appears nowhere in Redis.
+    const id = session.slice(COOKIE.length + 1, COOKIE.length + 1 + 43);
+    expect(keys.join(' ')).not.toContain(id);
+
+    const account = await fetch(`${base}/account`, { headers: { cookie: session } });
+    expect(account.status).toBe(200);
+    expect(await account.text()).toContain('alice');
+
+    const page = await fetch(`${base}/account`, { headers: { cookie: session }, redirect: 'manual' });
+    expect(page.status).toBe(200);
+    const logoutToken = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1] ?? '';
+    const logout = await fetch(`${base}/logout`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: session, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: logoutToken }),
+    });
+    expect(logout.status).toBe(303);
+    expect((await demoKeys(redis)).filter((key) => key.startsWith('demo:s:'))).toHaveLength(0);
+    // The old cookie is useless now: the account page sends it to the login form.
+    const replay = await fetch(`${base}/account`, { headers: { cookie: session }, redirect: 'manual' });
+    expect(replay.status).toBe(303);
+    expect(replay.headers.get('location')).toBe('/login?next=%2Faccount');
+  });
+});
