@@ -1,0 +1,77 @@
+// Every contender the harness runs. Adding one (say our Fastify adapter) is a server file in
+// this folder plus one line below; the orchestrator, the tables and the targets pick it up.
+//
+// - framework: rows are grouped by it; the `bare` contender is every row's baseline.
+// - role: 'bare' (no session), 'peer' (a library users pick today) or 'ours'.
+// - stores: the STORE values it runs with: 'memory' (server-side, in process), 'redis',
+//   'cookie' (the session itself lives in the cookie), 'none' (bare).
+// - storeNames: how a store is named in the tables (e.g. connect-redis for express-session).
+// - hot: false when the hot-session scenario cannot apply (cookie sessions: the state is the
+//   client's, so parallel writes to one session do not exist on the server).
+// - growth: runs the store-growth scenario (the server has the bench-only /_bench/fill route).
+// - redisBytes: measured in the Redis-bytes-per-session scenario.
+export const contenders = [
+  { framework: 'express', name: 'express (bare)', role: 'bare', file: 'express-bare.mjs', stores: ['none'] },
+  {
+    framework: 'express',
+    name: 'express-session',
+    role: 'peer',
+    file: 'express-express-session.mjs',
+    stores: ['memory', 'redis'],
+    storeNames: { memory: 'MemoryStore', redis: 'connect-redis' },
+    growth: true,
+    redisBytes: true,
+  },
+  {
+    framework: 'express',
+    name: 'iron-session',
+    role: 'peer',
+    file: 'express-iron-session.mjs',
+    stores: ['cookie'],
+    hot: false,
+  },
+  {
+    framework: 'express',
+    name: 'spartan-sessions',
+    role: 'ours',
+    file: 'express-spartan.mjs',
+    stores: ['memory', 'redis'],
+    storeNames: { memory: 'MemoryStore', redis: 'store-redis' },
+    growth: true,
+    redisBytes: true,
+  },
+  { framework: 'fastify', name: 'fastify (bare)', role: 'bare', file: 'fastify-bare.mjs', stores: ['none'] },
+  {
+    framework: 'fastify',
+    name: '@fastify/session',
+    role: 'peer',
+    file: 'fastify-session.mjs',
+    stores: ['memory', 'redis'],
+    storeNames: { memory: 'MemoryStore', redis: 'connect-redis' },
+    redisBytes: true,
+  },
+  { framework: 'koa', name: 'koa (bare)', role: 'bare', file: 'koa-bare.mjs', stores: ['none'] },
+  {
+    framework: 'koa',
+    name: 'koa-session',
+    role: 'peer',
+    file: 'koa-session.mjs',
+    stores: ['cookie', 'memory', 'redis'],
+    storeNames: { cookie: 'cookie (default)', memory: 'Map store', redis: 'ioredis store' },
+    hot: true,
+    redisBytes: true,
+  },
+];
+
+/** One runnable row: a contender with one of its stores. */
+export function variantsOf(list = contenders) {
+  return list.flatMap((contender) =>
+    contender.stores.map((store) => ({
+      ...contender,
+      store,
+      storeName: contender.storeNames?.[store] ?? store,
+      key: `${contender.file.replace(/\.mjs$/, '')}@${store}`,
+      hot: contender.role !== 'bare' && store !== 'cookie' && contender.hot !== false,
+    })),
+  );
+}

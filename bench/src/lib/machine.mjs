@@ -1,0 +1,39 @@
+// What the report states about the run: the machine and the exact versions measured.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+
+function sh(command, args) {
+  const result = spawnSync(command, args, { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : null;
+}
+
+export function machineInfo() {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  return {
+    cpu: /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown',
+    nproc: Number(sh('nproc', [])) || os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: os.release(),
+    os: sh('sh', ['-c', '. /etc/os-release && echo "$PRETTY_NAME"']) ?? os.type(),
+    node: process.version,
+  };
+}
+
+/** Versions of every package measured (as installed) and the commit of our code. */
+export function versions(benchDir, rootDir) {
+  const manifest = JSON.parse(readFileSync(join(benchDir, 'package.json'), 'utf8'));
+  const names = [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.devDependencies ?? {})];
+  const packages = {};
+  for (const name of names.sort()) {
+    try {
+      packages[name] = JSON.parse(readFileSync(join(benchDir, 'node_modules', name, 'package.json'), 'utf8')).version;
+    } catch {
+      packages[name] = 'not installed';
+    }
+  }
+  const commit = sh('git', ['-C', rootDir, 'rev-parse', '--short', 'HEAD']);
+  const dirty = sh('git', ['-C', rootDir, 'status', '--porcelain', '--', 'packages']);
+  return { packages, commit: commit && dirty ? `${commit} (+ uncommitted changes in packages/)` : commit };
+}
