@@ -1,33 +1,8 @@
-import type { IncomingMessage } from 'node:http';
 import type { SessionManager } from '@spartan-sessions/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { EXCHANGE, type ExchangeCarrier, exchangeOf } from './internal/exchange.js';
+import { exchangeOf } from './internal/exchange.js';
+import { exposeSession, installRequestAccessors } from './internal/request-accessors.js';
 import { holdResponseUntilCommitted } from './internal/response-hooks.js';
-
-/** `req.sessionID`: one shared getter, so attaching it costs no closure. */
-const SESSION_ID: PropertyDescriptor = {
-  configurable: true,
-  enumerable: true,
-  get(this: IncomingMessage & ExchangeCarrier): string | undefined {
-    return this[EXCHANGE]?.context?.session.id;
-  },
-};
-
-/**
- * `req.session`: read through the context, because core's `regenerate()` replaces the session
- * object (as express-session does; Passport's `keepSessionInfo` merges the old one into the
- * new one). Assigning to it replaces the property, as plain assignment would.
- */
-const SESSION: PropertyDescriptor = {
-  configurable: true,
-  enumerable: true,
-  get(this: IncomingMessage & ExchangeCarrier) {
-    return this[EXCHANGE]?.context?.session;
-  },
-  set(this: IncomingMessage, value: unknown) {
-    Object.defineProperty(this, 'session', { value, writable: true, configurable: true, enumerable: true });
-  },
-};
 
 /**
  * The session middleware (SPEC §7 `sessioner`): loads the request's session, exposes it as
@@ -35,6 +10,7 @@ const SESSION: PropertyDescriptor = {
  * Store errors and a privileged-area refusal reach `next(err)` as a `SpartanError`.
  */
 export function createSessioner(manager: SessionManager): RequestHandler {
+  installRequestAccessors();
   return function sessioner(req: Request, res: Response, next: NextFunction): void {
     void loadSession(manager, req, res, next);
   };
@@ -53,8 +29,7 @@ async function loadSession(manager: SessionManager, req: Request, res: Response,
   try {
     const context = await manager.begin(exchange.view, exchange.jar);
     exchange.context = context;
-    Object.defineProperty(req, 'session', SESSION);
-    Object.defineProperty(req, 'sessionID', SESSION_ID);
+    exposeSession(req);
     holdResponseUntilCommitted(res, context, next);
     // After attaching: the error page of a refused privileged request still has its session.
     failure = context.accessError;

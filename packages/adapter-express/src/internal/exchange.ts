@@ -8,8 +8,12 @@ import {
   type SessionContext,
 } from '@spartan-sessions/core';
 
-/** Where the adapter keeps its per-request state (a Symbol: never clashes with app properties). */
-export const EXCHANGE: unique symbol = Symbol('spartan-sessions.express');
+/**
+ * The adapter's per-request state, keyed by the request. A WeakMap rather than a property on
+ * `req`: Express swaps the prototypes of `req` and `res`, and every property added to such an
+ * object afterwards costs V8 a new hidden class (kilobytes of garbage per request, measured).
+ */
+const exchanges = new WeakMap<IncomingMessage, Exchange>();
 
 /** What the adapter knows of one request; built once, shared by the sessioner, csrf() and the cookie tools. */
 export interface Exchange {
@@ -19,11 +23,6 @@ export interface Exchange {
   context: SessionContext | null;
   /** Set when a sessioner started on this request (a second one mounted by mistake then passes). */
   sessioner: boolean;
-}
-
-/** A request carrying the adapter's state. */
-export interface ExchangeCarrier {
-  [EXCHANGE]?: Exchange;
 }
 
 /** The `RequestView` core reads: built once per request, the path and the body read as core asks. */
@@ -113,8 +112,7 @@ export class ExpressCookieJar implements CookieJar {
 
 /** The request's exchange, created on first use (by the sessioner, csrf() or cookieMaker). */
 export function exchangeOf(request: IncomingMessage, response: ServerResponse): Exchange {
-  const carrier = request as IncomingMessage & ExchangeCarrier;
-  let exchange = carrier[EXCHANGE];
+  let exchange = exchanges.get(request);
   if (exchange === undefined) {
     exchange = {
       view: new ExpressRequestView(request),
@@ -122,12 +120,12 @@ export function exchangeOf(request: IncomingMessage, response: ServerResponse): 
       context: null,
       sessioner: false,
     };
-    carrier[EXCHANGE] = exchange;
+    exchanges.set(request, exchange);
   }
   return exchange;
 }
 
 /** The exchange of a request, if the sessioner, csrf() or cookieMaker already made one. */
 export function existingExchange(request: IncomingMessage | undefined): Exchange | undefined {
-  return (request as (IncomingMessage & ExchangeCarrier) | undefined)?.[EXCHANGE];
+  return request === undefined ? undefined : exchanges.get(request);
 }

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import { ServerResponse } from 'node:http';
 
 /**
  * Holding the response until the session is committed.
@@ -11,13 +11,12 @@ import type { ServerResponse } from 'node:http';
  * commit is done. If the commit fails the queued response is dropped, never sent: the error
  * goes to Express's error path instead (fail closed).
  *
- * The hooks are module-level functions reading their state from the response, so a request
- * costs one small state object, no closures.
+ * The hooks are defined once, on `ServerResponse.prototype`, and find their state in a WeakMap:
+ * a request costs one small state object, no closure and no property added to the response.
  */
 
-const HOOKS: unique symbol = Symbol('spartan-sessions.express.hooks');
-
 type Method = (this: ServerResponse, ...args: unknown[]) => unknown;
+type Hooked = 'writeHead' | 'write' | 'end' | 'flushHeaders';
 
 /**
  * `open`: the handler is running, nothing written yet; `committing`: calls are queued;
@@ -35,10 +34,10 @@ interface HookState {
   readonly pending: BeforeSend[];
   /** Express's `next` of the sessioner: where a failed commit's error goes. */
   readonly next: (error: unknown) => void;
-  readonly writeHead: Method;
-  readonly write: Method;
-  readonly end: Method;
-  readonly flushHeaders: Method;
+  /** The methods the hooks stand in front of (what a replay calls). */
+  readonly original: Readonly<Record<Hooked, Method>>;
+  /** Whether the hooks are the shared prototype ones (else they were put on the response itself). */
+  readonly viaPrototype: boolean;
   phase: Phase;
   /** Queued calls: method, arguments, method, arguments… */
   readonly queue: Array<Method | unknown[]>;
@@ -46,12 +45,101 @@ interface HookState {
   drainOwed: boolean;
 }
 
-interface HookedResponse extends ServerResponse {
-  [HOOKS]?: HookState;
+type HookedResponse = ServerResponse;
+
+/**
+ * Per-response state, keyed by the response. Neither the state nor the hooks are added to the
+ * response object: Express swaps its prototype, and each property added afterwards costs V8 a
+ * new hidden class per request. The hooks live once on `ServerResponse.prototype` and do
+ * nothing for a response without state.
+ */
+const states = new WeakMap<ServerResponse, HookState>();
+
+const prototype = ServerResponse.prototype as unknown as Record<Hooked, Method>;
+const HOOKED: readonly Hooked[] = ['writeHead', 'write', 'end', 'flushHeaders'];
+let nodeMethods: Readonly<Record<Hooked, Method>> | null = null;
+
+const prototypeHooks: Readonly<Record<Hooked, Method>> = {
+  writeHead(...args) {
+    const state = states.get(this);
+    if (state === undefined || !state.viaPrototype || state.phase === 'passing') {
+      return nodeMethods!.writeHead.apply(this, args);
+    }
+    hold(this, state, state.original.writeHead, args);
+    return this;
+  },
+  write(...args) {
+    const state = states.get(this);
+    if (state === undefined || !state.viaPrototype || state.phase === 'passing') {
+      return nodeMethods!.write.apply(this, args);
+    }
+    return holdWrite(this, state, args);
+  },
+  end(...args) {
+    const state = states.get(this);
+    if (state === undefined || !state.viaPrototype || state.phase === 'passing') {
+      return nodeMethods!.end.apply(this, args);
+    }
+    hold(this, state, state.original.end, args);
+    return this;
+  },
+  flushHeaders(...args) {
+    const state = states.get(this);
+    if (state === undefined || !state.viaPrototype || state.phase === 'passing') {
+      return nodeMethods!.flushHeaders.apply(this, args);
+    }
+    hold(this, state, state.original.flushHeaders, args);
+    return undefined;
+  },
+};
+
+/** Hooks put on one response whose methods something else already overrides (e.g. compression). */
+const instanceHooks: Readonly<Record<Hooked, Method>> = {
+  writeHead(...args) {
+    const state = states.get(this)!;
+    if (state.phase === 'passing') return state.original.writeHead.apply(this, args);
+    hold(this, state, state.original.writeHead, args);
+    return this;
+  },
+  write(...args) {
+    const state = states.get(this)!;
+    if (state.phase === 'passing') return state.original.write.apply(this, args);
+    return holdWrite(this, state, args);
+  },
+  end(...args) {
+    const state = states.get(this)!;
+    if (state.phase === 'passing') return state.original.end.apply(this, args);
+    hold(this, state, state.original.end, args);
+    return this;
+  },
+  flushHeaders(...args) {
+    const state = states.get(this)!;
+    if (state.phase === 'passing') return state.original.flushHeaders.apply(this, args);
+    hold(this, state, state.original.flushHeaders, args);
+    return undefined;
+  },
+};
+
+function installPrototypeHooks(): void {
+  if (nodeMethods !== null) return;
+  nodeMethods = {
+    writeHead: prototype.writeHead,
+    write: prototype.write,
+    end: prototype.end,
+    flushHeaders: prototype.flushHeaders,
+  };
+  for (const name of HOOKED) {
+    Object.defineProperty(prototype, name, {
+      value: prototypeHooks[name],
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+  }
 }
 
 /**
- * Installs the hooks on `response`. When the commit fails, the response still unsent, the error
+ * Installs the hold on `response`. When the commit fails, the response still unsent, the error
  * goes to `next(error)` (the sessioner's), so the application's error handler answers it.
  */
 export function holdResponseUntilCommitted(
@@ -59,59 +147,36 @@ export function holdResponseUntilCommitted(
   work: BeforeSend,
   next: (error: unknown) => void,
 ): void {
-  const hooked = response as HookedResponse;
-  const existing = hooked[HOOKS];
+  const existing = states.get(response);
   if (existing !== undefined) {
     // A second middleware (csrf after the sessioner) adds its work to the same hold.
     if (existing.phase === 'open' && !existing.pending.includes(work)) existing.pending.push(work);
     return;
   }
-  const own = response as unknown as Record<'writeHead' | 'write' | 'end' | 'flushHeaders', Method>;
-  hooked[HOOKS] = {
+  installPrototypeHooks();
+  const own = response as unknown as Record<Hooked, Method>;
+  // The shared prototype hooks serve when nothing in front of them overrides a method of this
+  // response; otherwise the hooks go on the response itself, in front of the overrides.
+  const viaPrototype = HOOKED.every((name) => own[name] === prototypeHooks[name]);
+  states.set(response, {
     pending: [work],
     next,
-    writeHead: own.writeHead,
-    write: own.write,
-    end: own.end,
-    flushHeaders: own.flushHeaders,
+    original: viaPrototype
+      ? nodeMethods!
+      : { writeHead: own.writeHead, write: own.write, end: own.end, flushHeaders: own.flushHeaders },
+    viaPrototype,
     phase: 'open',
     queue: [],
     drainOwed: false,
-  };
-  own.writeHead = hookedWriteHead;
-  own.write = hookedWrite;
-  own.end = hookedEnd;
-  own.flushHeaders = hookedFlushHeaders;
+  });
+  if (!viaPrototype) for (const name of HOOKED) own[name] = instanceHooks[name];
 }
 
-function hookedWriteHead(this: HookedResponse, ...args: unknown[]): unknown {
-  const state = this[HOOKS]!;
-  if (state.phase === 'passing') return state.writeHead.apply(this, args);
-  hold(this, state, state.writeHead, args);
-  return this;
-}
-
-function hookedWrite(this: HookedResponse, ...args: unknown[]): unknown {
-  const state = this[HOOKS]!;
-  if (state.phase === 'passing') return state.write.apply(this, args);
-  hold(this, state, state.write, args);
+function holdWrite(response: HookedResponse, state: HookState, args: unknown[]): boolean {
+  hold(response, state, state.original.write, args);
   // Backpressure: a piped stream pauses until the `drain` emitted after the replay.
   state.drainOwed = true;
   return false;
-}
-
-function hookedEnd(this: HookedResponse, ...args: unknown[]): unknown {
-  const state = this[HOOKS]!;
-  if (state.phase === 'passing') return state.end.apply(this, args);
-  hold(this, state, state.end, args);
-  return this;
-}
-
-function hookedFlushHeaders(this: HookedResponse, ...args: unknown[]): unknown {
-  const state = this[HOOKS]!;
-  if (state.phase === 'passing') return state.flushHeaders.apply(this, args);
-  hold(this, state, state.flushHeaders, args);
-  return undefined;
 }
 
 function hold(response: HookedResponse, state: HookState, method: Method, args: unknown[]): void {
@@ -141,7 +206,7 @@ function release(response: HookedResponse, state: HookState): void {
     for (let i = 0; i < queue.length; i += 2) {
       const method = queue[i] as Method;
       const result = method.apply(response, queue[i + 1] as unknown[]);
-      if (method === state.write) writable = result !== false;
+      if (method === state.original.write) writable = result !== false;
     }
   } catch {
     // What Node would have thrown at the handler (a write after end, a bad header): the handler

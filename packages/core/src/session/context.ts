@@ -406,7 +406,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
       // Rotated into an empty session (logout's regenerate): drop the old one, store nothing.
       await this.#discardStored('regenerate');
     } else if (this.#stored !== null && (dataChanged || metaChanged || this.#touchDue)) {
-      await this.#writeUpdate(data, now);
+      await this.#writeUpdate(data, whole, now);
     }
     if (this.#stored === null) {
       // A lazy session that ends empty: nothing stored, and its provisional id is dropped.
@@ -470,14 +470,15 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
    * wrote first), re-reads it and re-applies only this request's own changes, so concurrent
    * requests changing different keys never lose each other's writes.
    */
-  async #writeUpdate(data: Record<string, unknown>, now: number): Promise<void> {
+  async #writeUpdate(data: Record<string, unknown>, whole: string, now: number): Promise<void> {
     const m = this.#m;
     const identity = this.#stored!;
-    const changes = diffData(snapshotKeys(JSON.parse(this.#snapshot) as Record<string, unknown>), data);
-    const metaChanges = diffMeta(this.#storedMeta, this.#meta);
     let baseData = data;
     let baseMeta: MetaState = { ...this.#meta, lastSeenAt: now };
     let expectedVersion = this.#version;
+    // This request's own changes, worked out only when a conflict needs them re-applied.
+    let changes: DataChanges | null = null;
+    let metaChanges: Partial<MetaState> | null = null;
     for (let attempt = 1; attempt <= m.maxWriteAttempts; attempt++) {
       const record = this.#recordFor(baseData, baseMeta, expectedVersion + 1);
       const written = await m.call('set', () =>
@@ -485,10 +486,14 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
       );
       if (written) {
         this.#version = record.version;
-        this.#meta = { ...baseMeta };
+        this.#meta = baseMeta;
         this.#storedMeta = { ...baseMeta };
-        replaceData(this.session, baseData);
-        this.#snapshot = JSON.stringify(baseData);
+        if (baseData === data) {
+          this.#snapshot = whole;
+        } else {
+          replaceData(this.session, baseData);
+          this.#snapshot = JSON.stringify(baseData);
+        }
         this.#touchDue = false;
         return;
       }
@@ -498,6 +503,8 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
         this.#dropStored();
         return;
       }
+      changes ??= diffData(snapshotKeys(JSON.parse(this.#snapshot) as Record<string, unknown>), data);
+      metaChanges ??= diffMeta(this.#storedMeta, this.#meta);
       expectedVersion = latest.version;
       baseData = applyChanges(latest.data, changes);
       baseMeta = { ...recordMeta(latest), ...metaChanges, lastSeenAt: now };

@@ -19,7 +19,7 @@ import {
 import { MemoryStore } from '../store/memory-store.js';
 import { SessionContext, type SessionCookieWriter } from './context.js';
 import { keyHashOf, SessionIdCodec } from './ids.js';
-import { callStore, DEFAULT_STORE_TIMEOUT_MS } from './store-call.js';
+import { createStoreCaller, DEFAULT_STORE_TIMEOUT_MS } from './store-call.js';
 
 /** Options of `new SessionManager(...)`. */
 export interface SessionManagerOptions {
@@ -117,7 +117,7 @@ export class SessionManager {
       crypto: options.crypto ?? webCrypto(),
       cacheSize: options.verifiedCookieCacheSize ?? 10_000,
     });
-    const call = <T>(operation: string, fn: () => Promise<T>): Promise<T> => callStore(operation, storeTimeout, fn);
+    const call = createStoreCaller(storeTimeout);
     const emit = (event: SessionEvent): void => {
       if (!onEvent) return;
       try {

@@ -41,8 +41,6 @@ export interface SessionBackend {
   revokeOtherSessions(): Promise<number>;
 }
 
-const BACKEND: unique symbol = Symbol('spartan.session.backend');
-
 function settle<T>(promise: Promise<T>, callback: SessionCallback<T> | undefined): Promise<T> {
   if (typeof callback !== 'function') return promise;
   promise.then(
@@ -61,72 +59,74 @@ function settle<T>(promise: Promise<T>, callback: SessionCallback<T> | undefined
  * optional node-style callback, as express-session's do.
  */
 export class Session {
-  declare readonly [BACKEND]: SessionBackend;
+  // A private field: invisible to Object.keys, JSON and spreads, and cheaper than a
+  // non-enumerable property defined per request.
+  readonly #backend: SessionBackend;
   [key: string]: unknown;
 
   constructor(backend: SessionBackend, data: Record<string, unknown>) {
-    Object.defineProperty(this, BACKEND, { value: backend, enumerable: false });
+    this.#backend = backend;
     assignData(this, data);
   }
 
   /** The current session id (what the cookie carries, before its signature). */
   get id(): string {
-    return this[BACKEND].currentId();
+    return this.#backend.currentId();
   }
 
   /** Read-only facts: createdAt, lastSeenAt, expiresAt, idleExpiresAt, zone, userId, authenticatedAt. */
   get meta(): SessionMeta {
-    return this[BACKEND].meta();
+    return this.#backend.meta();
   }
 
   /** New id, empty data, no user (express-session semantics). */
   regenerate(callback?: SessionCallback): Promise<void> {
-    return settle(this[BACKEND].regenerate(), callback);
+    return settle(this.#backend.regenerate(), callback);
   }
 
   /** New id, data kept. */
   rotate(callback?: SessionCallback): Promise<void> {
-    return settle(this[BACKEND].rotate(), callback);
+    return settle(this.#backend.rotate(), callback);
   }
 
   /** Rotates, records the user and the authentication time, indexes under the user, enforces `maxSessions`. */
   authenticate(userId: string, callback?: SessionCallback): Promise<void> {
-    return settle(this[BACKEND].authenticate(userId), callback);
+    return settle(this.#backend.authenticate(userId), callback);
   }
 
   /** Refreshes the authentication time (privileged areas) and rotates. */
   reauthenticate(callback?: SessionCallback): Promise<void> {
-    return settle(this[BACKEND].reauthenticate(), callback);
+    return settle(this.#backend.reauthenticate(), callback);
   }
 
   /** Deletes the record and clears the cookie. */
   destroy(callback?: SessionCallback): Promise<void> {
-    return settle(this[BACKEND].destroy(), callback);
+    return settle(this.#backend.destroy(), callback);
   }
 
   /** Writes the session now (it is also written when the response ends). */
   save(callback?: SessionCallback): Promise<void> {
-    return settle(this[BACKEND].save(), callback);
+    return settle(this.#backend.save(), callback);
   }
 
   /** Re-reads the data from the store, dropping this request's unsaved changes. */
   reload(callback?: SessionCallback): Promise<void> {
-    return settle(this[BACKEND].reload(), callback);
+    return settle(this.#backend.reload(), callback);
   }
 
   /** Marks the session as active now (its idle clock restarts when the response ends). */
   touch(callback?: SessionCallback): Promise<void> {
-    return settle(this[BACKEND].touch(), callback);
+    return settle(this.#backend.touch(), callback);
   }
 
   /** This user's live sessions, without ids. */
   listUserSessions(callback?: SessionCallback<UserSessionInfo[]>): Promise<UserSessionInfo[]> {
-    return settle(this[BACKEND].listUserSessions(), callback);
+    return settle(this.#backend.listUserSessions(), callback);
   }
 
   /** Destroys every other session of this user; resolves how many were revoked. */
   revokeOtherSessions(callback?: SessionCallback<number>): Promise<number> {
-    return settle(this[BACKEND].revokeOtherSessions(), callback);
+    return settle(this.#backend.revokeOtherSessions(), callback);
   }
 }
 

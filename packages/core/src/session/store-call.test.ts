@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isSpartanError, SpartanError } from '../errors/errors.js';
-import { callStore } from './store-call.js';
+import { callStore, createStoreCaller } from './store-call.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -61,5 +61,30 @@ describe('callStore', () => {
     await vi.advanceTimersByTimeAsync(10);
     rejectLate(new Error('late'));
     await assertion;
+  });
+
+  it('one caller watches many calls with one timer: each fails at its own deadline, settled ones never', async () => {
+    vi.useFakeTimers();
+    const call = createStoreCaller(100);
+    const hang = () => new Promise<never>(() => undefined);
+    const first = call('get', hang);
+    const firstFailed = expect(first).rejects.toMatchObject({ details: { operation: 'get', reason: 'timeout' } });
+    await vi.advanceTimersByTimeAsync(40);
+    const quick = call('set', async () => 'ok');
+    const second = call('destroy', hang);
+    let secondSettled = false;
+    second.catch(() => {
+      secondSettled = true;
+    });
+    await expect(quick).resolves.toBe('ok');
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(60);
+    await firstFailed;
+    expect(secondSettled).toBe(false);
+    await vi.advanceTimersByTimeAsync(39);
+    expect(secondSettled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await expect(second).rejects.toMatchObject({ details: { operation: 'destroy', reason: 'timeout' } });
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -238,7 +238,8 @@ describe('MemoryStore: argument validation', () => {
     const store = new MemoryStore({ clock });
     const sneaky = { ...makeStoredSession(), toJSON: () => ({ version: 'one' }) };
     const vanishing = { ...makeStoredSession(), toJSON: () => undefined };
-    for (const record of [sneaky, vanishing]) {
+    const dataSwap = makeStoredSession({ data: { toJSON: () => 'not an object' } });
+    for (const record of [sneaky, vanishing, dataSwap]) {
       const error = await rejection(store.set('k', record, { expiresAt, expectedVersion: null }));
       expect(isSpartanError(error, 'sessions/store-unavailable')).toBe(true);
     }

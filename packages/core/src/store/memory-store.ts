@@ -86,10 +86,14 @@ function invalidRecord(message: string): SpartanError {
 }
 
 /**
- * Serializes `record` and checks that what a backend would read back is still a valid
- * `StoredSession` (a `toJSON` or a BigInt somewhere must not slip a broken record in).
+ * Serializes `record` (already validated). A JSON round trip keeps a valid record valid except
+ * through a `toJSON` method, which could turn the record or its data into anything: refuse it
+ * rather than parse the result back on every write.
  */
-function serialize(record: StoredSession): { json: string; copy: StoredSession } {
+function serialize(record: StoredSession): string {
+  if (hasToJSON(record) || hasToJSON(record.data)) {
+    throw invalidRecord('record and its data must not define toJSON');
+  }
   let json: string | undefined;
   try {
     json = JSON.stringify(record);
@@ -97,11 +101,11 @@ function serialize(record: StoredSession): { json: string; copy: StoredSession }
     // The engine's message may quote the data's property names: keep it out of the error.
     throw invalidRecord('record must be JSON-serializable (no BigInt, no cycles)');
   }
-  const copy: unknown = json === undefined ? undefined : JSON.parse(json);
-  if (json === undefined || !validateStoredSession(copy)) {
-    throw invalidRecord('record must still be a valid session record after a JSON round trip');
-  }
-  return { json, copy };
+  return json;
+}
+
+function hasToJSON(value: object): boolean {
+  return typeof (value as { toJSON?: unknown }).toJSON === 'function';
 }
 
 /**
@@ -146,7 +150,7 @@ export class MemoryStore implements SessionStore {
     assertStoreKey(key);
     assertStoredSession(record);
     assertStoreSetOptions(opts);
-    const { json, copy } = serialize(record);
+    const json = serialize(record);
     const now = this.#reclaimExpired();
     const current = this.#records.get(key);
     const matches = opts.expectedVersion === null ? current === undefined : current?.version === opts.expectedVersion;
@@ -159,8 +163,8 @@ export class MemoryStore implements SessionStore {
     while (this.#records.size >= this.#maxSessions) this.#evictLeastRecentlyUsed();
     const entry: Entry = {
       json,
-      version: copy.version,
-      userId: copy.userId,
+      version: record.version,
+      userId: record.userId,
       expiresAt: opts.expiresAt,
       generation: ++this.#generation,
     };
