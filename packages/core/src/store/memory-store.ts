@@ -14,7 +14,6 @@ import {
   assertStoreKey,
   assertStoreSetOptions,
   assertUserId,
-  validateStoredSession,
 } from './validate.js';
 
 /** Options of `MemoryStore`. */
