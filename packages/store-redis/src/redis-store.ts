@@ -12,7 +12,14 @@ import {
 } from '@spartan-sessions/core';
 import { type Cluster, Redis } from 'ioredis';
 import { decodeSession, encodeSession, userIdOf } from './internal/codec.js';
-import { checkDeadline, type Deadline, invalidArgument, storeUnavailable, withDeadline } from './internal/deadline.js';
+import {
+  checkDeadline,
+  createDeadlines,
+  type Deadline,
+  type DeadlineRunner,
+  invalidArgument,
+  storeUnavailable,
+} from './internal/deadline.js';
 import { COMMANDS, SCRIPTS } from './internal/scripts.js';
 
 /** Options shared by both ways of giving the store its Redis. */
@@ -107,7 +114,7 @@ export class RedisStore implements SessionStore {
   readonly #client: AnyClient;
   readonly #ownsClient: boolean;
   readonly #prefix: string;
-  readonly #timeoutMs: number;
+  readonly #run: DeadlineRunner;
   readonly #replicas: number;
   readonly #replicaTimeoutMs: number;
 
@@ -155,7 +162,7 @@ export class RedisStore implements SessionStore {
     }
     this.#client = client;
     this.#prefix = prefix;
-    this.#timeoutMs = timeoutMs;
+    this.#run = createDeadlines(timeoutMs);
     this.#replicas = replicas;
     this.#replicaTimeoutMs = replicaTimeoutMs;
   }
@@ -172,7 +179,7 @@ export class RedisStore implements SessionStore {
 
   async get(key: string): Promise<StoredSession | null> {
     checkKey('get', key);
-    return withDeadline('get', this.#timeoutMs, async () => {
+    return this.#run('get', async () => {
       const value = await this.#client.get(this.#sessionKey(key));
       return value === null ? null : (decodeSession(value) ?? null);
     });
@@ -190,7 +197,7 @@ export class RedisStore implements SessionStore {
     } catch {
       throw invalidArgument('set', 'record', 'record.data must be JSON-serializable');
     }
-    return withDeadline('set', this.#timeoutMs, async (deadline) => {
+    return this.#run('set', async (deadline) => {
       // Index first: should the write below fail or time out, the index holds a spare entry
       // (harmless, `listByUser` checks records) rather than missing a live session.
       if (record.userId !== null) await this.#indexAdd(deadline, record.userId, key, expiresAt);
@@ -212,7 +219,7 @@ export class RedisStore implements SessionStore {
   async touch(key: string, expiresAt: number): Promise<void> {
     checkKey('touch', key);
     const at = checkTime('touch', expiresAt);
-    return withDeadline('touch', this.#timeoutMs, async (deadline) => {
+    return this.#run('touch', async (deadline) => {
       let indexed = '0';
       for (let attempt = 0; attempt < TOUCH_ATTEMPTS; attempt++) {
         const result = await this.#write(deadline, 'touch', (redis) =>
@@ -231,7 +238,7 @@ export class RedisStore implements SessionStore {
 
   async destroy(key: string): Promise<void> {
     checkKey('destroy', key);
-    return withDeadline('destroy', this.#timeoutMs, async (deadline) => {
+    return this.#run('destroy', async (deadline) => {
       const value = await this.#write(deadline, 'destroy', (redis) => redis.getdel(this.#sessionKey(key)));
       const userId = typeof value === 'string' ? userIdOf(value) : null;
       if (userId === null) return;
@@ -243,7 +250,7 @@ export class RedisStore implements SessionStore {
 
   async listByUser(userId: string): Promise<UserSessionEntry[]> {
     assertUserId(userId);
-    return withDeadline('listByUser', this.#timeoutMs, async (deadline) => {
+    return this.#run('listByUser', async (deadline) => {
       const keys = await (this.#client as AnyClient & IndexListCommand).spartanSessionsIndexList(
         this.#indexKey(userId),
       );
@@ -271,7 +278,7 @@ export class RedisStore implements SessionStore {
   async close(): Promise<void> {
     if (!this.#ownsClient) return;
     try {
-      await withDeadline('close', this.#timeoutMs, () => this.#client.quit());
+      await this.#run('close', () => this.#client.quit());
     } catch {
       this.#client.disconnect();
     }

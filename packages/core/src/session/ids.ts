@@ -78,13 +78,8 @@ export class SessionIdCodec {
    * Never throws on any input. A bad tag is rejected before the store is asked anything.
    */
   async verify(cookieValue: string): Promise<VerifiedCookie | null> {
-    const cached = this.#verified.get(cookieValue);
-    if (cached) {
-      // Refresh recency (Map keeps insertion order).
-      this.#verified.delete(cookieValue);
-      this.#verified.set(cookieValue, cached);
-      return cached;
-    }
+    const cached = this.verifiedBefore(cookieValue);
+    if (cached !== undefined) return cached;
     if (cookieValue.length !== COOKIE_VALUE_LENGTH || cookieValue[ID_LENGTH] !== '.') return null;
     const id = cookieValue.slice(0, ID_LENGTH);
     const tag = cookieValue.slice(ID_LENGTH + 1);
@@ -98,6 +93,20 @@ export class SessionIdCodec {
       }
     }
     return null;
+  }
+
+  /**
+   * The verification of a value seen recently, without any crypto and without a promise (the
+   * returning visitor's path); `undefined` when it must go through `verify`.
+   */
+  verifiedBefore(cookieValue: string): VerifiedCookie | undefined {
+    const cached = this.#verified.get(cookieValue);
+    if (cached !== undefined) {
+      // Refresh recency (Map keeps insertion order).
+      this.#verified.delete(cookieValue);
+      this.#verified.set(cookieValue, cached);
+    }
+    return cached;
   }
 
   /** Drops a cookie value from the verification cache (after rotation or destruction). */

@@ -56,36 +56,68 @@ function reasonOf(error: unknown): FailureReason {
   return error instanceof Error && error.name === 'ReplyError' ? 'redis-error' : 'connection';
 }
 
+/** Runs store calls, each within the same timeout (see `createDeadlines`). */
+export type DeadlineRunner = <T>(operation: string, body: (deadline: Deadline) => Promise<T>) => Promise<T>;
+
+interface PendingCall {
+  readonly at: number;
+  expired: boolean;
+  readonly operation: string;
+  readonly reject: (error: SpartanError) => void;
+}
+
 /**
- * Runs one store call within `timeoutMs`: rejects with `sessions/store-unavailable` when the
- * call fails or when the time is up, whatever ioredis does with its offline queue meanwhile
- * (a command queued while disconnected would otherwise wait for the reconnection). A call
- * still running when time is up sends no further command (`deadline.expired`).
+ * A runner whose calls each reject with `sessions/store-unavailable` (`timeout`) after
+ * `timeoutMs`, marking their deadline expired so no further command of the call is sent. All
+ * calls share one timeout, so their deadlines come in call order: one timer watches the oldest
+ * pending call (a timer, a race and two promises per call are measurable on the returning
+ * visitor's path).
  */
-export async function withDeadline<T>(
-  operation: string,
-  timeoutMs: number,
-  body: (deadline: Deadline) => Promise<T>,
-): Promise<T> {
-  const deadline = { expired: false };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      deadline.expired = true;
-      reject(new StoreTimeout(`${operation} exceeded ${timeoutMs} ms`));
-    }, timeoutMs);
+export function createDeadlines(timeoutMs: number): DeadlineRunner {
+  const pending = new Set<PendingCall>();
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const arm = (): void => {
+    if (timer !== null) return;
+    const oldest = pending.values().next();
+    if (oldest.done) return;
+    timer = setTimeout(sweep, Math.max(0, oldest.value.at - Date.now()));
     // A pending timer must not keep a process alive on its own.
     timer.unref?.();
-  });
-  try {
-    // Promise.race subscribes to both promises, so the loser's later rejection is handled.
-    return await Promise.race([body(deadline), timeout]);
-  } catch (error) {
-    if (error instanceof SpartanError) throw error;
-    throw storeUnavailable(operation, reasonOf(error), error);
-  } finally {
-    clearTimeout(timer);
-  }
+  };
+  const sweep = (): void => {
+    timer = null;
+    const now = Date.now();
+    for (const call of pending) {
+      if (call.at > now) break;
+      pending.delete(call);
+      call.expired = true;
+      call.reject(
+        storeUnavailable(call.operation, 'timeout', new StoreTimeout(`${call.operation} exceeded ${timeoutMs} ms`)),
+      );
+    }
+    arm();
+  };
+  return <T>(operation: string, body: (deadline: Deadline) => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const call: PendingCall = { at: Date.now() + timeoutMs, expired: false, operation, reject };
+      pending.add(call);
+      arm();
+      let result: Promise<T>;
+      try {
+        result = body(call);
+      } catch (error) {
+        result = Promise.reject(error);
+      }
+      result.then(
+        (value) => {
+          if (pending.delete(call)) resolve(value);
+        },
+        (error: unknown) => {
+          if (!pending.delete(call)) return;
+          reject(error instanceof SpartanError ? error : storeUnavailable(operation, reasonOf(error), error));
+        },
+      );
+    });
 }
 
 /** Throws when the call's time is up, so a late continuation sends nothing more. */
