@@ -1,6 +1,7 @@
-import type { CsrfGuard, CsrfOptions, CsrfRequest, CsrfTokenIssuer } from '@spartan-sessions/core';
+import type { CsrfGuard, CsrfOptions, CsrfRequest } from '@spartan-sessions/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { exchangeOf } from './internal/exchange.js';
+import { exposeCsrfToken, installRequestAccessors } from './internal/request-accessors.js';
 import { holdResponseUntilCommitted } from './internal/response-hooks.js';
 
 /**
@@ -14,6 +15,7 @@ import { holdResponseUntilCommitted } from './internal/response-hooks.js';
  * `req.csrfToken()` is sealed and written before the response's first byte.
  */
 export function createCsrfMiddleware(guard: CsrfGuard, options: CsrfOptions): RequestHandler {
+  installRequestAccessors();
   const synchronizer = !options.cookie;
   return function csrf(req: Request, res: Response, next: NextFunction): void {
     void protect(guard, synchronizer, req, res, next);
@@ -28,7 +30,6 @@ async function protect(
   res: Response,
   next: NextFunction,
 ): Promise<void> {
-  let issuer: CsrfTokenIssuer;
   try {
     const exchange = exchangeOf(req, res);
     const request: CsrfRequest = { view: exchange.view, jar: exchange.jar };
@@ -36,12 +37,13 @@ async function protect(
     // Without the sessioner core refuses with an error that says to install it.
     if (synchronizer && exchange.context !== null) request.session = exchange.context;
     await guard.verify(request);
-    issuer = await guard.prepare(request);
+    const issuer = await guard.prepare(request);
+    exchange.csrfToken = () => issuer.token();
+    exposeCsrfToken(req);
     if (!synchronizer) holdResponseUntilCommitted(res, { commit: () => issuer.flush() }, next);
   } catch (error) {
     next(error);
     return;
   }
-  req.csrfToken = () => issuer.token();
   next();
 }

@@ -39,6 +39,9 @@ describeMatrix('holding the response, with middleware that overrides res.end', (
     app.get('/before', handler);
     app.get('/after', handler);
     app.get('/plain', handler);
+    app.get('/members', (req, res) => {
+      res.json({ csrfToken: typeof req.csrfToken, sessionID: typeof req.sessionID });
+    });
     running = await listen(app);
   });
 
@@ -54,6 +57,12 @@ describeMatrix('holding the response, with middleware that overrides res.end', (
       expect(await second.text()).toBe('count 2');
     });
   }
+
+  it('adds nothing to req: req.csrfToken is undefined without csrf(), as with csurf', async () => {
+    const body = await (await new Browser(running.url).get('/members')).json();
+    expect(body.csrfToken).toBe('undefined');
+    expect(body.sessionID).toBe('string');
+  });
 
   it('leaves responses of other servers in the process untouched', async () => {
     const other = createServer((_req, res) => {

@@ -23,6 +23,8 @@ export interface Exchange {
   context: SessionContext | null;
   /** Set when a sessioner started on this request (a second one mounted by mistake then passes). */
   sessioner: boolean;
+  /** `req.csrfToken`, once csrf() has run on the request (`undefined` before, as with csurf). */
+  csrfToken: (() => string) | undefined;
 }
 
 /** The `RequestView` core reads: built once per request, the path and the body read as core asks. */
@@ -119,6 +121,7 @@ export function exchangeOf(request: IncomingMessage, response: ServerResponse): 
       jar: new ExpressCookieJar(request, response),
       context: null,
       sessioner: false,
+      csrfToken: undefined,
     };
     exchanges.set(request, exchange);
   }

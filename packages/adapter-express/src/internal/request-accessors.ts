@@ -3,7 +3,7 @@ import type { Session } from '@spartan-sessions/core';
 import { existingExchange } from './exchange.js';
 
 /**
- * `req.session` and `req.sessionID` without adding properties to `req`.
+ * `req.session`, `req.sessionID` and `req.csrfToken()` without adding properties to `req`.
  *
  * Express sets the prototype of every request to its own request object; a property added to
  * such an object afterwards makes V8 build a new hidden class per request (measured: kilobytes
@@ -35,8 +35,17 @@ function setSessionId(this: IncomingMessage, value: unknown): void {
   Object.defineProperty(this, 'sessionID', { value, writable: true, configurable: true, enumerable: true });
 }
 
+function getCsrfToken(this: IncomingMessage): (() => string) | undefined {
+  return existingExchange(this)?.csrfToken;
+}
+
+function setCsrfToken(this: IncomingMessage, value: unknown): void {
+  Object.defineProperty(this, 'csrfToken', { value, writable: true, configurable: true, enumerable: true });
+}
+
 const SESSION: PropertyDescriptor = { configurable: true, enumerable: false, get: getSession, set: setSession };
 const SESSION_ID: PropertyDescriptor = { configurable: true, enumerable: false, get: getSessionId, set: setSessionId };
+const CSRF_TOKEN: PropertyDescriptor = { configurable: true, enumerable: false, get: getCsrfToken, set: setCsrfToken };
 
 let installed = false;
 
@@ -47,10 +56,24 @@ export function installRequestAccessors(): void {
   const prototype = IncomingMessage.prototype;
   if (!Object.hasOwn(prototype, 'session')) Object.defineProperty(prototype, 'session', SESSION);
   if (!Object.hasOwn(prototype, 'sessionID')) Object.defineProperty(prototype, 'sessionID', SESSION_ID);
+  if (!Object.hasOwn(prototype, 'csrfToken')) Object.defineProperty(prototype, 'csrfToken', CSRF_TOKEN);
 }
 
-/** Request prototypes already checked: whether `session`/`sessionID` resolve to ours there. */
-const resolvesToOurs = new WeakMap<object, boolean>();
+/** Request prototypes already checked, per member: whether it resolves to ours there. */
+const sessionIsOurs = new WeakMap<object, boolean>();
+const csrfTokenIsOurs = new WeakMap<object, boolean>();
+
+/** Whether `name` of objects with this prototype chain is answered by our accessor. */
+function resolvesToOurs(request: IncomingMessage, cache: WeakMap<object, boolean>, check: () => boolean): boolean {
+  const prototype = Object.getPrototypeOf(request) as object | null;
+  if (prototype === null) return false;
+  let ours = cache.get(prototype);
+  if (ours === undefined) {
+    ours = check.call(prototype);
+    cache.set(prototype, ours);
+  }
+  return ours;
+}
 
 function findDescriptor(start: object | null, name: string): PropertyDescriptor | undefined {
   for (let object = start; object !== null; object = Object.getPrototypeOf(object) as object | null) {
@@ -62,19 +85,30 @@ function findDescriptor(start: object | null, name: string): PropertyDescriptor 
 
 /** Makes `request.session` and `request.sessionID` answer from the exchange. */
 export function exposeSession(request: IncomingMessage): void {
-  if (!Object.hasOwn(request, 'session') && !Object.hasOwn(request, 'sessionID')) {
-    const prototype = Object.getPrototypeOf(request) as object | null;
-    if (prototype !== null) {
-      let ours = resolvesToOurs.get(prototype);
-      if (ours === undefined) {
-        ours =
-          findDescriptor(prototype, 'session')?.get === getSession &&
-          findDescriptor(prototype, 'sessionID')?.get === getSessionId;
-        resolvesToOurs.set(prototype, ours);
-      }
-      if (ours) return;
-    }
+  if (
+    !Object.hasOwn(request, 'session') &&
+    !Object.hasOwn(request, 'sessionID') &&
+    resolvesToOurs(request, sessionIsOurs, function (this: object) {
+      return (
+        findDescriptor(this, 'session')?.get === getSession && findDescriptor(this, 'sessionID')?.get === getSessionId
+      );
+    })
+  ) {
+    return;
   }
   Object.defineProperty(request, 'session', { ...SESSION, enumerable: true });
   Object.defineProperty(request, 'sessionID', { ...SESSION_ID, enumerable: true });
+}
+
+/** Makes `request.csrfToken()` mint tokens of the request's CSRF issuer. */
+export function exposeCsrfToken(request: IncomingMessage): void {
+  if (
+    !Object.hasOwn(request, 'csrfToken') &&
+    resolvesToOurs(request, csrfTokenIsOurs, function (this: object) {
+      return findDescriptor(this, 'csrfToken')?.get === getCsrfToken;
+    })
+  ) {
+    return;
+  }
+  Object.defineProperty(request, 'csrfToken', { ...CSRF_TOKEN, enumerable: true });
 }
