@@ -62,7 +62,9 @@ async function run(seconds, amount) {
 
 if (spec.warmup > 0) await run(spec.warmup);
 process.stdout.write('start\n');
+const cpuStart = process.cpuUsage();
 const { result, seconds } = await run(spec.duration, spec.amount);
+const cpu = process.cpuUsage(cpuStart);
 const summary = {
   requests: result.requests.total,
   seconds,
@@ -73,5 +75,7 @@ const summary = {
   non2xx: result.non2xx,
   errors: result.errors,
   timeouts: result.timeouts,
+  /** The generator's own CPU time over the measured run (µs). */
+  generatorMicros: cpu.user + cpu.system,
 };
 process.stdout.write(`result ${JSON.stringify(summary)}\n`);

@@ -13,7 +13,8 @@ export function machineInfo() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   return {
     cpu: /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? os.cpus()[0]?.model ?? 'unknown',
-    nproc: Number(sh('nproc', [])) || os.cpus().length,
+    // --all: the orchestrator pins itself to one core, which plain nproc would report.
+    nproc: Number(sh('nproc', ['--all'])) || os.cpus().length,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     kernel: os.release(),
     os: sh('sh', ['-c', '. /etc/os-release && echo "$PRETTY_NAME"']) ?? os.type(),

@@ -23,9 +23,10 @@ const range = ({ median, min, max }, digits = 0) =>
 const marks = (row) =>
   `${row.foreign > FOREIGN_LOAD_MARK ? ' †' : ''}${row.generatorBusy > GENERATOR_BUSY_MARK ? ' ‡' : ''}`;
 const LEGEND =
-  `† another process used more than ${FOREIGN_LOAD_MARK * 100}% of the server's core during a repetition ` +
-  `(the machine was not quiet); ‡ the load generator's core was more than ${GENERATOR_BUSY_MARK * 100}% busy ` +
-  '(req/s of that row may be limited by the generator; its CPU µs/req still holds).';
+  `† another workload used more than ${FOREIGN_LOAD_MARK * 100}% of the server's or the load generator's core ` +
+  'in one of the repetitions, even after re-measuring (the machine was shared); ' +
+  `‡ the load generator used more than ${GENERATOR_BUSY_MARK * 100}% of its core ` +
+  "(req/s of that row may be the generator's limit; its CPU µs/req still holds).";
 const contender = (row) => (row.role === 'ours' ? `**${row.name}**` : row.name);
 const storeLabel = (row) => (row.store === 'none' ? '—' : row.storeName);
 
@@ -230,7 +231,8 @@ Node.js ${machine.node}, Redis ${machine.redis ?? '—'} on loopback.
 **Method:** every server runs alone on core ${machine.cores.server} (\`taskset\`); the load generator
 (autocannon, ${config.connections} connections, one session per connection), Redis and the orchestrator share
 core ${machine.cores.load}. Each contender runs as its own process, restarted for each of ${config.repeats}
-repetitions, contenders alternated; every measurement is ${config.duration} s after a ${config.warmup} s warm-up.
+repetitions, contenders alternated; every measurement is ${config.duration} s after a ${config.warmup} s warm-up
+(measured again, up to ${config.noisyRetries ?? 0} times, when another workload took more than a tenth of a core).
 Figures are medians (min–max over the repetitions). **× bare** divides by the same framework without
 sessions, **× best peer** by the fastest peer library on the same framework and store, both measured in
 this run. **CPU µs/req** is the server process's CPU time (user + system, /proc) over the requests it

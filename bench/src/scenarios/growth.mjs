@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { request } from '../lib/http.mjs';
 import { startServer } from '../lib/processes.mjs';
 import { deletePrefix } from '../lib/redis.mjs';
-import { load, logIn } from './http.mjs';
+import { logIn, warmAndMeasure } from './http.mjs';
 
 export async function runGrowth(ctx, variants) {
   const { config } = ctx;
@@ -46,8 +46,7 @@ export async function runGrowth(ctx, variants) {
         const samples = [];
         for (let repeat = 0; repeat < config.growthRepeats; repeat++) {
           // A warm-up after each fill: the fill's garbage is collected before the measurement.
-          const warmup = repeat === 0 ? config.warmup : 0;
-          samples.push(await load(ctx, server, { ...spec, warmup, duration: config.duration }));
+          samples.push(await warmAndMeasure(ctx, server, spec, repeat === 0 ? config.warmup : 0));
         }
         entry.sizes.push({ size, fillSeconds, samples });
         const last = samples.at(-1);
