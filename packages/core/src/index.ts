@@ -54,7 +54,13 @@ export {
   type SessionMeta,
   type UserSessionInfo,
 } from './session/session.js';
-export { DEFAULT_STORE_TIMEOUT_MS } from './session/store-call.js';
+export {
+  createDeadlineRunner,
+  DEFAULT_STORE_TIMEOUT_MS,
+  type Deadline,
+  type DeadlineErrors,
+  type DeadlineRunner,
+} from './session/store-call.js';
 export { MemoryStore, type MemoryStoreOptions, type MemoryStoreStats } from './store/memory-store.js';
 export {
   assertExpectedVersion,

@@ -4,6 +4,8 @@ import {
   assertStoreKey,
   assertStoreSetOptions,
   assertUserId,
+  type Deadline,
+  type DeadlineRunner,
   type SessionStore,
   SpartanError,
   type StoredSession,
@@ -12,14 +14,7 @@ import {
 } from '@spartan-sessions/core';
 import { type Cluster, Redis } from 'ioredis';
 import { decodeSession, encodeSession, userIdOf } from './internal/codec.js';
-import {
-  checkDeadline,
-  createDeadlines,
-  type Deadline,
-  type DeadlineRunner,
-  invalidArgument,
-  storeUnavailable,
-} from './internal/deadline.js';
+import { checkDeadline, createDeadlines, invalidArgument, storeUnavailable } from './internal/deadline.js';
 import { COMMANDS, SCRIPTS } from './internal/scripts.js';
 
 /** Options shared by both ways of giving the store its Redis. */

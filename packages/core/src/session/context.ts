@@ -91,25 +91,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     this.#stored = stored;
     const now = internals.clock.now();
     this.#version = record?.version ?? 0;
-    this.#meta = record
-      ? {
-          createdAt: record.createdAt,
-          lastSeenAt: record.lastSeenAt,
-          rotatedAt: record.rotatedAt,
-          userId: record.userId,
-          authenticatedAt: record.authenticatedAt,
-          zone: record.zone,
-          csrfSecret: record.csrfSecret,
-        }
-      : {
-          createdAt: now,
-          lastSeenAt: now,
-          rotatedAt: now,
-          userId: null,
-          authenticatedAt: null,
-          zone: 'normal',
-          csrfSecret: null,
-        };
+    this.#meta = record ? recordMeta(record) : freshMeta(now, 'normal');
     this.#storedMeta = { ...this.#meta };
     const data = record?.data ?? {};
     this.#snapshot = JSON.stringify(data);
@@ -230,16 +212,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
 
   async regenerate(): Promise<void> {
     this.#session = new Session(this, {});
-    const now = this.#m.clock.now();
-    this.#meta = {
-      createdAt: now,
-      lastSeenAt: now,
-      rotatedAt: now,
-      userId: null,
-      authenticatedAt: null,
-      zone: this.#meta.zone,
-      csrfSecret: null,
-    };
+    this.#meta = freshMeta(this.#m.clock.now(), this.#meta.zone);
     this.#requestRotation('regenerate');
   }
 
@@ -551,16 +524,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     this.#rotation = null;
     this.#version = 0;
     replaceData(this.session, {});
-    const now = this.#m.clock.now();
-    this.#meta = {
-      createdAt: now,
-      lastSeenAt: now,
-      rotatedAt: now,
-      userId: null,
-      authenticatedAt: null,
-      zone: this.#meta.zone,
-      csrfSecret: null,
-    };
+    this.#meta = freshMeta(this.#m.clock.now(), this.#meta.zone);
     this.#storedMeta = { ...this.#meta };
     this.#snapshot = '{}';
   }
@@ -603,6 +567,19 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
       );
     }
   }
+}
+
+/** The metadata of a session that starts now: no user, no CSRF secret. */
+function freshMeta(now: number, zone: SessionZone): MetaState {
+  return {
+    createdAt: now,
+    lastSeenAt: now,
+    rotatedAt: now,
+    userId: null,
+    authenticatedAt: null,
+    zone,
+    csrfSecret: null,
+  };
 }
 
 function recordMeta(record: StoredSession): MetaState {

@@ -3,25 +3,36 @@ import { isSpartanError, SpartanError } from '../errors/errors.js';
 /** How long a store call may take before the request fails closed. @default 2000 ms */
 export const DEFAULT_STORE_TIMEOUT_MS = 2000;
 
-/** Runs one store call bounded by the caller's timeout. */
-export type StoreCaller = <T>(operation: string, call: () => Promise<T>) => Promise<T>;
+/** The budget of one call; a call of several commands checks it before sending the next one. */
+export interface Deadline {
+  readonly expired: boolean;
+}
+
+/** Runs calls, each bounded by the runner's timeout. */
+export type DeadlineRunner = <T>(operation: string, body: (deadline: Deadline) => Promise<T>) => Promise<T>;
+
+/** How a deadline runner turns a timeout or a failure into the error its callers get. */
+export interface DeadlineErrors {
+  timeout(operation: string, timeoutMs: number): Error;
+  failure(operation: string, error: unknown): Error;
+}
 
 interface PendingCall {
-  readonly deadline: number;
+  readonly at: number;
+  expired: boolean;
   readonly operation: string;
-  readonly reject: (error: SpartanError) => void;
+  readonly reject: (error: Error) => void;
 }
 
 /**
- * A store caller whose calls each fail closed after `timeoutMs`: any failure or timeout
- * becomes `sessions/store-unavailable` (503). A store error is never read as "no session" (that
- * would log everyone out, or worse, let a revoked session live on), and never hangs a request.
+ * A runner whose calls each reject after `timeoutMs` (marking their deadline expired), and whose
+ * failures are mapped by `errors`; a late answer after the timeout is ignored.
  *
  * Every call has the same timeout, so deadlines come in call order: one timer watches the
- * oldest pending call instead of one timer per call (a timer per request is measurable on the
- * returning visitor's path).
+ * oldest pending call instead of one timer per call (a timer, a race and their promises per
+ * request are measurable on the returning visitor's path). Store packages use it too.
  */
-export function createStoreCaller(timeoutMs: number): StoreCaller {
+export function createDeadlineRunner(timeoutMs: number, errors: DeadlineErrors): DeadlineRunner {
   const pending = new Set<PendingCall>();
   let timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -29,7 +40,7 @@ export function createStoreCaller(timeoutMs: number): StoreCaller {
     if (timer !== null) return;
     const oldest = pending.values().next();
     if (oldest.done) return;
-    timer = setTimeout(sweep, Math.max(0, oldest.value.deadline - Date.now()));
+    timer = setTimeout(sweep, Math.max(0, oldest.value.at - Date.now()));
     // Do not keep a process alive for a pending timer (Node returns an object with unref()).
     (timer as { unref?: () => void }).unref?.();
   };
@@ -37,51 +48,63 @@ export function createStoreCaller(timeoutMs: number): StoreCaller {
   const sweep = (): void => {
     timer = null;
     const now = Date.now();
-    for (const entry of pending) {
-      if (entry.deadline > now) break;
-      pending.delete(entry);
-      entry.reject(
-        new SpartanError('sessions/store-unavailable', undefined, {
-          operation: entry.operation,
-          reason: 'timeout',
-          timeoutMs,
-        }),
-      );
+    for (const call of pending) {
+      if (call.at > now) break;
+      pending.delete(call);
+      call.expired = true;
+      call.reject(errors.timeout(call.operation, timeoutMs));
     }
     arm();
   };
 
-  return <T>(operation: string, call: () => Promise<T>): Promise<T> =>
+  return <T>(operation: string, body: (deadline: Deadline) => Promise<T>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
-      const entry: PendingCall = { deadline: Date.now() + timeoutMs, operation, reject };
-      pending.add(entry);
+      const call: PendingCall = { at: Date.now() + timeoutMs, expired: false, operation, reject };
+      pending.add(call);
       arm();
       let result: Promise<T>;
       try {
-        result = call();
+        result = body(call);
       } catch (error) {
         result = Promise.reject(error);
       }
       result.then(
         (value) => {
-          // A late answer after the timeout is ignored: the request already failed closed.
-          if (pending.delete(entry)) resolve(value);
+          // A late answer after the timeout is ignored: the call already failed closed.
+          if (pending.delete(call)) resolve(value);
         },
         (error: unknown) => {
-          if (!pending.delete(entry)) return;
-          reject(
-            isSpartanError(error, 'sessions/store-unavailable')
-              ? error
-              : new SpartanError(
-                  'sessions/store-unavailable',
-                  undefined,
-                  { operation, reason: 'store-error' },
-                  { cause: error },
-                ),
-          );
+          if (pending.delete(call)) reject(errors.failure(operation, error));
         },
       );
     });
+}
+
+/** Runs one store call bounded by the caller's timeout. */
+export type StoreCaller = <T>(operation: string, call: () => Promise<T>) => Promise<T>;
+
+const STORE_ERRORS: DeadlineErrors = {
+  timeout: (operation, timeoutMs) =>
+    new SpartanError('sessions/store-unavailable', undefined, { operation, reason: 'timeout', timeoutMs }),
+  failure: (operation, error) =>
+    isSpartanError(error, 'sessions/store-unavailable')
+      ? error
+      : new SpartanError(
+          'sessions/store-unavailable',
+          undefined,
+          { operation, reason: 'store-error' },
+          { cause: error },
+        ),
+};
+
+/**
+ * A store caller whose calls each fail closed after `timeoutMs`: any failure or timeout
+ * becomes `sessions/store-unavailable` (503). A store error is never read as "no session" (that
+ * would log everyone out, or worse, let a revoked session live on), and never hangs a request.
+ */
+export function createStoreCaller(timeoutMs: number): StoreCaller {
+  const run = createDeadlineRunner(timeoutMs, STORE_ERRORS);
+  return (operation, call) => run(operation, call);
 }
 
 /** One store call bounded by `timeoutMs` (see `createStoreCaller`). */

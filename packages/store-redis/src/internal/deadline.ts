@@ -1,4 +1,4 @@
-import { SpartanError } from '@spartan-sessions/core';
+import { createDeadlineRunner, type Deadline, type DeadlineRunner, SpartanError } from '@spartan-sessions/core';
 
 /** Why a store call failed, as `SpartanError.details.reason` (safe to log). */
 export type FailureReason =
@@ -8,11 +8,6 @@ export type FailureReason =
   | 'connection'
   | 'contention'
   | 'not-replicated';
-
-/** The budget of one store call; its Redis commands check it before they are sent. */
-export interface Deadline {
-  readonly expired: boolean;
-}
 
 class StoreTimeout extends Error {
   override readonly name = 'StoreTimeout';
@@ -56,68 +51,18 @@ function reasonOf(error: unknown): FailureReason {
   return error instanceof Error && error.name === 'ReplyError' ? 'redis-error' : 'connection';
 }
 
-/** Runs store calls, each within the same timeout (see `createDeadlines`). */
-export type DeadlineRunner = <T>(operation: string, body: (deadline: Deadline) => Promise<T>) => Promise<T>;
-
-interface PendingCall {
-  readonly at: number;
-  expired: boolean;
-  readonly operation: string;
-  readonly reject: (error: SpartanError) => void;
-}
-
 /**
- * A runner whose calls each reject with `sessions/store-unavailable` (`timeout`) after
- * `timeoutMs`, marking their deadline expired so no further command of the call is sent. All
- * calls share one timeout, so their deadlines come in call order: one timer watches the oldest
- * pending call (a timer, a race and two promises per call are measurable on the returning
- * visitor's path).
+ * The runner of a store's calls: each rejects with `sessions/store-unavailable` (`timeout`)
+ * after `timeoutMs` and marks its deadline expired, so no further command of the call is sent;
+ * every other failure is mapped by `storeUnavailable` (core's single-timer deadline runner).
  */
 export function createDeadlines(timeoutMs: number): DeadlineRunner {
-  const pending = new Set<PendingCall>();
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const arm = (): void => {
-    if (timer !== null) return;
-    const oldest = pending.values().next();
-    if (oldest.done) return;
-    timer = setTimeout(sweep, Math.max(0, oldest.value.at - Date.now()));
-    // A pending timer must not keep a process alive on its own.
-    timer.unref?.();
-  };
-  const sweep = (): void => {
-    timer = null;
-    const now = Date.now();
-    for (const call of pending) {
-      if (call.at > now) break;
-      pending.delete(call);
-      call.expired = true;
-      call.reject(
-        storeUnavailable(call.operation, 'timeout', new StoreTimeout(`${call.operation} exceeded ${timeoutMs} ms`)),
-      );
-    }
-    arm();
-  };
-  return <T>(operation: string, body: (deadline: Deadline) => Promise<T>): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const call: PendingCall = { at: Date.now() + timeoutMs, expired: false, operation, reject };
-      pending.add(call);
-      arm();
-      let result: Promise<T>;
-      try {
-        result = body(call);
-      } catch (error) {
-        result = Promise.reject(error);
-      }
-      result.then(
-        (value) => {
-          if (pending.delete(call)) resolve(value);
-        },
-        (error: unknown) => {
-          if (!pending.delete(call)) return;
-          reject(error instanceof SpartanError ? error : storeUnavailable(operation, reasonOf(error), error));
-        },
-      );
-    });
+  return createDeadlineRunner(timeoutMs, {
+    timeout: (operation) =>
+      storeUnavailable(operation, 'timeout', new StoreTimeout(`${operation} exceeded ${timeoutMs} ms`)),
+    failure: (operation, error) =>
+      error instanceof SpartanError ? error : storeUnavailable(operation, reasonOf(error), error),
+  });
 }
 
 /** Throws when the call's time is up, so a late continuation sends nothing more. */
