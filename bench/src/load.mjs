@@ -48,16 +48,26 @@ function options(seconds, amount) {
   };
 }
 
-/** One autocannon run, stopped after `seconds` at the latest. */
+/**
+ * One autocannon run, stopped after `seconds` at the latest. With `amount`, the run's time is
+ * taken at its last response: autocannon notices the amount only at its next one-second tick.
+ */
 async function run(seconds, amount) {
   const started = performance.now();
+  let lastResponse = started;
   let timer;
   const result = await new Promise((resolve, reject) => {
     const instance = autocannon(options(seconds, amount), (error, value) => (error ? reject(error) : resolve(value)));
-    if (amount) timer = setTimeout(() => instance.stop(), seconds * 1000);
+    if (amount) {
+      timer = setTimeout(() => instance.stop(), seconds * 1000);
+      instance.on('response', () => {
+        lastResponse = performance.now();
+      });
+    }
   });
   clearTimeout(timer);
-  return { result, seconds: (performance.now() - started) / 1000 };
+  const ended = amount ? lastResponse : performance.now();
+  return { result, seconds: (ended - started) / 1000 };
 }
 
 if (spec.warmup > 0) await run(spec.warmup);

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { contenders, variantsOf } from '../servers/registry.mjs';
 import { analyze } from './lib/analyze.mjs';
-import { machineInfo, versions } from './lib/machine.mjs';
+import { buildStamps, machineInfo, versions } from './lib/machine.mjs';
 import { installCleanup, killAll, onInterrupt } from './lib/processes.mjs';
 import { connectRedis, deletePrefix, pinRedis, serverInfo } from './lib/redis.mjs';
 import { consoleReport, markdownReport } from './lib/report.mjs';
@@ -93,6 +93,9 @@ for (const name of scenarioNames) {
 
 const log = (line) => console.log(line);
 const started = Date.now();
+// What is measured: taken before the run, while nothing has had a chance to rebuild it.
+const measuredVersions = versions(benchDir, rootDir);
+const buildsBefore = buildStamps(rootDir);
 const phases = {};
 /** Runs one phase and records how long it took. */
 async function phase(name, fn) {
@@ -191,6 +194,16 @@ async function main() {
   await redis?.quit();
 
   const wallSeconds = (Date.now() - started) / 1000;
+  const warnings = [];
+  const buildsAfter = buildStamps(rootDir);
+  const rebuilt = Object.keys(buildsAfter).filter((name) => buildsAfter[name] !== buildsBefore[name]);
+  if (rebuilt.length > 0) {
+    warnings.push(
+      `packages/${rebuilt.join(', packages/')} ${rebuilt.length > 1 ? 'were' : 'was'} rebuilt during the run: ` +
+        'later measurements of our rows may be of different code',
+    );
+  }
+  for (const warning of warnings) log(`! ${warning}`);
   const command = `pnpm bench${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
   const results = {
     date: new Date().toISOString(),
@@ -200,7 +213,8 @@ async function main() {
     complete: !args.only && !args.scenarios && !args['no-redis'] && !args.profile,
     config,
     machine: { ...machineInfo(), cores, redis: redisVersion, redisPinning: redisNote },
-    versions: versions(benchDir, rootDir),
+    versions: measuredVersions,
+    warnings,
     variants: variants.map(({ key, name, framework, role, store, storeName, file }) => ({
       key,
       name,

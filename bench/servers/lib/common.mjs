@@ -29,7 +29,13 @@ let client = null;
 
 /** The server's one ioredis client (lazily created, closed on exit). */
 export function redisClient() {
-  client ??= new Redis(settings.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  // AUTO_PIPELINING=1 (an experiment, off in the published runs): ioredis batches the commands
+  // issued in one event-loop tick into one socket write.
+  client ??= new Redis(settings.redisUrl, {
+    maxRetriesPerRequest: 2,
+    enableOfflineQueue: true,
+    enableAutoPipelining: process.env.AUTO_PIPELINING === '1',
+  });
   return client;
 }
 

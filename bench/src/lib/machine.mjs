@@ -1,6 +1,6 @@
 // What the report states about the run: the machine and the exact versions measured.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 
@@ -37,4 +37,22 @@ export function versions(benchDir, rootDir) {
   const commit = sh('git', ['-C', rootDir, 'rev-parse', '--short', 'HEAD']);
   const dirty = sh('git', ['-C', rootDir, 'status', '--porcelain', '--', 'packages']);
   return { packages, commit: commit && dirty ? `${commit} (+ uncommitted changes in packages/)` : commit };
+}
+
+/**
+ * When each workspace package's build was last written (newest file in its dist/), so a run can
+ * tell whether our packages were rebuilt while it was measuring them.
+ */
+export function buildStamps(rootDir) {
+  const stamps = {};
+  const packagesDir = join(rootDir, 'packages');
+  for (const name of readdirSync(packagesDir)) {
+    try {
+      const dist = join(packagesDir, name, 'dist');
+      stamps[name] = Math.max(...readdirSync(dist).map((file) => statSync(join(dist, file)).mtimeMs));
+    } catch {
+      // Not built (or not a package).
+    }
+  }
+  return stamps;
 }

@@ -241,7 +241,7 @@ across machines. Cookie-session rows (iron-session, koa-session's default) keep 
 cookie: no store, so they are never the "best peer". Our Fastify and Koa adapters do not exist yet:
 their peers are measured so the targets are ready when they come.
 **Versions:** ${packages}; our packages at commit ${versions.commit ?? 'unknown'}.
-
+${(results.warnings ?? []).map((warning) => `\n**Warning:** ${warning}.\n`).join('')}
 ${sections(results, true)}
 
 Notes:
