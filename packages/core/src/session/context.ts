@@ -470,6 +470,10 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
         this.#touchDue = false;
         return;
       }
+      // Lost the race: back off a random moment before re-reading, so a crowd of requests on
+      // one session (every connection of a page load) spreads out instead of colliding again
+      // on every round (without it, 32 writers on one Redis session mostly conflict).
+      await backoff(attempt);
       const latest = await m.call('get', () => m.store.get(identity.key));
       if (!latest) {
         // Destroyed or revoked by another request meanwhile: never resurrect it.
@@ -567,6 +571,12 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
       );
     }
   }
+}
+
+/** Random wait after the `attempt`-th lost compare-and-set: up to 1, 2, 4 … 16 ms. */
+function backoff(attempt: number): Promise<void> {
+  const ceiling = Math.min(16, 2 ** (attempt - 1));
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }
 
 /** The metadata of a session that starts now: no user, no CSRF secret. */
