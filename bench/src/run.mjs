@@ -15,6 +15,7 @@ import { buildStamps, machineInfo, versions } from './lib/machine.mjs';
 import { installCleanup, killAll, onInterrupt } from './lib/processes.mjs';
 import { connectRedis, deletePrefix, pinRedis, serverInfo } from './lib/redis.mjs';
 import { consoleReport, markdownReport } from './lib/report.mjs';
+import { snapshotBuild } from './lib/snapshot.mjs';
 import { runCsrfPairs } from './scenarios/csrf-pairs.mjs';
 import { runGrowth } from './scenarios/growth.mjs';
 import { HTTP_SCENARIOS, runHttpScenarios } from './scenarios/http.mjs';
@@ -145,6 +146,9 @@ async function main() {
     .replace(/[-:.TZ]/g, '')
     .slice(0, 14);
   const prefix = `bench:${runId}:`;
+  // Every child runs from a private copy of our builds: a rebuild meanwhile cannot touch the run.
+  const snapshot = snapshotBuild(benchDir, runId);
+  process.on('exit', snapshot.remove);
   // Interrupted: the keys this run wrote are deleted (a finished phase has deleted its own).
   if (redis !== null) onInterrupt(() => deletePrefix(redis, prefix));
   const ctx = {
@@ -154,7 +158,7 @@ async function main() {
     redisUrl,
     redisPid,
     prefix,
-    dirs: { bench: benchDir, servers: join(benchDir, 'servers'), src: srcDir, results: join(benchDir, 'results') },
+    dirs: { bench: benchDir, servers: snapshot.servers, src: snapshot.src, results: join(benchDir, 'results') },
     profile: args.profile,
     log,
   };
@@ -198,10 +202,8 @@ async function main() {
   const buildsAfter = buildStamps(rootDir);
   const rebuilt = Object.keys(buildsAfter).filter((name) => buildsAfter[name] !== buildsBefore[name]);
   if (rebuilt.length > 0) {
-    warnings.push(
-      `packages/${rebuilt.join(', packages/')} ${rebuilt.length > 1 ? 'were' : 'was'} rebuilt during the run: ` +
-        'later measurements of our rows may be of different code',
-    );
+    // Harmless (every child ran from the copy taken at the start), but worth knowing.
+    log(`• packages/${rebuilt.join(', packages/')} rebuilt during the run; the copy taken at its start was measured`);
   }
   for (const warning of warnings) log(`! ${warning}`);
   const command = `pnpm bench${process.argv.slice(2).length > 0 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
@@ -213,7 +215,7 @@ async function main() {
     complete: !args.only && !args.scenarios && !args['no-redis'] && !args.profile,
     config,
     machine: { ...machineInfo(), cores, redis: redisVersion, redisPinning: redisNote },
-    versions: measuredVersions,
+    versions: { ...measuredVersions, builtAt: new Date(Math.max(...Object.values(buildsBefore))).toISOString() },
     warnings,
     variants: variants.map(({ key, name, framework, role, store, storeName, file }) => ({
       key,

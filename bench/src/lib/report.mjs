@@ -240,7 +240,7 @@ answered; **+µs over bare** is what the session library adds to each request, t
 across machines. Cookie-session rows (iron-session, koa-session's default) keep the session in the
 cookie: no store, so they are never the "best peer". Our Fastify and Koa adapters do not exist yet:
 their peers are measured so the targets are ready when they come.
-**Versions:** ${packages}; our packages at commit ${versions.commit ?? 'unknown'}.
+**Versions:** ${packages}; our packages at commit ${versions.commit ?? 'unknown'}${versions.builtAt ? `, as built at ${versions.builtAt.slice(11, 19)} UTC (a copy of that build served the whole run)` : ''}.
 ${(results.warnings ?? []).map((warning) => `\n**Warning:** ${warning}.\n`).join('')}
 ${sections(results, true)}
 
