@@ -245,7 +245,8 @@ ${(results.warnings ?? []).map((warning) => `\n**Warning:** ${warning}.\n`).join
 ${sections(results, true)}
 
 Notes:
-- The hot-session run sends ${num(config.hotRequests)} requests, each \`GET /hot?k=<n>\` with a distinct n;
+- The hot-session run sends ${num(config.hotRequests)} requests (or stops after ${config.hotSeconds} s), each \`GET /hot?k=<n>\`
+  with a distinct n;
   "writes kept" is the number of distinct keys the session holds afterwards over the 2xx responses.
   express-session and its kin save the whole session at the end of each request: the last writer wins
   and the other requests' keys are lost. spartan-sessions writes with compare-and-set and re-applies the
