@@ -1,12 +1,16 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isSpartanError, SpartanError } from '../errors/errors.js';
-import { callStore, createStoreCaller } from './store-call.js';
+import { createStoreCaller } from './store-call.js';
+
+/** One call through a fresh caller (what the manager builds once per instance). */
+const callStore = <T>(operation: string, timeoutMs: number, call: () => Promise<T>): Promise<T> =>
+  createStoreCaller(timeoutMs)(operation, call);
 
 afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('callStore', () => {
+describe('createStoreCaller', () => {
   it('passes a result through', async () => {
     await expect(callStore('get', 100, async () => 42)).resolves.toBe(42);
   });

@@ -106,8 +106,3 @@ export function createStoreCaller(timeoutMs: number): StoreCaller {
   const run = createDeadlineRunner(timeoutMs, STORE_ERRORS);
   return (operation, call) => run(operation, call);
 }
-
-/** One store call bounded by `timeoutMs` (see `createStoreCaller`). */
-export function callStore<T>(operation: string, timeoutMs: number, call: () => Promise<T>): Promise<T> {
-  return createStoreCaller(timeoutMs)(operation, call);
-}
