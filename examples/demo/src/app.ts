@@ -135,9 +135,9 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   const currentUser = (req: Request): DemoUser | undefined => users.byId(req.session.meta.userId);
 
   // Synchronizer tokens: the CSRF secret lives in the session. The guard checks every unsafe
-  // request. It also issues a token (and so stores a secret) on every request it sees, so safe
-  // requests of anonymous visitors skip it except on the login form: a visitor who only reads
-  // pages keeps a lazy session, with no record and no cookie.
+  // request; safe requests of anonymous visitors skip it except on the login form (req.csrfToken()
+  // only creates a secret when a page calls it, so a visitor who only reads pages keeps a lazy
+  // session either way; skipping the guard there just spares the work).
   const csrf = sessions.csrf({ cookie: false });
   const needsCsrf = (req: Request): boolean =>
     !SAFE_METHODS.has(req.method) || req.path === '/login' || currentUser(req) !== undefined;
