@@ -47,6 +47,7 @@ export * from './ports.js';
 export { SessionContext, type SessionCookieWriter } from './session/context.js';
 export { keyHashOf, SessionIdCodec, type SessionIdentity, type VerifiedCookie } from './session/ids.js';
 export { matchesPrefix, SessionManager, type SessionManagerOptions } from './session/manager.js';
+export type { MaybePromise } from './session/maybe.js';
 export {
   RESERVED_SESSION_KEYS,
   Session,

@@ -73,6 +73,16 @@ export interface SessionStore {
   listByUser(userId: string): Promise<UserSessionEntry[]>;
   /** Releases what the store opened itself (never a client it was given). */
   close?(): Promise<void>;
+  /**
+   * Optional synchronous twins of `get`, `set` and `destroy`, for stores that live in the
+   * process (`MemoryStore`). When a store has all three, core calls them instead, so a request
+   * whose cookie was verified before loads and commits without a promise, and the adapter need
+   * not hold the response for a microtask. Same semantics as the promise methods; they throw
+   * where those reject. A store that does I/O must not define them.
+   */
+  getSync?(key: string): StoredSession | null;
+  setSync?(key: string, record: StoredSession, opts: StoreSetOptions): boolean;
+  destroySync?(key: string): void;
 }
 
 /** A case-insensitive view of request headers. */

@@ -3,6 +3,7 @@ import { SpartanError } from '../errors/errors.js';
 import type { CookieJar, CsrfSecretHolder, RequestView, SessionZone, StoredSession } from '../ports.js';
 import { keyHashOf, type SessionIdentity } from './ids.js';
 import type { ManagerInternals } from './manager.js';
+import { drive, isPromiseLike, type MaybePromise, type Steps, settle } from './maybe.js';
 import {
   readData,
   replaceData,
@@ -75,6 +76,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   #touchDue: boolean;
   #resignCookie: boolean;
   #clearCookie: boolean;
+  /** A commit that went asynchronous and is still running (a second `commit()` joins it). */
   #committing: Promise<void> | null = null;
 
   private constructor(
@@ -101,29 +103,38 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     this.#session = new Session(this, data);
   }
 
-  /** See `SessionManager.begin`. */
-  static async load(m: ManagerInternals, view: RequestView, jar: CookieJar): Promise<SessionContext> {
+  /** See `SessionManager.beginNow`: synchronous when no step needs to wait. */
+  static load(m: ManagerInternals, view: RequestView, jar: CookieJar): MaybePromise<SessionContext> {
+    return drive(SessionContext.#loadSteps(m, view, jar));
+  }
+
+  static *#loadSteps(m: ManagerInternals, view: RequestView, jar: CookieJar): Steps<SessionContext> {
     const cookieValue = jar.get(m.cookieName);
     let context: SessionContext;
     if (cookieValue === undefined || cookieValue === '') {
       context = new SessionContext(m, view, jar, null, null, { clearCookie: false, resignCookie: false });
     } else {
-      context = await SessionContext.#fromCookie(m, view, jar, cookieValue);
+      context = yield* SessionContext.#fromCookie(m, view, jar, cookieValue);
     }
     context.#applyZone();
     return context;
   }
 
-  static async #fromCookie(m: ManagerInternals, view: RequestView, jar: CookieJar, cookieValue: string) {
+  static *#fromCookie(
+    m: ManagerInternals,
+    view: RequestView,
+    jar: CookieJar,
+    cookieValue: string,
+  ): Steps<SessionContext> {
     const fresh = () => new SessionContext(m, view, jar, null, null, { clearCookie: true, resignCookie: false });
-    const verified = m.codec.verifiedBefore(cookieValue) ?? (await m.codec.verify(cookieValue));
+    const verified = yield* settle(m.codec.verifyNow(cookieValue));
     if (!verified) {
       // A forged or malformed cookie: rejected before the store is asked anything.
       m.emit({ type: 'tamper-rejected', at: m.clock.now(), reason: 'bad-signature' });
       return fresh();
     }
     const { identity } = verified;
-    const record = await m.call('get', () => m.store.get(identity.key));
+    const record = yield* settle(m.records.get(identity.key));
     const now = m.clock.now();
     if (!record) {
       // Strict mode: a well-signed id the store does not know is never adopted (fixation).
@@ -133,7 +144,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     }
     const absoluteEnd = record.createdAt + m.timing.ttl;
     if (now >= absoluteEnd || now >= m.idleExpiresAt(record)) {
-      await m.call('destroy', () => m.store.destroy(identity.key));
+      yield* settle(m.records.destroy(identity.key));
       m.codec.forget(cookieValue);
       m.emit({
         type: 'expired',
@@ -245,7 +256,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   }
 
   async destroy(): Promise<void> {
-    await this.#discardStored('logout');
+    await drive(this.#discardStored('logout'));
     replaceData(this.session, {});
     const { clearSiteData } = this.#m.policy.config.logout;
     if (clearSiteData.length > 0) {
@@ -255,11 +266,11 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   }
 
   /** Deletes the stored record (if any) and leaves an empty lazy session whose cookie is cleared. */
-  async #discardStored(reason: string): Promise<void> {
+  *#discardStored(reason: string): Steps<void> {
     const stored = this.#stored;
     const userId = this.#storedMeta.userId;
     if (stored !== null) {
-      await this.#m.call('destroy', () => this.#m.store.destroy(stored.key));
+      yield* settle(this.#m.records.destroy(stored.key));
       this.#m.emit({
         type: 'destroyed',
         at: this.#m.clock.now(),
@@ -272,7 +283,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   }
 
   async save(): Promise<void> {
-    await this.#persist();
+    await drive(this.#persist());
   }
 
   async reload(): Promise<void> {
@@ -281,7 +292,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
       replaceData(this.session, {});
       return;
     }
-    const record = await this.#m.call('get', () => this.#m.store.get(stored.key));
+    const record = await this.#m.records.get(stored.key);
     if (!record) {
       // Revoked or expired meanwhile: the session is gone.
       this.#dropStored();
@@ -321,7 +332,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     let revoked = 0;
     for (const entry of entries) {
       if (entry.key === currentKey || entry.record.userId !== userId) continue;
-      await this.#m.call('destroy', () => this.#m.store.destroy(entry.key));
+      await this.#m.records.destroy(entry.key);
       revoked++;
       this.#m.emit({
         type: 'revoked',
@@ -357,13 +368,30 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
    * `sessions/store-unavailable` when the store fails.
    */
   commit(): Promise<void> {
-    this.#committing ??= this.#persist().finally(() => {
-      this.#committing = null;
-    });
-    return this.#committing;
+    try {
+      return Promise.resolve(this.commitNow());
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  async #persist(): Promise<void> {
+  /**
+   * `commit` for adapters: returns `undefined` once done when nothing had to wait (nothing to
+   * write, or an in-process store), so the response goes out on the same tick; else a promise.
+   * Throws (instead of rejecting) when it fails synchronously.
+   */
+  commitNow(): MaybePromise<void> {
+    if (this.#committing !== null) return this.#committing;
+    const done = drive(this.#persist());
+    if (!isPromiseLike(done)) return done;
+    const committing = done.finally(() => {
+      this.#committing = null;
+    });
+    this.#committing = committing;
+    return committing;
+  }
+
+  *#persist(): Steps<void> {
     const now = this.#m.clock.now();
     const data = readData(this.session);
     const whole = JSON.stringify(data);
@@ -374,39 +402,39 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     if (holds && (this.#pendingId !== null || this.#stored === null)) {
       // A rotation, or a lazy session that now holds something (after destroy() too).
       this.#pendingId ??= this.#m.codec.generateId();
-      await this.#writeNew(data, whole, now);
+      yield* this.#writeNew(data, whole, now);
     } else if (this.#pendingId !== null && this.#stored !== null) {
       // Rotated into an empty session (logout's regenerate): drop the old one, store nothing.
-      await this.#discardStored('regenerate');
+      yield* this.#discardStored('regenerate');
     } else if (this.#stored !== null && (dataChanged || metaChanged || this.#touchDue)) {
-      await this.#writeUpdate(data, whole, now);
+      yield* this.#writeUpdate(data, whole, now);
     }
     if (this.#stored === null) {
       // A lazy session that ends empty: nothing stored, and its provisional id is dropped.
       this.#pendingId = null;
       this.#rotation = null;
     } else if (this.#resignCookie) {
-      await this.#resign(this.#stored);
+      yield* this.#resign(this.#stored);
     }
     this.#writeCookieHeaders();
   }
 
   /** Creates the record under a new id (new session or rotation), then drops the old one. */
-  async #writeNew(data: Record<string, unknown>, whole: string, now: number): Promise<void> {
+  *#writeNew(data: Record<string, unknown>, whole: string, now: number): Steps<void> {
     const m = this.#m;
     const previous = this.#stored;
-    const identity = await m.codec.identify(this.#pendingId!);
+    const identity = yield* settle(m.codec.identifyNow(this.#pendingId!));
     const meta: MetaState = { ...this.#meta, lastSeenAt: now, rotatedAt: now };
     const record = this.#recordFor(data, meta, 1);
-    const written = await m.call('set', () =>
-      m.store.set(identity.key, record, { expiresAt: m.expiresAt(record), expectedVersion: null }),
+    const written = yield* settle(
+      m.records.set(identity.key, record, { expiresAt: m.expiresAt(record), expectedVersion: null }),
     );
     if (!written) {
       // 256 random bits collided with a live session: never adopt it.
       throw new SpartanError('sessions/store-unavailable', undefined, { operation: 'set', reason: 'id-collision' });
     }
     if (previous !== null) {
-      await m.call('destroy', () => m.store.destroy(previous.key));
+      yield* settle(m.records.destroy(previous.key));
       m.codec.forget(previous.cookieValue);
       m.emit({
         type: 'rotated',
@@ -435,7 +463,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     this.#resignCookie = false;
     this.#clearCookie = false;
     this.#setCookie(identity, meta);
-    if (authenticated && meta.userId !== null) await m.enforceMaxSessions(meta.userId, identity.key);
+    if (authenticated && meta.userId !== null) yield* settle(m.enforceMaxSessions(meta.userId, identity.key));
   }
 
   /**
@@ -443,7 +471,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
    * wrote first), re-reads it and re-applies only this request's own changes, so concurrent
    * requests changing different keys never lose each other's writes.
    */
-  async #writeUpdate(data: Record<string, unknown>, whole: string, now: number): Promise<void> {
+  *#writeUpdate(data: Record<string, unknown>, whole: string, now: number): Steps<void> {
     const m = this.#m;
     const identity = this.#stored!;
     let baseData = data;
@@ -454,8 +482,8 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     let metaChanges: Partial<MetaState> | null = null;
     for (let attempt = 1; attempt <= m.maxWriteAttempts; attempt++) {
       const record = this.#recordFor(baseData, baseMeta, expectedVersion + 1);
-      const written = await m.call('set', () =>
-        m.store.set(identity.key, record, { expiresAt: m.expiresAt(record), expectedVersion }),
+      const written = yield* settle(
+        m.records.set(identity.key, record, { expiresAt: m.expiresAt(record), expectedVersion }),
       );
       if (written) {
         this.#version = record.version;
@@ -473,8 +501,8 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
       // Lost the race: back off a random moment before re-reading, so a crowd of requests on
       // one session (every connection of a page load) spreads out instead of colliding again
       // on every round (without it, 32 writers on one Redis session mostly conflict).
-      await backoff(attempt);
-      const latest = await m.call('get', () => m.store.get(identity.key));
+      yield* settle(backoff(attempt));
+      const latest = yield* settle(m.records.get(identity.key));
       if (!latest) {
         // Destroyed or revoked by another request meanwhile: never resurrect it.
         this.#dropStored();
@@ -490,10 +518,10 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   }
 
   /** Same id, a tag under the current secret (the cookie was signed with a rotated-out one). */
-  async #resign(stored: SessionIdentity): Promise<void> {
+  *#resign(stored: SessionIdentity): Steps<void> {
     this.#resignCookie = false;
     this.#m.codec.forget(stored.cookieValue);
-    this.#stored = await this.#m.codec.identify(stored.id);
+    this.#stored = yield* settle(this.#m.codec.identifyNow(stored.id));
     this.#setCookie(this.#stored, this.#meta);
   }
 

@@ -1,11 +1,14 @@
 import type { SessionCrypto } from '../crypto/crypto.js';
 import { base64urlEncode, timingSafeEqual } from '../crypto/encoding.js';
+import { drive, isPromiseLike, type MaybePromise, type Steps, settle } from './maybe.js';
 
 /** 256-bit ids: 32 bytes, 43 base64url characters. */
 const ID_BYTES = 32;
 const ID_LENGTH = 43;
 /** HMAC-SHA256 tags: 32 bytes, 43 base64url characters. */
 const TAG_LENGTH = 43;
+/** Store keys: the first 16 bytes of SHA-256(id), 22 base64url characters. */
+const KEY_BYTES = 16;
 /** `<id>.<tag>` */
 const COOKIE_VALUE_LENGTH = ID_LENGTH + 1 + TAG_LENGTH;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
@@ -16,7 +19,11 @@ export interface SessionIdentity {
   readonly id: string;
   /** `<id>.<tag>`, what the cookie carries. */
   readonly cookieValue: string;
-  /** base64url(SHA-256(id)): the store key, so a leaked store dump cannot be replayed. */
+  /**
+   * base64url of the first 128 bits of SHA-256(id) (22 characters): the store key, so a leaked
+   * store dump cannot be replayed. 128 bits keep preimages out of reach and collisions between
+   * random 256-bit ids negligible, at half the bytes per key in Redis and in the user index.
+   */
   readonly key: string;
 }
 
@@ -62,8 +69,19 @@ export class SessionIdCodec {
 
   /** The signed cookie value and store key of a raw id made by `generateId`. */
   async identify(id: string): Promise<SessionIdentity> {
-    const [tag, key] = await Promise.all([this.#tag(this.#secrets[0]!, id), this.#key(id)]);
-    const identity: SessionIdentity = { id, cookieValue: `${id}.${tag}`, key };
+    return this.identifyNow(id);
+  }
+
+  /** `identify`, synchronous when the crypto is (node:crypto). */
+  identifyNow(id: string): MaybePromise<SessionIdentity> {
+    const tag = this.#crypto.hmacSha256(this.#secrets[0]!, id);
+    const hash = this.#crypto.sha256(id);
+    if (!isPromiseLike(tag) && !isPromiseLike(hash)) return this.#identified(id, tag, hash);
+    return Promise.all([tag, hash]).then(([tagBytes, hashBytes]) => this.#identified(id, tagBytes, hashBytes));
+  }
+
+  #identified(id: string, tag: Uint8Array, hash: Uint8Array): SessionIdentity {
+    const identity: SessionIdentity = { id, cookieValue: `${id}.${base64urlEncode(tag)}`, key: keyOf(hash) };
     this.#remember(identity.cookieValue, { identity, current: true });
     return identity;
   }
@@ -78,16 +96,26 @@ export class SessionIdCodec {
    * Never throws on any input. A bad tag is rejected before the store is asked anything.
    */
   async verify(cookieValue: string): Promise<VerifiedCookie | null> {
+    return this.verifyNow(cookieValue);
+  }
+
+  /** `verify`, synchronous when the value was verified before or the crypto is synchronous. */
+  verifyNow(cookieValue: string): MaybePromise<VerifiedCookie | null> {
     const cached = this.verifiedBefore(cookieValue);
     if (cached !== undefined) return cached;
     if (cookieValue.length !== COOKIE_VALUE_LENGTH || cookieValue[ID_LENGTH] !== '.') return null;
     const id = cookieValue.slice(0, ID_LENGTH);
     const tag = cookieValue.slice(ID_LENGTH + 1);
     if (!BASE64URL.test(id) || !BASE64URL.test(tag)) return null;
+    return drive(this.#verifySteps(cookieValue, id, tag));
+  }
+
+  *#verifySteps(cookieValue: string, id: string, tag: string): Steps<VerifiedCookie | null> {
     for (let i = 0; i < this.#secrets.length; i++) {
-      const expected = await this.#tag(this.#secrets[i]!, id);
+      const expected = base64urlEncode(yield* settle(this.#crypto.hmacSha256(this.#secrets[i]!, id)));
       if (timingSafeEqual(expected, tag)) {
-        const verified: VerifiedCookie = { identity: { id, cookieValue, key: await this.#key(id) }, current: i === 0 };
+        const key = keyOf(yield* settle(this.#crypto.sha256(id)));
+        const verified: VerifiedCookie = { identity: { id, cookieValue, key }, current: i === 0 };
         this.#remember(cookieValue, verified);
         return verified;
       }
@@ -114,14 +142,6 @@ export class SessionIdCodec {
     this.#verified.delete(cookieValue);
   }
 
-  async #tag(secret: string, id: string): Promise<string> {
-    return base64urlEncode(await this.#crypto.hmacSha256(secret, id));
-  }
-
-  async #key(id: string): Promise<string> {
-    return base64urlEncode(await this.#crypto.sha256(id));
-  }
-
   #remember(cookieValue: string, verified: VerifiedCookie): void {
     if (this.#cacheSize <= 0) return;
     if (this.#verified.size >= this.#cacheSize) {
@@ -130,4 +150,9 @@ export class SessionIdCodec {
     }
     this.#verified.set(cookieValue, verified);
   }
+}
+
+/** The store key of a raw id from its SHA-256: the first 128 bits, base64url. */
+function keyOf(hash: Uint8Array): string {
+  return base64urlEncode(hash.subarray(0, KEY_BYTES));
 }

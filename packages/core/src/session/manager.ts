@@ -19,7 +19,8 @@ import {
 import { MemoryStore } from '../store/memory-store.js';
 import { SessionContext, type SessionCookieWriter } from './context.js';
 import { keyHashOf, SessionIdCodec } from './ids.js';
-import { createStoreCaller, DEFAULT_STORE_TIMEOUT_MS } from './store-call.js';
+import type { MaybePromise } from './maybe.js';
+import { createRecordCalls, createStoreCaller, DEFAULT_STORE_TIMEOUT_MS, type RecordCalls } from './store-call.js';
 
 /** Options of `new SessionManager(...)`. */
 export interface SessionManagerOptions {
@@ -67,11 +68,14 @@ export interface ManagerInternals {
   readonly cookieName: string;
   readonly cookies: SessionCookieWriter;
   call<T>(operation: string, fn: () => Promise<T>): Promise<T>;
+  /** get / set / destroy of one record: synchronous on an in-process store. */
+  readonly records: RecordCalls;
   emit(event: SessionEvent): void;
   zoneOf(path: string): SessionZone | 'excluded';
   expiresAt(record: StoredSession): number;
   idleExpiresAt(record: StoredSession): number;
-  enforceMaxSessions(userId: string, keepKey: string): Promise<void>;
+  /** Nothing to wait for (`undefined`) unless the policy sets `users.maxSessions`. */
+  enforceMaxSessions(userId: string, keepKey: string): MaybePromise<void>;
 }
 
 /**
@@ -141,8 +145,10 @@ export class SessionManager {
     const expiresAt = (record: StoredSession): number => Math.min(record.createdAt + timing.ttl, idleExpiresAt(record));
     const cookies = createSessionCookieWriter(policy);
     const maxSessions = config.users.maxSessions;
-    const enforceMaxSessions = async (userId: string, keepKey: string): Promise<void> => {
-      if (maxSessions <= 0) return;
+    const records = createRecordCalls(store, call);
+    const enforceMaxSessions = (userId: string, keepKey: string): MaybePromise<void> =>
+      maxSessions > 0 ? evictOverMax(userId, keepKey) : undefined;
+    const evictOverMax = async (userId: string, keepKey: string): Promise<void> => {
       const now = clock.now();
       const live = (await call('listByUser', () => store.listByUser(userId))).filter(
         (entry) => entry.record.userId === userId && expiresAt(entry.record) > now,
@@ -154,7 +160,7 @@ export class SessionManager {
         .sort((a, b) => a.record.createdAt - b.record.createdAt)
         .slice(0, live.length - maxSessions);
       for (const victim of victims) {
-        await call('destroy', () => store.destroy(victim.key));
+        await records.destroy(victim.key);
         emit({ type: 'revoked', at: clock.now(), keyHash: keyHashOf(victim.key), userId, reason: 'max-sessions' });
       }
     };
@@ -168,6 +174,7 @@ export class SessionManager {
       cookieName: cookies.name,
       cookies,
       call,
+      records,
       emit,
       zoneOf,
       expiresAt,
@@ -187,7 +194,17 @@ export class SessionManager {
    * `sessions/store-unavailable` when the store fails. A privileged-area access failure is
    * reported on `context.accessError` (so the error page still has its session).
    */
-  begin(view: RequestView, jar: CookieJar): Promise<SessionContext> {
+  async begin(view: RequestView, jar: CookieJar): Promise<SessionContext> {
+    return SessionContext.load(this.#internals, view, jar);
+  }
+
+  /**
+   * `begin` for adapters, without a promise when none is needed: returns the context itself
+   * when the request has no cookie, or its cookie was verified before and the store answers
+   * synchronously (`MemoryStore`): the returning visitor's path on the embedded store. Throws
+   * (instead of rejecting) when it fails synchronously.
+   */
+  beginNow(view: RequestView, jar: CookieJar): MaybePromise<SessionContext> {
     return SessionContext.load(this.#internals, view, jar);
   }
 
@@ -203,7 +220,7 @@ export class SessionManager {
     let revoked = 0;
     for (const entry of entries) {
       if (entry.record.userId !== userId) continue;
-      await call('destroy', () => store.destroy(entry.key));
+      await this.#internals.records.destroy(entry.key);
       revoked++;
       emit({ type: 'revoked', at: clock.now(), keyHash: keyHashOf(entry.key), userId, reason });
     }

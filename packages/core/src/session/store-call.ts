@@ -1,4 +1,6 @@
 import { isSpartanError, SpartanError } from '../errors/errors.js';
+import type { SessionStore, StoredSession, StoreSetOptions } from '../ports.js';
+import type { MaybePromise } from './maybe.js';
 
 /** How long a store call may take before the request fails closed. @default 2000 ms */
 export const DEFAULT_STORE_TIMEOUT_MS = 2000;
@@ -105,4 +107,50 @@ const STORE_ERRORS: DeadlineErrors = {
 export function createStoreCaller(timeoutMs: number): StoreCaller {
   const run = createDeadlineRunner(timeoutMs, STORE_ERRORS);
   return (operation, call) => run(operation, call);
+}
+
+/** The store calls of a request's load and commit, synchronous when the store offers it. */
+export interface RecordCalls {
+  get(key: string): MaybePromise<StoredSession | null>;
+  set(key: string, record: StoredSession, opts: StoreSetOptions): MaybePromise<boolean>;
+  destroy(key: string): MaybePromise<void>;
+}
+
+/**
+ * Record calls over `store`: its synchronous twins when it has all three (an in-process store:
+ * nothing to time out, a throw becomes `store-unavailable` as a rejection would), else its
+ * promise methods through `call` (bounded by the timeout).
+ */
+export function createRecordCalls(store: SessionStore, call: StoreCaller): RecordCalls {
+  const { getSync, setSync, destroySync } = store;
+  if (typeof getSync === 'function' && typeof setSync === 'function' && typeof destroySync === 'function') {
+    return {
+      get(key) {
+        try {
+          return getSync.call(store, key);
+        } catch (error) {
+          throw STORE_ERRORS.failure('get', error);
+        }
+      },
+      set(key, record, opts) {
+        try {
+          return setSync.call(store, key, record, opts);
+        } catch (error) {
+          throw STORE_ERRORS.failure('set', error);
+        }
+      },
+      destroy(key) {
+        try {
+          destroySync.call(store, key);
+        } catch (error) {
+          throw STORE_ERRORS.failure('destroy', error);
+        }
+      },
+    };
+  }
+  return {
+    get: (key) => call('get', () => store.get(key)),
+    set: (key, record, opts) => call('set', () => store.set(key, record, opts)),
+    destroy: (key) => call('destroy', () => store.destroy(key)),
+  };
 }
