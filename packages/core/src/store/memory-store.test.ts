@@ -26,7 +26,7 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-describe('MemoryStore: LRU bound', () => {
+describe('MemoryStore: bound (second-chance eviction)', () => {
   it('evicts the least recently used session when full', async () => {
     const clock = createFakeClock();
     const store = new MemoryStore({ maxSessions: 3, clock });
@@ -39,33 +39,51 @@ describe('MemoryStore: LRU bound', () => {
     expect(store.stats().sessions).toBe(3);
   });
 
-  it('a get refreshes recency', async () => {
-    const clock = createFakeClock();
-    const store = new MemoryStore({ maxSessions: 3, clock });
-    for (const key of ['a', 'b', 'c']) {
-      await store.set(key, makeStoredSession(), { expiresAt: clock.now() + HOUR, expectedVersion: null });
-    }
-    await store.get('a');
-    await store.set('d', makeStoredSession(), { expiresAt: clock.now() + HOUR, expectedVersion: null });
-    expect(await store.get('b')).toBeNull();
-    expect(await store.get('a')).not.toBeNull();
-    expect(await store.get('c')).not.toBeNull();
-    expect(await store.get('d')).not.toBeNull();
-  });
-
-  it('a touch and a re-set refresh recency; a re-set of a held key never evicts', async () => {
+  it('a session read since the sweep last passed survives eviction over one that was not (second chance)', async () => {
     const clock = createFakeClock();
     const store = new MemoryStore({ maxSessions: 3, clock });
     const expiresAt = clock.now() + HOUR;
     for (const key of ['a', 'b', 'c']) await store.set(key, makeStoredSession(), { expiresAt, expectedVersion: null });
-    await store.touch('a', expiresAt + 1);
-    expect(await store.set('b', makeStoredSession({ version: 2 }), { expiresAt, expectedVersion: 1 })).toBe(true);
-    expect(store.stats().sessions).toBe(3);
-    // Recency is now c, a, b: c goes first.
+    // A full store without any use since: the oldest goes.
     await store.set('d', makeStoredSession(), { expiresAt, expectedVersion: null });
-    expect(await store.get('c')).toBeNull();
-    expect((await store.get('b'))?.version).toBe(2);
-    expect(await store.get('a')).not.toBeNull();
+    expect(await store.getSync('a')).toBeNull();
+    // b is next in line, but was read since: c goes instead.
+    store.getSync('b');
+    await store.set('e', makeStoredSession(), { expiresAt, expectedVersion: null });
+    expect(store.getSync('c')).toBeNull();
+    expect(store.getSync('b')).not.toBeNull();
+    expect(store.stats().sessions).toBe(3);
+  });
+
+  it('a touch and a re-set count as use; a re-set of a held key never evicts and keeps its slot', async () => {
+    const clock = createFakeClock();
+    const store = new MemoryStore({ maxSessions: 3, clock });
+    const expiresAt = clock.now() + HOUR;
+    for (const key of ['a', 'b', 'c', 'd']) {
+      await store.set(key, makeStoredSession(), { expiresAt, expectedVersion: null });
+    }
+    // 'a' was evicted by the first sweep; b, c, d are unmarked, the hand points at b.
+    await store.touch('b', expiresAt + 1);
+    expect(await store.set('c', makeStoredSession({ version: 2 }), { expiresAt, expectedVersion: 1 })).toBe(true);
+    expect(store.stats().sessions).toBe(3);
+    // b (touched) and c (re-set) are spared: d goes.
+    await store.set('e', makeStoredSession(), { expiresAt, expectedVersion: null });
+    expect(await store.get('d')).toBeNull();
+    expect((await store.get('c'))?.version).toBe(2);
+    expect(await store.get('b')).not.toBeNull();
+  });
+
+  it('never holds more than maxSessions, whatever is read', async () => {
+    const clock = createFakeClock();
+    const store = new MemoryStore({ maxSessions: 5, clock });
+    const expiresAt = clock.now() + HOUR;
+    for (let i = 0; i < 200; i++) {
+      store.setSync(`k${i}`, makeStoredSession(), { expiresAt, expectedVersion: null });
+      store.getSync(`k${i % 7}`);
+      store.getSync(`k${i - 1}`);
+      expect(store.stats().sessions).toBeLessThanOrEqual(5);
+    }
+    expect(store.getSync('k199')).not.toBeNull();
   });
 
   it('eviction removes the index entry of the evicted session', async () => {
@@ -371,37 +389,68 @@ describe('MemoryStore: behaves like a reference model (property-based)', () => {
 
   const key = fc.constantFrom('a', 'b', 'c', 'd', 'e');
   const userId = fc.constantFrom('u1', 'u2', 'u3');
-  const ttl = fc.integer({ min: -100, max: 3000 });
+  const ttl = fc.oneof(fc.integer({ min: -100, max: 3000 }), fc.integer({ min: 3000, max: 60_000 }));
+  // Weighted so that a full store, reads between writes and evictions are common.
   const operation: fc.Arbitrary<Operation> = fc.oneof(
-    fc.record({
-      kind: fc.constant('set' as const),
-      key,
-      userId: fc.option(userId, { nil: null }),
-      version: fc.integer({ min: 1, max: 4 }),
-      expected: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null }),
-      ttl,
-    }),
-    fc.record({ kind: fc.constant('get' as const), key }),
-    fc.record({ kind: fc.constant('touch' as const), key, ttl }),
-    fc.record({ kind: fc.constant('destroy' as const), key }),
-    fc.record({ kind: fc.constant('list' as const), userId }),
-    fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 2000 }) }),
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        kind: fc.constant('set' as const),
+        key,
+        userId: fc.option(userId, { nil: null }),
+        version: fc.integer({ min: 1, max: 4 }),
+        expected: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null, freq: 2 }),
+        ttl,
+      }),
+    },
+    { weight: 4, arbitrary: fc.record({ kind: fc.constant('get' as const), key }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('touch' as const), key, ttl }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('destroy' as const), key }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('list' as const), userId }) },
+    {
+      weight: 1,
+      arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 2000 }) }),
+    },
   );
 
-  it('matches a naive LRU + expiry model on random operation sequences', async () => {
+  it('matches a second-chance (CLOCK) + expiry model on random operation sequences', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(operation, { maxLength: 60 }), fc.integer({ min: 1, max: 4 }), async (ops, max) => {
         const clock = createFakeClock();
         const store = new MemoryStore({ maxSessions: max, clock });
-        // The model: an array in recency order (least recent first), expired entries filtered on every step.
-        let model: Array<{ key: string; record: StoredSession; expiresAt: number }> = [];
+        // The model: the ring in insertion order with a use mark per entry, and the hand (index of
+        // the next entry the sweep looks at); expired entries removed on every step.
+        const model: Array<{ key: string; record: StoredSession; expiresAt: number; used: boolean }> = [];
+        let hand = 0;
+        const removeAt = (index: number): void => {
+          model.splice(index, 1);
+          if (index < hand) hand--;
+        };
+        const remove = (wanted: string): void => {
+          const index = model.findIndex((entry) => entry.key === wanted);
+          if (index !== -1) removeAt(index);
+        };
         const prune = (): void => {
-          model = model.filter((entry) => entry.expiresAt > clock.now());
+          for (let index = model.length - 1; index >= 0; index--) {
+            if (model[index]!.expiresAt <= clock.now()) removeAt(index);
+          }
+        };
+        const evict = (): void => {
+          for (;;) {
+            if (hand >= model.length) hand = 0;
+            const entry = model[hand]!;
+            if (!entry.used) {
+              removeAt(hand);
+              return;
+            }
+            entry.used = false;
+            hand++;
+          }
         };
         const find = (wanted: string) => model.find((entry) => entry.key === wanted);
         const bump = (wanted: string): void => {
           const entry = find(wanted);
-          if (entry !== undefined) model = [...model.filter((other) => other !== entry), entry];
+          if (entry !== undefined) entry.used = true;
         };
         for (const op of ops) {
           prune();
@@ -417,10 +466,11 @@ describe('MemoryStore: behaves like a reference model (property-based)', () => {
               const expiresAt = clock.now() + op.ttl;
               expect(await store.set(op.key, record, { expiresAt, expectedVersion: op.expected })).toBe(matches);
               if (matches) {
-                model = model.filter((entry) => entry.key !== op.key);
-                if (op.ttl > 0) {
-                  if (model.length >= max) model.shift();
-                  model.push({ key: op.key, record, expiresAt });
+                if (op.ttl <= 0) remove(op.key);
+                else if (current !== undefined) Object.assign(current, { record, expiresAt, used: true });
+                else {
+                  if (model.length >= max) evict();
+                  model.push({ key: op.key, record, expiresAt, used: false });
                 }
               }
               break;
@@ -436,13 +486,13 @@ describe('MemoryStore: behaves like a reference model (property-based)', () => {
                 if (op.ttl > 0) {
                   entry.expiresAt = clock.now() + op.ttl;
                   bump(op.key);
-                } else model = model.filter((other) => other !== entry);
+                } else remove(op.key);
               }
               break;
             }
             case 'destroy':
               await store.destroy(op.key);
-              model = model.filter((entry) => entry.key !== op.key);
+              remove(op.key);
               break;
             case 'list': {
               const listed = (await store.listByUser(op.userId)).sort((x, y) => x.key.localeCompare(y.key));
@@ -467,5 +517,72 @@ describe('MemoryStore: behaves like a reference model (property-based)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('MemoryStore: synchronous twins and expiry moves', () => {
+  it('getSync / setSync / destroySync answer as the promise methods do, without a promise', async () => {
+    const clock = createFakeClock();
+    const store = new MemoryStore({ clock });
+    const expiresAt = clock.now() + HOUR;
+    expect(store.setSync('k', makeStoredSession({ data: { n: 1 } }), { expiresAt, expectedVersion: null })).toBe(true);
+    expect(store.setSync('k', makeStoredSession(), { expiresAt, expectedVersion: null })).toBe(false);
+    expect(store.getSync('k')).toEqual(await store.get('k'));
+    expect(store.setSync('k', makeStoredSession({ version: 2 }), { expiresAt, expectedVersion: 1 })).toBe(true);
+    expect(store.setSync('k', makeStoredSession({ version: 3 }), { expiresAt, expectedVersion: 1 })).toBe(false);
+    expect(store.getSync('k')?.version).toBe(2);
+    expect(store.destroySync('k')).toBeUndefined();
+    expect(store.getSync('k')).toBeNull();
+  });
+
+  it('the synchronous twins throw store-unavailable on bad input, where the promise methods reject', async () => {
+    const store = new MemoryStore();
+    const invalid = (run: () => unknown) => {
+      try {
+        run();
+      } catch (error) {
+        return isSpartanError(error, 'sessions/store-unavailable');
+      }
+      return false;
+    };
+    expect(invalid(() => store.getSync(''))).toBe(true);
+    expect(invalid(() => store.destroySync(42 as unknown as string))).toBe(true);
+    expect(
+      invalid(() =>
+        store.setSync('k', { version: 1 } as unknown as StoredSession, { expiresAt: 1, expectedVersion: null }),
+      ),
+    ).toBe(true);
+    expect(isSpartanError(await rejection(store.get('')), 'sessions/store-unavailable')).toBe(true);
+  });
+
+  it('a re-set moves the user index when the user changes, in place', async () => {
+    const clock = createFakeClock();
+    const store = new MemoryStore({ clock });
+    const expiresAt = clock.now() + HOUR;
+    store.setSync('k', makeStoredSession({ userId: 'alice' }), { expiresAt, expectedVersion: null });
+    store.setSync('k', makeStoredSession({ version: 2, userId: 'bob' }), { expiresAt, expectedVersion: 1 });
+    expect(await store.listByUser('alice')).toEqual([]);
+    expect((await store.listByUser('bob')).map((entry) => entry.key)).toEqual(['k']);
+    store.setSync('k', makeStoredSession({ version: 3, userId: null }), { expiresAt, expectedVersion: 2 });
+    expect(store.stats()).toEqual({ sessions: 1, users: 0, indexedSessions: 0 });
+  });
+
+  it('an expiry moved later outlives its old time; one moved earlier ends at the new time', () => {
+    const clock = createFakeClock();
+    const store = new MemoryStore({ clock });
+    const start = clock.now();
+    store.setSync('later', makeStoredSession(), { expiresAt: start + 1000, expectedVersion: null });
+    store.setSync('earlier', makeStoredSession(), { expiresAt: start + 5000, expectedVersion: null });
+    store.setSync('later', makeStoredSession({ version: 2 }), { expiresAt: start + 3000, expectedVersion: 1 });
+    store.setSync('earlier', makeStoredSession({ version: 2 }), { expiresAt: start + 2000, expectedVersion: 1 });
+    clock.advance(1500);
+    expect(store.getSync('later')).not.toBeNull();
+    expect(store.getSync('earlier')).not.toBeNull();
+    clock.advance(500);
+    expect(store.getSync('earlier')).toBeNull();
+    expect(store.getSync('later')).not.toBeNull();
+    clock.advance(1000);
+    expect(store.getSync('later')).toBeNull();
+    expect(store.stats().sessions).toBe(0);
   });
 });

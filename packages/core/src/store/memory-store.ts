@@ -20,7 +20,9 @@ import {
 export interface MemoryStoreOptions {
   /**
    * The most sessions held at once. A write of a new session beyond it first reclaims expired
-   * sessions, then evicts the least recently used one (read, written or touched).
+   * sessions, then evicts one not used (read, written or touched) since the eviction sweep last
+   * passed it: second chance (CLOCK), an approximation of least-recently-used that costs a
+   * read no reordering.
    * @default 10_000
    */
   maxSessions?: number;
@@ -51,8 +53,14 @@ interface Entry {
   version: number;
   userId: string | null;
   expiresAt: number;
-  /** Identifies the latest write/touch; an `ExpiryQueue` item of another generation is stale. */
+  /**
+   * Identifies the entry's one live `ExpiryQueue` item (scheduled at `queuedAt` ≤ `expiresAt`);
+   * an item of another generation is stale.
+   */
   generation: number;
+  queuedAt: number;
+  /** Used since the eviction sweep last passed it (second chance). */
+  referenced: boolean;
 }
 
 const DEFAULT_MAX_SESSIONS = 10_000;
@@ -108,16 +116,24 @@ function hasToJSON(value: object): boolean {
 }
 
 /**
- * The default store: single process, bounded (LRU by count), expiring, with a per-user index.
- * Every method runs to completion without yielding between its check and its write, so
- * compare-and-set is atomic within the process. Not for production: sessions die with the
- * process and are not shared between instances (it warns once when `NODE_ENV=production`).
+ * The default store: single process, bounded (second-chance eviction by count), expiring, with
+ * a per-user index. Every method runs to completion without yielding between its check and its
+ * write, so compare-and-set is atomic within the process; `getSync` / `setSync` / `destroySync`
+ * let core use it without a promise. Not for production: sessions die with the process and are
+ * not shared between instances (it warns once when `NODE_ENV=production`).
+ *
+ * Costs per call stay flat up to millions of sessions: a read only sets a flag (no reordering of
+ * the map: deleting and re-inserting a key of a large `Map` to keep LRU order cost ~6 µs at 1M
+ * entries), a write updates its entry in place, and a write that moves an expiry later pushes
+ * nothing onto the expiry heap (the entry's earlier item is re-pushed when it comes due).
  */
 export class MemoryStore implements SessionStore {
   readonly #maxSessions: number;
   readonly #clock: Clock;
-  /** Insertion order is recency order: the first key is the least recently used. */
+  /** In insertion order, which the eviction sweep (`#hand`) walks round. */
   readonly #records = new Map<string, Entry>();
+  /** The eviction sweep's position: a live iterator of `#records` (it sees later insertions). */
+  #hand: Iterator<[string, Entry]> | null = null;
   readonly #byUser = new Map<string, Set<string>>();
   readonly #expiries = new ExpiryQueue();
   #generation = 0;
@@ -137,15 +153,25 @@ export class MemoryStore implements SessionStore {
   }
 
   async get(key: string): Promise<StoredSession | null> {
+    return this.getSync(key);
+  }
+
+  /** `get` without a promise (see `SessionStore.getSync`). */
+  getSync(key: string): StoredSession | null {
     assertStoreKey(key);
     this.#reclaimExpired();
     const entry = this.#records.get(key);
     if (entry === undefined) return null;
-    this.#markRecentlyUsed(key, entry);
+    entry.referenced = true;
     return JSON.parse(entry.json) as StoredSession;
   }
 
   async set(key: string, record: StoredSession, opts: StoreSetOptions): Promise<boolean> {
+    return this.setSync(key, record, opts);
+  }
+
+  /** `set` without a promise (see `SessionStore.setSync`). */
+  setSync(key: string, record: StoredSession, opts: StoreSetOptions): boolean {
     assertStoreKey(key);
     assertStoredSession(record);
     assertStoreSetOptions(opts);
@@ -155,28 +181,38 @@ export class MemoryStore implements SessionStore {
     const matches = opts.expectedVersion === null ? current === undefined : current?.version === opts.expectedVersion;
     if (!matches) return false;
 
-    if (current !== undefined) this.#remove(key, current);
     // The port: "an expiresAt in the past deletes the record".
-    if (opts.expiresAt <= now) return true;
-
-    while (this.#records.size >= this.#maxSessions) this.#evictLeastRecentlyUsed();
+    if (opts.expiresAt <= now) {
+      if (current !== undefined) this.#remove(key, current);
+      return true;
+    }
+    if (current !== undefined) {
+      // In place: the entry keeps its slot in the map (no reordering, no rehash).
+      if (current.userId !== record.userId) {
+        this.#unindex(key, current.userId);
+        this.#index(key, record.userId);
+      }
+      current.json = json;
+      current.version = record.version;
+      current.userId = record.userId;
+      current.referenced = true;
+      this.#moveExpiry(key, current, opts.expiresAt);
+      return true;
+    }
+    while (this.#records.size >= this.#maxSessions) this.#evictOne();
     const entry: Entry = {
       json,
       version: record.version,
       userId: record.userId,
       expiresAt: opts.expiresAt,
-      generation: ++this.#generation,
+      generation: 0,
+      queuedAt: Number.POSITIVE_INFINITY,
+      // Inserted behind the hand: it has a whole round before the sweep reaches it.
+      referenced: false,
     };
     this.#records.set(key, entry);
-    if (entry.userId !== null) {
-      let keys = this.#byUser.get(entry.userId);
-      if (keys === undefined) {
-        keys = new Set();
-        this.#byUser.set(entry.userId, keys);
-      }
-      keys.add(key);
-    }
-    this.#scheduleExpiry(key, entry);
+    this.#index(key, entry.userId);
+    this.#moveExpiry(key, entry, opts.expiresAt);
     return true;
   }
 
@@ -190,13 +226,16 @@ export class MemoryStore implements SessionStore {
       this.#remove(key, entry);
       return;
     }
-    entry.expiresAt = expiresAt;
-    entry.generation = ++this.#generation;
-    this.#scheduleExpiry(key, entry);
-    this.#markRecentlyUsed(key, entry);
+    entry.referenced = true;
+    this.#moveExpiry(key, entry, expiresAt);
   }
 
   async destroy(key: string): Promise<void> {
+    this.destroySync(key);
+  }
+
+  /** `destroy` without a promise (see `SessionStore.destroySync`). */
+  destroySync(key: string): void {
     assertStoreKey(key);
     this.#reclaimExpired();
     const entry = this.#records.get(key);
@@ -220,6 +259,7 @@ export class MemoryStore implements SessionStore {
   /** Forgets every session. The store stays usable. */
   async close(): Promise<void> {
     this.#records.clear();
+    this.#hand = null;
     this.#byUser.clear();
     this.#expiries.clear();
   }
@@ -247,40 +287,81 @@ export class MemoryStore implements SessionStore {
     for (let item = this.#expiries.peek(); item !== undefined && item.expiresAt <= now; item = this.#expiries.peek()) {
       this.#expiries.pop();
       const entry = this.#records.get(item.key);
-      if (entry?.generation === item.generation) this.#remove(item.key, entry);
+      if (entry?.generation !== item.generation) continue;
+      if (entry.expiresAt <= now) this.#remove(item.key, entry);
+      // Its expiry moved later since this item was pushed: schedule it at the real time now.
+      else this.#queue(item.key, entry);
     }
     return now;
   }
 
-  #scheduleExpiry(key: string, entry: Entry): void {
+  /**
+   * Sets the entry's expiry. Moving it later needs nothing on the heap (the entry's earlier item
+   * will find it still alive and re-queue it); moving it earlier queues a new item.
+   */
+  #moveExpiry(key: string, entry: Entry, expiresAt: number): void {
+    entry.expiresAt = expiresAt;
+    if (expiresAt < entry.queuedAt) this.#queue(key, entry);
+  }
+
+  #queue(key: string, entry: Entry): void {
+    entry.generation = ++this.#generation;
+    entry.queuedAt = entry.expiresAt;
     this.#expiries.push({ expiresAt: entry.expiresAt, key, generation: entry.generation });
     if (this.#expiries.size > 2 * this.#records.size + STALE_EXPIRY_SLACK) {
-      const live = Array.from(this.#records, ([liveKey, { expiresAt, generation }]) => ({
-        expiresAt,
-        key: liveKey,
-        generation,
-      }));
+      // Too many stale items: one item per live entry, at its real expiry.
+      const live = Array.from(this.#records, ([liveKey, liveEntry]) => {
+        liveEntry.queuedAt = liveEntry.expiresAt;
+        return { expiresAt: liveEntry.expiresAt, key: liveKey, generation: liveEntry.generation };
+      });
       this.#expiries.rebuild(live);
     }
   }
 
-  #markRecentlyUsed(key: string, entry: Entry): void {
-    this.#records.delete(key);
-    this.#records.set(key, entry);
-  }
-
-  #evictLeastRecentlyUsed(): void {
-    const [key, entry] = this.#records.entries().next().value!;
-    this.#remove(key, entry);
+  /**
+   * Second chance (CLOCK): the hand walks round the map; an entry used since the hand last
+   * passed loses its mark and is spared, the first one without a mark is evicted. Called only
+   * when the map is full (never empty), so one round at most clears every mark.
+   */
+  #evictOne(): void {
+    for (;;) {
+      this.#hand ??= this.#records.entries();
+      const next = this.#hand.next();
+      if (next.done) {
+        this.#hand = null;
+        continue;
+      }
+      const [key, entry] = next.value;
+      if (entry.referenced) {
+        entry.referenced = false;
+        continue;
+      }
+      this.#remove(key, entry);
+      return;
+    }
   }
 
   /** Deletes the record and its index entry (its expiry item goes stale). */
   #remove(key: string, entry: Entry): void {
     this.#records.delete(key);
-    if (entry.userId === null) return;
-    // Every held record with a userId is in that user's set (set adds it, only this removes it).
-    const keys = this.#byUser.get(entry.userId)!;
+    this.#unindex(key, entry.userId);
+  }
+
+  #index(key: string, userId: string | null): void {
+    if (userId === null) return;
+    let keys = this.#byUser.get(userId);
+    if (keys === undefined) {
+      keys = new Set();
+      this.#byUser.set(userId, keys);
+    }
+    keys.add(key);
+  }
+
+  #unindex(key: string, userId: string | null): void {
+    if (userId === null) return;
+    // Every held record with a userId is in that user's set (#index adds it, only this removes it).
+    const keys = this.#byUser.get(userId)!;
     keys.delete(key);
-    if (keys.size === 0) this.#byUser.delete(entry.userId);
+    if (keys.size === 0) this.#byUser.delete(userId);
   }
 }
