@@ -40,7 +40,7 @@ async function protect(
     const issuer = await guard.prepare(request);
     exchange.csrfToken = () => issuer.token();
     exposeCsrfToken(req);
-    if (!synchronizer) holdResponseUntilCommitted(res, { commit: () => issuer.flush() }, next);
+    if (!synchronizer) holdResponseUntilCommitted(res, { commitNow: () => issuer.flush() }, next);
   } catch (error) {
     next(error);
     return;

@@ -1,6 +1,6 @@
-import type { SessionManager } from '@spartan-sessions/core';
+import type { SessionContext, SessionManager } from '@spartan-sessions/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { exchangeOf } from './internal/exchange.js';
+import { type Exchange, exchangeOf } from './internal/exchange.js';
 import { exposeSession, installRequestAccessors } from './internal/request-accessors.js';
 import { holdResponseUntilCommitted } from './internal/response-hooks.js';
 
@@ -12,30 +12,34 @@ import { holdResponseUntilCommitted } from './internal/response-hooks.js';
 export function createSessioner(manager: SessionManager): RequestHandler {
   installRequestAccessors();
   return function sessioner(req: Request, res: Response, next: NextFunction): void {
-    void loadSession(manager, req, res, next);
+    const exchange = exchangeOf(req, res);
+    if (exchange.sessioner) {
+      // Mounted twice: the first one owns the session.
+      next();
+      return;
+    }
+    exchange.sessioner = true;
+    let loading: SessionContext | Promise<SessionContext>;
+    try {
+      // Synchronous for a returning visitor on the embedded store: no promise before `next()`.
+      loading = manager.beginNow(exchange.view, exchange.jar);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (loading instanceof Promise) {
+      loading.then((context) => attach(req, res, next, exchange, context), next);
+    } else {
+      attach(req, res, next, exchange, loading);
+    }
   };
 }
 
-/** Never rejects: every outcome is a `next()` call. */
-async function loadSession(manager: SessionManager, req: Request, res: Response, next: NextFunction): Promise<void> {
-  const exchange = exchangeOf(req, res);
-  if (exchange.sessioner) {
-    // Mounted twice: the first one owns the session.
-    next();
-    return;
-  }
-  exchange.sessioner = true;
-  let failure: unknown = null;
-  try {
-    const context = await manager.begin(exchange.view, exchange.jar);
-    exchange.context = context;
-    exposeSession(req);
-    holdResponseUntilCommitted(res, context, next);
-    // After attaching: the error page of a refused privileged request still has its session.
-    failure = context.accessError;
-  } catch (error) {
-    failure = error;
-  }
-  if (failure === null) next();
-  else next(failure);
+function attach(req: Request, res: Response, next: NextFunction, exchange: Exchange, context: SessionContext): void {
+  exchange.context = context;
+  exposeSession(req);
+  holdResponseUntilCommitted(res, context, next);
+  // After attaching: the error page of a refused privileged request still has its session.
+  if (context.accessError === null) next();
+  else next(context.accessError);
 }

@@ -3,8 +3,8 @@ import type { NextFunction, Request, Response } from 'express';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { spartan } from '../src/index.js';
 import { Browser, listen, type Running } from './support/http.js';
-import { describeMatrix } from './support/matrix.js';
-import { ProbeStore, SECRET } from './support/stores.js';
+import { describeStoreMatrix } from './support/matrix.js';
+import { SECRET } from './support/stores.js';
 
 /** What compression and similar middleware do: wrap the response's own write/end. */
 function wrapEnd(tag: string) {
@@ -22,9 +22,9 @@ function wrapEnd(tag: string) {
   };
 }
 
-describeMatrix('holding the response, with middleware that overrides res.end', ({ express }) => {
+describeStoreMatrix('holding the response, with middleware that overrides res.end', ({ express, makeStore }) => {
   let running: Running;
-  const store = new ProbeStore();
+  const store = makeStore();
 
   beforeAll(async () => {
     const { sessions } = spartan({ secrets: SECRET, store });

@@ -4,12 +4,12 @@ import type { NextFunction, Request, Response } from 'express';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type SpartanExpress, spartan } from '../src/index.js';
 import { Browser, listen, type Running, renderError, SESSION_COOKIE, setCookie } from './support/http.js';
-import { describeMatrix } from './support/matrix.js';
-import { ProbeStore, SECRET } from './support/stores.js';
+import { describeStoreMatrix } from './support/matrix.js';
+import { type ProbeStore, SECRET } from './support/stores.js';
 
 const data = (req: Request) => ({ ...req.session });
 
-describeMatrix('sessioner', ({ express }) => {
+describeStoreMatrix('sessioner', ({ express, makeStore }) => {
   let running: Running;
   let clock: FakeClock;
   let store: ProbeStore;
@@ -17,7 +17,7 @@ describeMatrix('sessioner', ({ express }) => {
 
   beforeAll(async () => {
     clock = createFakeClock();
-    store = new ProbeStore(clock);
+    store = makeStore(clock);
     spartanExpress = spartan({ secrets: SECRET, store, clock });
     const { sessions } = spartanExpress;
     const app = express();

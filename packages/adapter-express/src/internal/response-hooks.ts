@@ -4,12 +4,14 @@ import { ServerResponse } from 'node:http';
  * Holding the response until the session is committed.
  *
  * The session cookie can only be written once the store has accepted the record (a rotated id
- * the store never saw would log the user out), and store writes are asynchronous. So the first
- * call that would put bytes on the wire — `writeHead`, `write`, `flushHeaders` or `end`, whoever
- * calls it (`res.send`, `res.redirect`, `stream.pipe(res)`, Node's implicit headers) — starts
- * the pending work (`context.commit()`, a CSRF cookie), and it and every later call are queued and replayed, in order, once the
- * commit is done. If the commit fails the queued response is dropped, never sent: the error
- * goes to Express's error path instead (fail closed).
+ * the store never saw would log the user out). So the first call that would put bytes on the
+ * wire — `writeHead`, `write`, `flushHeaders` or `end`, whoever calls it (`res.send`,
+ * `res.redirect`, `stream.pipe(res)`, Node's implicit headers) — first runs the pending work
+ * (`context.commitNow()`, a CSRF cookie). When it finishes synchronously (nothing to write, or
+ * an in-process store) the call goes straight through on the same tick; when it has to wait (a
+ * Redis write), that call and every later one are queued and replayed, in order, once it is
+ * done. If the commit fails the response is dropped, never sent: the error goes to Express's
+ * error path instead (fail closed).
  *
  * The hooks are defined once, on `ServerResponse.prototype`, and find their state in a WeakMap:
  * a request costs one small state object, no closure and no property added to the response.
@@ -19,14 +21,15 @@ type Method = (this: ServerResponse, ...args: unknown[]) => unknown;
 type Hooked = 'writeHead' | 'write' | 'end' | 'flushHeaders';
 
 /**
- * `open`: the handler is running, nothing written yet; `committing`: calls are queued;
- * `passing`: committed (or failed), every call goes straight through.
+ * `open`: the handler is running, nothing written yet; `committing`: waiting for the commit,
+ * calls are queued; `passing`: committed (or failed), every call goes straight through.
  */
 type Phase = 'open' | 'committing' | 'passing';
 
 /** Work that must finish before the response's first byte: a session commit, a CSRF cookie. */
 export interface BeforeSend {
-  commit(): Promise<void>;
+  /** `undefined` when done synchronously, else a promise; throws or rejects when it fails. */
+  commitNow(): unknown;
 }
 
 interface HookState {
@@ -62,34 +65,23 @@ let nodeMethods: Readonly<Record<Hooked, Method>> | null = null;
 const prototypeHooks: Readonly<Record<Hooked, Method>> = {
   writeHead(...args) {
     const state = states.get(this);
-    if (state === undefined || !state.viaPrototype || state.phase === 'passing') {
-      return nodeMethods!.writeHead.apply(this, args);
-    }
-    hold(this, state, state.original.writeHead, args);
-    return this;
+    if (state === undefined || !state.viaPrototype) return nodeMethods!.writeHead.apply(this, args);
+    return gated(this, state, state.original.writeHead, args, this);
   },
   write(...args) {
     const state = states.get(this);
-    if (state === undefined || !state.viaPrototype || state.phase === 'passing') {
-      return nodeMethods!.write.apply(this, args);
-    }
-    return holdWrite(this, state, args);
+    if (state === undefined || !state.viaPrototype) return nodeMethods!.write.apply(this, args);
+    return gatedWrite(this, state, args);
   },
   end(...args) {
     const state = states.get(this);
-    if (state === undefined || !state.viaPrototype || state.phase === 'passing') {
-      return nodeMethods!.end.apply(this, args);
-    }
-    hold(this, state, state.original.end, args);
-    return this;
+    if (state === undefined || !state.viaPrototype) return nodeMethods!.end.apply(this, args);
+    return gated(this, state, state.original.end, args, this);
   },
   flushHeaders(...args) {
     const state = states.get(this);
-    if (state === undefined || !state.viaPrototype || state.phase === 'passing') {
-      return nodeMethods!.flushHeaders.apply(this, args);
-    }
-    hold(this, state, state.original.flushHeaders, args);
-    return undefined;
+    if (state === undefined || !state.viaPrototype) return nodeMethods!.flushHeaders.apply(this, args);
+    return gated(this, state, state.original.flushHeaders, args, undefined);
   },
 };
 
@@ -97,26 +89,18 @@ const prototypeHooks: Readonly<Record<Hooked, Method>> = {
 const instanceHooks: Readonly<Record<Hooked, Method>> = {
   writeHead(...args) {
     const state = states.get(this)!;
-    if (state.phase === 'passing') return state.original.writeHead.apply(this, args);
-    hold(this, state, state.original.writeHead, args);
-    return this;
+    return gated(this, state, state.original.writeHead, args, this);
   },
   write(...args) {
-    const state = states.get(this)!;
-    if (state.phase === 'passing') return state.original.write.apply(this, args);
-    return holdWrite(this, state, args);
+    return gatedWrite(this, states.get(this)!, args);
   },
   end(...args) {
     const state = states.get(this)!;
-    if (state.phase === 'passing') return state.original.end.apply(this, args);
-    hold(this, state, state.original.end, args);
-    return this;
+    return gated(this, state, state.original.end, args, this);
   },
   flushHeaders(...args) {
     const state = states.get(this)!;
-    if (state.phase === 'passing') return state.original.flushHeaders.apply(this, args);
-    hold(this, state, state.original.flushHeaders, args);
-    return undefined;
+    return gated(this, state, state.original.flushHeaders, args, undefined);
   },
 };
 
@@ -172,25 +156,69 @@ export function holdResponseUntilCommitted(
   if (!viaPrototype) for (const name of HOOKED) own[name] = instanceHooks[name];
 }
 
-function holdWrite(response: HookedResponse, state: HookState, args: unknown[]): boolean {
-  hold(response, state, state.original.write, args);
-  // Backpressure: a piped stream pauses until the `drain` emitted after the replay.
-  state.drainOwed = true;
+/** What happens to a call that would send bytes: it goes through, waits in the queue, or is dropped. */
+type Gate = 'pass' | 'queue' | 'drop';
+
+function admit(response: HookedResponse, state: HookState): Gate {
+  if (state.phase === 'passing') return 'pass';
+  if (state.phase === 'committing') return 'queue';
+  return startCommit(response, state);
+}
+
+/** `writeHead`, `end`, `flushHeaders`: through, queued, or dropped (answering as the method would). */
+function gated(response: HookedResponse, state: HookState, method: Method, args: unknown[], answer: unknown): unknown {
+  const gate = admit(response, state);
+  if (gate === 'pass') return method.apply(response, args);
+  if (gate === 'queue') state.queue.push(method, args);
+  return answer;
+}
+
+function gatedWrite(response: HookedResponse, state: HookState, args: unknown[]): unknown {
+  const gate = admit(response, state);
+  if (gate === 'pass') return state.original.write.apply(response, args);
+  if (gate === 'queue') {
+    state.queue.push(state.original.write, args);
+    // Backpressure: a piped stream pauses until the `drain` emitted after the replay.
+    state.drainOwed = true;
+  }
   return false;
 }
 
-function hold(response: HookedResponse, state: HookState, method: Method, args: unknown[]): void {
-  state.queue.push(method, args);
-  if (state.phase === 'open') {
-    state.phase = 'committing';
-    void commitThenRelease(response, state);
+/**
+ * Runs the pending work on the caller's stack as far as it goes synchronously: `pass` when all
+ * of it finished (the response goes out on this tick), `queue` when part of it has to wait,
+ * `drop` when it failed (the error already went to `next`).
+ */
+function startCommit(response: HookedResponse, state: HookState): Gate {
+  const works = state.pending;
+  for (let i = 0; i < works.length; i++) {
+    let result: unknown;
+    try {
+      result = works[i]!.commitNow();
+    } catch (error) {
+      abandon(response, state, error);
+      return 'drop';
+    }
+    if (result instanceof Promise) {
+      state.phase = 'committing';
+      void finishCommit(response, state, result, i + 1);
+      return 'queue';
+    }
   }
+  state.phase = 'passing';
+  return 'pass';
 }
 
 /** Never rejects: every outcome ends in a response. */
-async function commitThenRelease(response: HookedResponse, state: HookState): Promise<void> {
+async function finishCommit(
+  response: HookedResponse,
+  state: HookState,
+  waiting: Promise<unknown>,
+  next: number,
+): Promise<void> {
   try {
-    for (const work of state.pending) await work.commit();
+    await waiting;
+    for (let i = next; i < state.pending.length; i++) await state.pending[i]!.commitNow();
   } catch (error) {
     abandon(response, state, error);
     return;

@@ -45,3 +45,35 @@ export class ProbeStore implements SessionStore {
 }
 
 export const SECRET = 'test-secret-test-secret-test-secret-0123';
+
+/**
+ * A `ProbeStore` with the synchronous twins (as `MemoryStore` has): core takes the
+ * synchronous path with it. `reject` makes them throw; `hang` cannot apply to a synchronous call.
+ */
+export class SyncProbeStore extends ProbeStore {
+  #check(): void {
+    if (this.mode === 'reject') throw new Error('ECONNREFUSED (test store is down)');
+  }
+
+  getSync(key: string): StoredSession | null {
+    this.#check();
+    return this.inner.getSync(key);
+  }
+
+  setSync(key: string, record: StoredSession, opts: StoreSetOptions): boolean {
+    this.#check();
+    this.writes++;
+    return this.inner.setSync(key, record, opts);
+  }
+
+  destroySync(key: string): void {
+    this.#check();
+    this.inner.destroySync(key);
+  }
+}
+
+/** The two ways core runs a request: promise store methods, or the synchronous twins. */
+export const storeKinds = [
+  { name: 'promise store', make: (clock?: Clock): ProbeStore => new ProbeStore(clock) },
+  { name: 'synchronous store', make: (clock?: Clock): ProbeStore => new SyncProbeStore(clock) },
+] as const;
