@@ -29,12 +29,14 @@ let client = null;
 
 /** The server's one ioredis client (lazily created, closed on exit). */
 export function redisClient() {
-  // AUTO_PIPELINING=1 (an experiment, off in the published runs): ioredis batches the commands
-  // issued in one event-loop tick into one socket write.
+  // Auto-pipelining (ioredis batches the commands issued in one event-loop tick into one socket
+  // write) is on for every contender: it is what @spartan-sessions/store-redis turns on for a
+  // client it creates and recommends for one it is given, and any user of the peers can set it
+  // on their client too, so the comparison stays like for like. AUTO_PIPELINING=0 turns it off.
   client ??= new Redis(settings.redisUrl, {
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
-    enableAutoPipelining: process.env.AUTO_PIPELINING === '1',
+    enableAutoPipelining: process.env.AUTO_PIPELINING !== '0',
   });
   return client;
 }

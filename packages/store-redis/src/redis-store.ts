@@ -144,7 +144,9 @@ export class RedisStore implements SessionStore {
       client = options.client;
       this.#ownsClient = false;
     } else if (typeof options.url === 'string') {
-      client = new Redis(options.url);
+      // Auto-pipelining: the commands of every request issued in one event-loop tick leave in
+      // one socket write (ioredis groups them per Cluster slot and handles the scripts too).
+      client = new Redis(options.url, { enableAutoPipelining: true });
       // Failures reach callers as `sessions/store-unavailable`; without a listener ioredis
       // would also print every reconnection error of this private client.
       client.on('error', () => {});

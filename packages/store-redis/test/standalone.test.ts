@@ -78,6 +78,16 @@ describe('RedisStore on standalone Redis', () => {
     try {
       expect(await owned.set(key, written, { expiresAt: Date.now() + 60_000, expectedVersion: null })).toBe(true);
       expect(await owned.get(key)).toEqual(written);
+      // Its client pipelines automatically: many sessions read in one tick, each answered right.
+      expect((owned.client as Redis).options.enableAutoPipelining).toBe(true);
+      const keys = Array.from({ length: 50 }, () => newKey());
+      await Promise.all(
+        keys.map((each, i) =>
+          owned.set(each, record({ data: { i } }), { expiresAt: Date.now() + 60_000, expectedVersion: null }),
+        ),
+      );
+      const read = await Promise.all(keys.map((each) => owned.get(each)));
+      expect(read.map((each) => each?.data)).toEqual(keys.map((_, i) => ({ i })));
     } finally {
       await deletePrefix(client, prefix);
       await owned.close();

@@ -4,7 +4,8 @@ import type { Cluster, Redis } from 'ioredis';
 
 /** A store key shaped like core's (base64url of a SHA-256). */
 export function newKey(): string {
-  return randomBytes(32).toString('base64url');
+  // The shape of core's store keys: 128 bits, base64url (22 characters).
+  return randomBytes(16).toString('base64url');
 }
 
 /** A unique key prefix per test run, so runs never see each other's keys. */
