@@ -751,6 +751,40 @@ describe('concurrent requests of one session', () => {
     expect(final.base).toBe(0);
   });
 
+  it('in one process they write one after the other: one store write each, no conflict, no re-read', async () => {
+    const t = setup();
+    await t.request((session) => {
+      session.base = 0;
+    });
+    const requests = await Promise.all(Array.from({ length: 20 }, () => t.begin()));
+    requests.forEach((r, i) => {
+      r.session[`k${i}`] = i;
+    });
+    t.store.calls = { get: 0, set: 0, touch: 0, destroy: 0, listByUser: 0 };
+    await Promise.all(requests.map((r) => r.finish()));
+    // Each waited for the write ahead of it and rebased onto what that write stored.
+    expect(t.store.calls).toMatchObject({ get: 0, set: 20 });
+    const final = (await t.request()).session;
+    for (let i = 0; i < 20; i++) expect(final[`k${i}`]).toBe(i);
+    expect(final.base).toBe(0);
+  });
+
+  it('a write that fails does not block the next one of the same session', async () => {
+    const t = setup();
+    await t.request((session) => {
+      session.a = 1;
+    });
+    const [one, two] = [await t.begin(), await t.begin()];
+    one.session.a = 2;
+    two.session.b = 3;
+    t.store.failWith = new Error('ECONNRESET');
+    const first = one.finish();
+    t.store.failWith = null;
+    await expect(first).rejects.toMatchObject({ code: 'sessions/store-unavailable' });
+    await two.finish();
+    expect({ ...(await t.request()).session }).toEqual({ a: 1, b: 3 });
+  });
+
   it('a deletion in one request and an addition in another are both kept', async () => {
     const t = setup();
     await t.request((session) => {

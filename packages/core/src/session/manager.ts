@@ -17,7 +17,7 @@ import {
   systemClock,
 } from '../ports.js';
 import { MemoryStore } from '../store/memory-store.js';
-import { SessionContext, type SessionCookieWriter } from './context.js';
+import { SessionContext, type SessionCookieWriter, type WrittenRecord } from './context.js';
 import { keyHashOf, SessionIdCodec } from './ids.js';
 import type { MaybePromise } from './maybe.js';
 import { createRecordCalls, createStoreCaller, DEFAULT_STORE_TIMEOUT_MS, type RecordCalls } from './store-call.js';
@@ -70,6 +70,8 @@ export interface ManagerInternals {
   call<T>(operation: string, fn: () => Promise<T>): Promise<T>;
   /** get / set / destroy of one record: synchronous on an in-process store. */
   readonly records: RecordCalls;
+  /** Per store key, the write of that session this process has in flight (see `#writeUpdate`). */
+  readonly writesInFlight: Map<string, Promise<WrittenRecord | null>>;
   emit(event: SessionEvent): void;
   zoneOf(path: string): SessionZone | 'excluded';
   expiresAt(record: StoredSession): number;
@@ -175,6 +177,7 @@ export class SessionManager {
       cookies,
       call,
       records,
+      writesInFlight: new Map(),
       emit,
       zoneOf,
       expiresAt,

@@ -111,6 +111,8 @@ export function createStoreCaller(timeoutMs: number): StoreCaller {
 
 /** The store calls of a request's load and commit, synchronous when the store offers it. */
 export interface RecordCalls {
+  /** Whether every call answers synchronously (the store's synchronous twins). */
+  readonly synchronous: boolean;
   get(key: string): MaybePromise<StoredSession | null>;
   set(key: string, record: StoredSession, opts: StoreSetOptions): MaybePromise<boolean>;
   destroy(key: string): MaybePromise<void>;
@@ -125,6 +127,7 @@ export function createRecordCalls(store: SessionStore, call: StoreCaller): Recor
   const { getSync, setSync, destroySync } = store;
   if (typeof getSync === 'function' && typeof setSync === 'function' && typeof destroySync === 'function') {
     return {
+      synchronous: true,
       get(key) {
         try {
           return getSync.call(store, key);
@@ -149,6 +152,7 @@ export function createRecordCalls(store: SessionStore, call: StoreCaller): Recor
     };
   }
   return {
+    synchronous: false,
     get: (key) => call('get', () => store.get(key)),
     set: (key, record, opts) => call('set', () => store.set(key, record, opts)),
     destroy: (key) => call('destroy', () => store.destroy(key)),
