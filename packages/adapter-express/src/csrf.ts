@@ -1,4 +1,4 @@
-import type { CsrfGuard, CsrfOptions, CsrfRequest } from '@spartan-sessions/core';
+import type { CsrfGuard, CsrfOptions, CsrfRequest, CsrfTokenIssuer } from '@spartan-sessions/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { exchangeOf } from './internal/exchange.js';
 import { exposeCsrfToken, installRequestAccessors } from './internal/request-accessors.js';
@@ -18,32 +18,56 @@ export function createCsrfMiddleware(guard: CsrfGuard, options: CsrfOptions): Re
   installRequestAccessors();
   const synchronizer = !options.cookie;
   return function csrf(req: Request, res: Response, next: NextFunction): void {
-    void protect(guard, synchronizer, req, res, next);
+    let request: CsrfRequest;
+    let verifying: unknown;
+    try {
+      const exchange = exchangeOf(req, res);
+      request = { view: exchange.view, jar: exchange.jar };
+      // Synchronizer tokens live in the session: the request's SessionContext holds the secret.
+      // Without the sessioner core refuses with an error that says to install it.
+      if (synchronizer && exchange.context !== null) request.session = exchange.context;
+      // Synchronous unless a double-submit cookie not seen before must be unsealed.
+      verifying = guard.verifyNow(request);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (verifying instanceof Promise) {
+      verifying.then(() => expose(guard, synchronizer, request, req, res, next), next);
+    } else {
+      expose(guard, synchronizer, request, req, res, next);
+    }
   };
 }
 
-/** Never rejects: every outcome is a `next()` call. */
-async function protect(
+/** Prepares the request's token issuer and exposes `req.csrfToken()`; every outcome is a `next()` call. */
+function expose(
   guard: CsrfGuard,
   synchronizer: boolean,
+  request: CsrfRequest,
   req: Request,
   res: Response,
   next: NextFunction,
-): Promise<void> {
+): void {
+  let preparing: CsrfTokenIssuer | Promise<CsrfTokenIssuer>;
   try {
-    const exchange = exchangeOf(req, res);
-    const request: CsrfRequest = { view: exchange.view, jar: exchange.jar };
-    // Synchronizer tokens live in the session: the request's SessionContext holds the secret.
-    // Without the sessioner core refuses with an error that says to install it.
-    if (synchronizer && exchange.context !== null) request.session = exchange.context;
-    await guard.verify(request);
-    const issuer = await guard.prepare(request);
-    exchange.csrfToken = () => issuer.token();
-    exposeCsrfToken(req);
-    if (!synchronizer) holdResponseUntilCommitted(res, { commitNow: () => issuer.flush() }, next);
+    preparing = guard.prepareNow(request);
   } catch (error) {
     next(error);
     return;
   }
-  next();
+  const ready = (issuer: CsrfTokenIssuer): void => {
+    try {
+      const exchange = exchangeOf(req, res);
+      exchange.csrfToken = () => issuer.token();
+      exposeCsrfToken(req);
+      if (!synchronizer) holdResponseUntilCommitted(res, { commitNow: () => issuer.flush() }, next);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    next();
+  };
+  if (preparing instanceof Promise) preparing.then(ready, next);
+  else ready(preparing);
 }

@@ -7,6 +7,8 @@
  */
 
 /** Which area of the site a session was last used in. */
+import type { MaybePromise } from './session/maybe.js';
+
 export type SessionZone = 'normal' | 'privileged';
 
 /**
@@ -189,8 +191,11 @@ export interface CsrfRequest {
 export interface CsrfTokenIssuer {
   /** A fresh masked token; creates the secret on the first call when there is none. */
   token(): string;
-  /** Writes what `token()` created that must reach the client (the double-submit cookie). */
-  flush(): Promise<void>;
+  /**
+   * Writes what `token()` created that must reach the client (the double-submit cookie):
+   * `undefined` when there was nothing to write, else a promise (sealing is WebCrypto).
+   */
+  flush(): MaybePromise<void>;
 }
 
 /** CSRF port: issue a token for a response, verify an unsafe request. */
@@ -204,10 +209,17 @@ export interface CsrfGuard {
    * response headers go out (it writes a double-submit cookie `token()` created).
    */
   prepare(request: CsrfRequest): Promise<CsrfTokenIssuer>;
+  /** `prepare` without a promise when none is needed (no cookie to unseal): for adapters. */
+  prepareNow(request: CsrfRequest): MaybePromise<CsrfTokenIssuer>;
   /**
    * Passes safe methods; for unsafe ones checks the origin, then the token. Throws
    * `sessions/cross-origin-request` or `sessions/csrf-invalid` (403) in `enforce` mode; in
    * `report` mode only emits `csrf-rejected` events.
    */
   verify(request: CsrfRequest): Promise<void>;
+  /**
+   * `verify` for adapters: returns (or throws) synchronously when nothing must be unsealed
+   * (synchronizer tokens, a double-submit cookie seen before), else a promise.
+   */
+  verifyNow(request: CsrfRequest): MaybePromise<void>;
 }

@@ -96,3 +96,38 @@ describe('prepare(): synchronous tokens that keep sessions lazy', () => {
     }
   });
 });
+
+describe('prepareNow() / verifyNow(): no promise unless a cookie must be unsealed', () => {
+  it('synchronizer: both answer synchronously; a bad token throws synchronously', () => {
+    const csrf = guard('synchronizer');
+    const session = new FakeHolder();
+    const issuer = csrf.prepareNow(fakeRequest({ method: 'GET', session }));
+    expect(issuer).not.toBeInstanceOf(Promise);
+    const token = (issuer as Awaited<typeof issuer>).token();
+    expect((issuer as Awaited<typeof issuer>).flush()).toBeUndefined();
+    expect(csrf.verifyNow(post(token, { session }))).toBeUndefined();
+    expect(() => csrf.verifyNow(post(`${token.slice(0, -2)}AA`, { session }))).toThrowError(
+      expect.objectContaining({ code: 'sessions/csrf-invalid' }),
+    );
+    expect(() => csrf.verifyNow(post(token))).toThrowError(
+      expect.objectContaining({ code: 'sessions/option-type-incorrect' }),
+    );
+  });
+
+  it('double submit: a cookie not seen before is unsealed asynchronously, then answered synchronously', async () => {
+    const minting = guard('double-submit');
+    const first = fakeRequest({ method: 'GET' });
+    const token = await minting.issueToken(first);
+    const cookie = first.jar.setValue(COOKIE)!;
+    // Another process (or a restart): nothing unsealed yet.
+    const csrf = guard('double-submit');
+    const pending = csrf.verifyNow(post(token, { cookies: { [COOKIE]: cookie } }));
+    expect(pending).toBeInstanceOf(Promise);
+    await pending;
+    expect(csrf.verifyNow(post(token, { cookies: { [COOKIE]: cookie } }))).toBeUndefined();
+    expect(csrf.prepareNow(fakeRequest({ method: 'GET', cookies: { [COOKIE]: cookie } }))).not.toBeInstanceOf(Promise);
+    await expect(
+      csrf.verifyNow(post(token, { cookies: { [COOKIE]: `${cookie.slice(0, -4)}AAAA` } })) as Promise<void>,
+    ).rejects.toMatchObject({ code: 'sessions/csrf-invalid', details: { reason: 'cookie-invalid' } });
+  });
+});

@@ -13,10 +13,12 @@ import {
   type CsrfGuard,
   type CsrfRequest,
   type CsrfSecretHolder,
+  type CsrfTokenIssuer,
   type SessionEvent,
   type SessionEventListener,
   systemClock,
 } from '../ports.js';
+import { isPromiseLike, type MaybePromise } from '../session/maybe.js';
 import { BoundedCache } from './cache.js';
 import { createOriginCheck, type OriginRejectionReason } from './origin.js';
 import { createCsrfSecret, isCsrfSecret, maskCsrfToken, readSubmittedToken, verifyCsrfToken } from './token.js';
@@ -109,16 +111,17 @@ type SecretLookup = { secret: string } | { reason: CsrfRejectionReason };
 interface PreparedSecret {
   take(): string;
   /** Persists a secret `take()` created (the double-submit cookie); no-op otherwise. */
-  flush(): Promise<void>;
+  flush(): MaybePromise<void>;
 }
 
-const NOTHING_TO_FLUSH = async (): Promise<void> => {};
+const NOTHING_TO_FLUSH = (): undefined => undefined;
 
+/** Both answer synchronously unless they must unseal a cookie not seen before (WebCrypto). */
 interface SecretPlace {
   /** Loads the request's secret without creating one (so a visitor who never sees a form stays lazy). */
-  prepare(request: CsrfRequest): Promise<PreparedSecret>;
+  prepare(request: CsrfRequest): MaybePromise<PreparedSecret>;
   /** The secret a submitted token must match, or why there is none. */
-  lookup(request: CsrfRequest): Promise<SecretLookup>;
+  lookup(request: CsrfRequest): MaybePromise<SecretLookup>;
 }
 
 /**
@@ -191,31 +194,47 @@ export function createCsrfGuard(options: CsrfGuardOptions): CsrfGuard {
           cacheSize: options.cacheSize,
         });
 
+  const issuerOf = (prepared: PreparedSecret): CsrfTokenIssuer => ({
+    token: () => maskCsrfToken(prepared.take(), crypto),
+    flush: () => prepared.flush(),
+  });
+  const checkToken = (token: string, found: SecretLookup): void => {
+    if ('reason' in found) reject('sessions/csrf-invalid', found.reason);
+    else if (!verifyCsrfToken(token, found.secret)) reject('sessions/csrf-invalid', 'token-invalid');
+  };
+  const verifyNow = (request: CsrfRequest): MaybePromise<void> => {
+    if (SAFE_METHODS.has(request.view.method)) return;
+    const origin = checkOrigin(request.view);
+    if (!origin.ok) return reject('sessions/cross-origin-request', origin.reason);
+    // The token first: a request without one costs no unsealing.
+    const token = readSubmittedToken(request.view, header, field);
+    if (token === undefined) return reject('sessions/csrf-invalid', 'token-missing');
+    const found = place.lookup(request);
+    if (isPromiseLike(found)) return found.then((settled) => checkToken(token, settled));
+    checkToken(token, found);
+  };
+  const prepareNow = (request: CsrfRequest): MaybePromise<CsrfTokenIssuer> => {
+    const prepared = place.prepare(request);
+    return isPromiseLike(prepared) ? prepared.then(issuerOf) : issuerOf(prepared);
+  };
+
   return {
     async issueToken(request) {
-      const prepared = await place.prepare(request);
+      const pending = place.prepare(request);
+      const prepared = isPromiseLike(pending) ? await pending : pending;
       const secret = prepared.take();
-      await prepared.flush();
+      const flushing = prepared.flush();
+      if (isPromiseLike(flushing)) await flushing;
       return maskCsrfToken(secret, crypto);
     },
     async prepare(request) {
-      const prepared = await place.prepare(request);
-      return {
-        token: () => maskCsrfToken(prepared.take(), crypto),
-        flush: () => prepared.flush(),
-      };
+      return prepareNow(request);
     },
+    prepareNow,
     async verify(request) {
-      if (SAFE_METHODS.has(request.view.method)) return;
-      const origin = checkOrigin(request.view);
-      if (!origin.ok) return reject('sessions/cross-origin-request', origin.reason);
-      // The token first: a request without one costs no unsealing.
-      const token = readSubmittedToken(request.view, header, field);
-      if (token === undefined) return reject('sessions/csrf-invalid', 'token-missing');
-      const found = await place.lookup(request);
-      if ('reason' in found) return reject('sessions/csrf-invalid', found.reason);
-      if (!verifyCsrfToken(token, found.secret)) return reject('sessions/csrf-invalid', 'token-invalid');
+      return verifyNow(request);
     },
+    verifyNow,
   } satisfies CsrfGuard;
 }
 
@@ -233,7 +252,7 @@ function requireSession(request: CsrfRequest): CsrfSecretHolder {
 /** Synchronizer token: the secret is a field of the session record. */
 function sessionSecretPlace(crypto: SessionCrypto): SecretPlace {
   return {
-    async prepare(request) {
+    prepare(request) {
       const session = requireSession(request);
       return {
         take() {
@@ -246,7 +265,7 @@ function sessionSecretPlace(crypto: SessionCrypto): SecretPlace {
         flush: NOTHING_TO_FLUSH,
       };
     },
-    async lookup(request) {
+    lookup(request) {
       const secret = requireSession(request).getCsrfSecret();
       return isCsrfSecret(secret) ? { secret } : { reason: 'secret-missing' };
     },
@@ -262,6 +281,12 @@ interface CookiePlaceOptions {
   cacheSize: number | undefined;
 }
 
+/** The double-submit cookie's name and attributes for a request. */
+interface Variant {
+  readonly name: string;
+  readonly attributes: CookieAttributes;
+}
+
 /** Double submit: the secret travels in a sealed cookie. */
 function cookieSecretPlace(options: CookiePlaceOptions): SecretPlace {
   const { policy, crypto, clock } = options;
@@ -274,11 +299,11 @@ function cookieSecretPlace(options: CookiePlaceOptions): SecretPlace {
   // but localhost over http is not counted (Safari drops Secure cookies there).
   const transport: TransportPolicy = { trustProxy: policy.config.transport.trustProxy, localhostIsSecure: false };
   const base: CookieAttributes = { path: '/', httpOnly: true, sameSite: cookies.sameSite, maxAge: ttlSeconds };
-  const variants = {
+  const variants: Readonly<Record<'secure' | 'plain', Variant>> = {
     secure: { name: csrfCookieName(policy, true), attributes: { ...base, secure: true } },
     plain: { name: csrfCookieName(policy, false), attributes: base },
-  } as const;
-  const variantFor = (request: CsrfRequest) =>
+  };
+  const variantFor = (request: CsrfRequest): Variant =>
     alwaysSecure || isSecureRequest(request.view, transport) ? variants.secure : variants.plain;
 
   // Unsealing is WebCrypto work (key derivation, HMAC, AES): remember what recent cookie values
@@ -289,56 +314,70 @@ function cookieSecretPlace(options: CookiePlaceOptions): SecretPlace {
   // mint another one (the later Set-Cookie would invalidate the first token).
   const issued = new WeakMap<CookieJar, string>();
 
-  const open = async (value: string): Promise<string | null> => {
-    let entry = opened.get(value);
-    if (entry === undefined) {
-      const found = openedFrom(await sealer.unseal(value));
-      if (found === null) return null;
-      entry = found;
-      opened.set(value, entry);
-    }
+  const live = (value: string, entry: OpenedCookie): string | null => {
     if (entry.expiresAt > clock.now()) return entry.secret;
     opened.delete(value);
     return null;
   };
+  /** Synchronous for a value opened before (the cache); unsealing is WebCrypto, asynchronous. */
+  const open = (value: string): MaybePromise<string | null> => {
+    const entry = opened.get(value);
+    if (entry !== undefined) return live(value, entry);
+    return sealer.unseal(value).then((payload) => {
+      const found = openedFrom(payload);
+      if (found === null) return null;
+      opened.set(value, found);
+      return live(value, found);
+    });
+  };
 
   return {
-    async prepare(request) {
+    prepare(request) {
       const jar = request.jar;
       const already = issued.get(jar);
       if (already !== undefined) return { take: () => already, flush: NOTHING_TO_FLUSH };
       const variant = variantFor(request);
       const value = jar.get(variant.name);
-      const current = value === undefined ? null : await open(value);
-      if (current !== null) {
-        issued.set(jar, current);
-        return { take: () => current, flush: NOTHING_TO_FLUSH };
-      }
-      let created: string | null = null;
-      let flushed = false;
-      return {
-        take() {
-          // A second prepare() of this response must see this secret, not mint another one.
-          created ??= issued.get(jar) ?? createCsrfSecret(crypto);
-          issued.set(jar, created);
-          return created;
-        },
-        async flush() {
-          if (created === null || flushed) return;
-          flushed = true;
-          const expiresAt = clock.now() + ttlSeconds * 1000;
-          const payload: SealedCsrfSecret = { v: 1, s: created, e: expiresAt };
-          const sealed = await sealer.seal(payload);
-          opened.set(sealed, { secret: created, expiresAt });
-          jar.setCookie(variant.name, serializeCookie(variant.name, sealed, variant.attributes));
-        },
-      };
+      const current = value === undefined ? null : open(value);
+      return isPromiseLike(current)
+        ? current.then((secret) => preparedFrom(jar, variant, secret))
+        : preparedFrom(jar, variant, current);
     },
-    async lookup(request) {
+    lookup(request) {
       const value = request.jar.get(variantFor(request).name);
       if (value === undefined || value === '') return { reason: 'cookie-missing' };
-      const secret = await open(value);
-      return secret === null ? { reason: 'cookie-invalid' } : { secret };
+      const secret = open(value);
+      return isPromiseLike(secret) ? secret.then(lookupOf) : lookupOf(secret);
     },
   };
+
+  function preparedFrom(jar: CookieJar, variant: Variant, current: string | null): PreparedSecret {
+    if (current !== null) {
+      issued.set(jar, current);
+      return { take: () => current, flush: NOTHING_TO_FLUSH };
+    }
+    let created: string | null = null;
+    let flushed = false;
+    return {
+      take() {
+        // A second prepare() of this response must see this secret, not mint another one.
+        created ??= issued.get(jar) ?? createCsrfSecret(crypto);
+        issued.set(jar, created);
+        return created;
+      },
+      async flush() {
+        if (created === null || flushed) return;
+        flushed = true;
+        const expiresAt = clock.now() + ttlSeconds * 1000;
+        const payload: SealedCsrfSecret = { v: 1, s: created, e: expiresAt };
+        const sealed = await sealer.seal(payload);
+        opened.set(sealed, { secret: created, expiresAt });
+        jar.setCookie(variant.name, serializeCookie(variant.name, sealed, variant.attributes));
+      },
+    };
+  }
+}
+
+function lookupOf(secret: string | null): SecretLookup {
+  return secret === null ? { reason: 'cookie-invalid' } : { secret };
 }

@@ -1,6 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SessionCrypto } from '../crypto/crypto.js';
 import { webCrypto } from '../crypto/crypto.js';
+import { base64urlDecode } from '../crypto/encoding.js';
+import { nodeCrypto } from '../node/index.js';
 import { fakeView } from './testing/fakes.js';
 import { createCsrfSecret, isCsrfSecret, maskCsrfToken, readSubmittedToken, verifyCsrfToken } from './token.js';
 
@@ -150,5 +153,52 @@ describe('reading the submitted token', () => {
     const view = fakeView({ headers: { 'x-other': 'h' }, body: { token: 'b' } });
     expect(readSubmittedToken(view, 'x-other', '_csrf')).toBe('h');
     expect(readSubmittedToken(view, 'x-csrf-token', 'token')).toBe('b');
+  });
+});
+
+describe('CSRF token speed-ups keep their guarantees', () => {
+  it('isCsrfSecret accepts exactly the canonical encodings of 32 bytes', () => {
+    const alphabet = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...alphabet), { minLength: 43, maxLength: 43 }), (chars) => {
+        const text = chars.join('');
+        expect(isCsrfSecret(text)).toBe(base64urlDecode(text) !== null);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('masks come from a pooled CSPRNG block: one randomBytes call per 128 tokens, no byte used twice', () => {
+    let calls = 0;
+    const counting: SessionCrypto = {
+      ...nodeCrypto,
+      randomBytes(length) {
+        calls++;
+        return nodeCrypto.randomBytes(length);
+      },
+    };
+    const secret = createCsrfSecret(nodeCrypto);
+    const masks = new Set<string>();
+    for (let i = 0; i < 256; i++) {
+      const token = maskCsrfToken(secret, counting);
+      expect(verifyCsrfToken(token, secret)).toBe(true);
+      masks.add(token.slice(0, 43));
+    }
+    expect(calls).toBe(2);
+    expect(masks.size).toBe(256);
+  });
+
+  it('a short block from the crypto provider is a programming error, not a weak mask', () => {
+    const short: SessionCrypto = { ...nodeCrypto, randomBytes: (length) => new Uint8Array(length - 1) };
+    expect(() => maskCsrfToken(createCsrfSecret(nodeCrypto), short)).toThrowError(TypeError);
+  });
+
+  it('verifying against a secret decoded before still refuses a token of another secret', () => {
+    const one = createCsrfSecret(nodeCrypto);
+    const other = createCsrfSecret(nodeCrypto);
+    const token = maskCsrfToken(one, nodeCrypto);
+    expect(verifyCsrfToken(token, one)).toBe(true);
+    expect(verifyCsrfToken(token, other)).toBe(false);
+    expect(verifyCsrfToken(token, one)).toBe(true);
   });
 });

@@ -15,15 +15,75 @@ export function createCsrfSecret(crypto: SessionCrypto = webCrypto()): string {
   return base64urlEncode(crypto.randomBytes(SECRET_BYTES));
 }
 
-/** The secret's bytes, or `null` for anything but a canonical 43-character base64url secret. */
+/**
+ * A canonical 43-character base64url encoding of 32 bytes: the last character carries the
+ * value's last 4 bits and 2 zero bits, so it is one of the 16 characters whose value is a
+ * multiple of 4.
+ */
+const CANONICAL_SECRET = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+
+/** The last secret decoded: a page's token is issued and verified against the same one. */
+let lastSecret = '';
+let lastSecretBytes: Uint8Array = new Uint8Array(0);
+
+/**
+ * The secret's bytes (never to be modified: they may be shared with the next call), or `null`
+ * for anything but a canonical 43-character base64url secret.
+ */
 function decodeSecret(secret: unknown): Uint8Array | null {
   if (typeof secret !== 'string' || secret.length !== SECRET_LENGTH) return null;
-  return base64urlDecode(secret);
+  if (secret === lastSecret) return lastSecretBytes;
+  const bytes = base64urlDecode(secret);
+  if (bytes !== null) {
+    lastSecret = secret;
+    lastSecretBytes = bytes;
+  }
+  return bytes;
 }
 
 /** Whether `value` is a well-formed CSRF secret (e.g. one read back from a session record). */
 export function isCsrfSecret(value: unknown): value is string {
-  return decodeSecret(value) !== null;
+  return typeof value === 'string' && value.length === SECRET_LENGTH && CANONICAL_SECRET.test(value);
+}
+
+/** Random bytes drawn from the CSPRNG a block at a time; every byte is handed out once. */
+class RandomPool {
+  readonly #crypto: SessionCrypto;
+  #block: Uint8Array = new Uint8Array(0);
+  #offset = 0;
+
+  constructor(crypto: SessionCrypto) {
+    this.#crypto = crypto;
+  }
+
+  take(length: number): Uint8Array {
+    if (this.#offset + length > this.#block.length) {
+      this.#block = this.#crypto.randomBytes(RANDOM_POOL_BYTES);
+      if (this.#block.length !== RANDOM_POOL_BYTES) {
+        throw new TypeError(`randomBytes(${RANDOM_POOL_BYTES}) returned ${this.#block.length} bytes`);
+      }
+      this.#offset = 0;
+    }
+    const bytes = this.#block.subarray(this.#offset, this.#offset + length);
+    this.#offset += length;
+    return bytes;
+  }
+}
+
+/**
+ * Masks are drawn from a pool of 4 KiB (128 masks) per crypto provider: one CSPRNG call per 128
+ * tokens instead of one per token (it was a third of the time of issuing one).
+ */
+const RANDOM_POOL_BYTES = 4096;
+const pools = new WeakMap<SessionCrypto, RandomPool>();
+
+function randomPool(crypto: SessionCrypto): RandomPool {
+  let pool = pools.get(crypto);
+  if (pool === undefined) {
+    pool = new RandomPool(crypto);
+    pools.set(crypto, pool);
+  }
+  return pool;
 }
 
 /**
@@ -35,8 +95,7 @@ export function isCsrfSecret(value: unknown): value is string {
 export function maskCsrfToken(secret: string, crypto: SessionCrypto = webCrypto()): string {
   const secretBytes = decodeSecret(secret);
   if (secretBytes === null) throw new TypeError('not a CSRF secret');
-  const mask = crypto.randomBytes(SECRET_BYTES);
-  if (mask.length !== SECRET_BYTES) throw new TypeError(`randomBytes(${SECRET_BYTES}) returned ${mask.length} bytes`);
+  const mask = randomPool(crypto).take(SECRET_BYTES);
   const token = new Uint8Array(TOKEN_BYTES);
   token.set(mask, 0);
   for (let i = 0; i < SECRET_BYTES; i++) token[SECRET_BYTES + i] = mask[i]! ^ secretBytes[i]!;
