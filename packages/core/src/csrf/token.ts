@@ -1,6 +1,7 @@
 import type { SessionCrypto } from '../crypto/crypto.js';
 import { webCrypto } from '../crypto/crypto.js';
 import { base64urlDecode, base64urlEncode, timingSafeEqualBytes } from '../crypto/encoding.js';
+import { randomPool } from '../crypto/random-pool.js';
 import type { RequestView } from '../ports.js';
 
 /** A CSRF secret is 256 bits from the CSPRNG: 32 bytes, 43 base64url characters. */
@@ -44,46 +45,6 @@ function decodeSecret(secret: unknown): Uint8Array | null {
 /** Whether `value` is a well-formed CSRF secret (e.g. one read back from a session record). */
 export function isCsrfSecret(value: unknown): value is string {
   return typeof value === 'string' && value.length === SECRET_LENGTH && CANONICAL_SECRET.test(value);
-}
-
-/** Random bytes drawn from the CSPRNG a block at a time; every byte is handed out once. */
-class RandomPool {
-  readonly #crypto: SessionCrypto;
-  #block: Uint8Array = new Uint8Array(0);
-  #offset = 0;
-
-  constructor(crypto: SessionCrypto) {
-    this.#crypto = crypto;
-  }
-
-  take(length: number): Uint8Array {
-    if (this.#offset + length > this.#block.length) {
-      this.#block = this.#crypto.randomBytes(RANDOM_POOL_BYTES);
-      if (this.#block.length !== RANDOM_POOL_BYTES) {
-        throw new TypeError(`randomBytes(${RANDOM_POOL_BYTES}) returned ${this.#block.length} bytes`);
-      }
-      this.#offset = 0;
-    }
-    const bytes = this.#block.subarray(this.#offset, this.#offset + length);
-    this.#offset += length;
-    return bytes;
-  }
-}
-
-/**
- * Masks are drawn from a pool of 4 KiB (128 masks) per crypto provider: one CSPRNG call per 128
- * tokens instead of one per token (it was a third of the time of issuing one).
- */
-const RANDOM_POOL_BYTES = 4096;
-const pools = new WeakMap<SessionCrypto, RandomPool>();
-
-function randomPool(crypto: SessionCrypto): RandomPool {
-  let pool = pools.get(crypto);
-  if (pool === undefined) {
-    pool = new RandomPool(crypto);
-    pools.set(crypto, pool);
-  }
-  return pool;
 }
 
 /**

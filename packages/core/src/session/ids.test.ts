@@ -132,3 +132,21 @@ describe('session ids', () => {
     );
   });
 });
+
+describe('id randomness', () => {
+  it('ids are cut from pooled CSPRNG blocks: one randomBytes call per 128 ids, never a byte twice', () => {
+    let calls = 0;
+    const crypto: SessionCrypto = {
+      ...nodeCrypto,
+      randomBytes(length) {
+        calls++;
+        return nodeCrypto.randomBytes(length);
+      },
+    };
+    const codec = new SessionIdCodec({ secrets: [secret], crypto });
+    const ids = new Set(Array.from({ length: 256 }, () => codec.generateId()));
+    expect(ids.size).toBe(256);
+    expect(calls).toBe(2);
+    for (const id of ids) expect(base64urlDecode(id)).toHaveLength(32);
+  });
+});

@@ -1,5 +1,6 @@
 import type { SessionCrypto } from '../crypto/crypto.js';
 import { base64urlEncode, timingSafeEqual } from '../crypto/encoding.js';
+import { randomPool } from '../crypto/random-pool.js';
 import { drive, isPromiseLike, type MaybePromise, type Steps, settle } from './maybe.js';
 
 /** 256-bit ids: 32 bytes, 43 base64url characters. */
@@ -62,9 +63,9 @@ export class SessionIdCodec {
     this.#cacheSize = options.cacheSize ?? 10_000;
   }
 
-  /** A fresh raw id from the CSPRNG (synchronous: `getRandomValues` is). */
+  /** A fresh raw id from the CSPRNG (synchronous: `getRandomValues` is), cut from a pooled block. */
   generateId(): string {
-    return base64urlEncode(this.#crypto.randomBytes(ID_BYTES));
+    return base64urlEncode(randomPool(this.#crypto).take(ID_BYTES));
   }
 
   /** The signed cookie value and store key of a raw id made by `generateId`. */
