@@ -165,7 +165,12 @@ function targetsTable(list, markdown) {
   const verdict = (pass) => (pass === null ? 'pending' : pass ? 'pass' : 'FAIL');
   return table(
     ['target', 'wanted', 'measured', 'verdict'],
-    list.map((t) => [t.label, t.target, t.measured, markdown && t.pass === false ? '**FAIL**' : verdict(t.pass)]),
+    list.map((t) => [
+      t.label,
+      t.target,
+      t.note ? `${t.measured} (${t.note})` : t.measured,
+      markdown && t.pass === false ? '**FAIL**' : verdict(t.pass),
+    ]),
     markdown,
   );
 }
