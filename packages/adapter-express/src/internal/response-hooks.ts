@@ -156,8 +156,8 @@ export function holdResponseUntilCommitted(
   if (!viaPrototype) for (const name of HOOKED) own[name] = instanceHooks[name];
 }
 
-/** What happens to a call that would send bytes: it goes through, waits in the queue, or is dropped. */
-type Gate = 'pass' | 'queue' | 'drop';
+/** What happens to a call that would send bytes: it goes through, or waits in the queue. */
+type Gate = 'pass' | 'queue';
 
 function admit(response: HookedResponse, state: HookState): Gate {
   if (state.phase === 'passing') return 'pass';
@@ -165,29 +165,25 @@ function admit(response: HookedResponse, state: HookState): Gate {
   return startCommit(response, state);
 }
 
-/** `writeHead`, `end`, `flushHeaders`: through, queued, or dropped (answering as the method would). */
+/** `writeHead`, `end`, `flushHeaders`: through, or queued (answering as the method would). */
 function gated(response: HookedResponse, state: HookState, method: Method, args: unknown[], answer: unknown): unknown {
-  const gate = admit(response, state);
-  if (gate === 'pass') return method.apply(response, args);
-  if (gate === 'queue') state.queue.push(method, args);
+  if (admit(response, state) === 'pass') return method.apply(response, args);
+  state.queue.push(method, args);
   return answer;
 }
 
 function gatedWrite(response: HookedResponse, state: HookState, args: unknown[]): unknown {
-  const gate = admit(response, state);
-  if (gate === 'pass') return state.original.write.apply(response, args);
-  if (gate === 'queue') {
-    state.queue.push(state.original.write, args);
-    // Backpressure: a piped stream pauses until the `drain` emitted after the replay.
-    state.drainOwed = true;
-  }
+  if (admit(response, state) === 'pass') return state.original.write.apply(response, args);
+  state.queue.push(state.original.write, args);
+  // Backpressure: a piped stream pauses until the `drain` emitted after the replay.
+  state.drainOwed = true;
   return false;
 }
 
 /**
  * Runs the pending work on the caller's stack as far as it goes synchronously: `pass` when all
- * of it finished (the response goes out on this tick), `queue` when part of it has to wait,
- * `drop` when it failed (the error already went to `next`).
+ * of it finished (the response goes out on this tick), `queue` when part of it has to wait or
+ * failed (then the queued calls are dropped and the error goes to `next`).
  */
 function startCommit(response: HookedResponse, state: HookState): Gate {
   const works = state.pending;
@@ -196,8 +192,12 @@ function startCommit(response: HookedResponse, state: HookState): Gate {
     try {
       result = works[i]!.commitNow();
     } catch (error) {
-      abandon(response, state, error);
-      return 'drop';
+      // Failed on the handler's stack: hand the error to Express after the handler has run on,
+      // as a failure that waited does, so what the handler still writes is queued and dropped
+      // instead of racing the error page.
+      state.phase = 'committing';
+      queueMicrotask(() => abandon(response, state, error));
+      return 'queue';
     }
     if (result instanceof Promise) {
       state.phase = 'committing';

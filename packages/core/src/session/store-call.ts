@@ -125,7 +125,12 @@ export interface RecordCalls {
  */
 export function createRecordCalls(store: SessionStore, call: StoreCaller): RecordCalls {
   const { getSync, setSync, destroySync } = store;
-  if (typeof getSync === 'function' && typeof setSync === 'function' && typeof destroySync === 'function') {
+  if (
+    typeof getSync === 'function' &&
+    typeof setSync === 'function' &&
+    typeof destroySync === 'function' &&
+    twinsAsSpecific(store)
+  ) {
     return {
       synchronous: true,
       get(key) {
@@ -157,4 +162,27 @@ export function createRecordCalls(store: SessionStore, call: StoreCaller): Recor
     set: (key, record, opts) => call('set', () => store.set(key, record, opts)),
     destroy: (key) => call('destroy', () => store.destroy(key)),
   };
+}
+
+/** How far up the prototype chain of `object` the member `name` is defined (0: on the object). */
+function depthOf(object: object, name: string): number {
+  let depth = 0;
+  for (let at: object | null = object; at !== null; at = Object.getPrototypeOf(at) as object | null, depth++) {
+    if (Object.hasOwn(at, name)) return depth;
+  }
+  return Number.POSITIVE_INFINITY;
+}
+
+/**
+ * Whether each synchronous twin is defined at least as close to the store as its promise
+ * method. A subclass (or a wrapper object) that overrides `get` but not `getSync` — a
+ * `MemoryStore` with logging, a test store that fails on demand — must have its override
+ * called, so its store is used through the promise methods.
+ */
+function twinsAsSpecific(store: SessionStore): boolean {
+  return (
+    depthOf(store, 'getSync') <= depthOf(store, 'get') &&
+    depthOf(store, 'setSync') <= depthOf(store, 'set') &&
+    depthOf(store, 'destroySync') <= depthOf(store, 'destroy')
+  );
 }

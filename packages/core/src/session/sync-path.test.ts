@@ -10,6 +10,7 @@ import type {
   StoreSetOptions,
   UserSessionEntry,
 } from '../ports.js';
+import { MemoryStore } from '../store/memory-store.js';
 import { SessionContext } from './context.js';
 import { SessionManager } from './manager.js';
 
@@ -230,5 +231,52 @@ describe('the synchronous path (in-process store, node:crypto)', () => {
     await committing;
     // The older session of ada was evicted; only the one that just authenticated is left.
     expect([...store.records.values()].filter((record) => record.userId === 'ada')).toHaveLength(1);
+  });
+});
+
+describe('which stores take the synchronous path', () => {
+  it('MemoryStore does; a subclass that overrides a promise method (not its twin) is called through it', async () => {
+    class Flaky extends MemoryStore {
+      down = false;
+      override async get(key: string) {
+        if (this.down) throw new Error('connection refused');
+        return super.get(key);
+      }
+    }
+    const plain = managerOver(new MemoryStore());
+    expect(plain.beginNow(exchange(undefined).view, exchange(undefined).jar)).toBeInstanceOf(SessionContext);
+    const flaky = new Flaky();
+    const manager = managerOver(flaky);
+    const first = exchange(undefined);
+    const created = await manager.begin(first.view, first.jar);
+    created.session.n = 1;
+    const committing = created.commitNow();
+    expect(committing).toBeInstanceOf(Promise);
+    await committing;
+    const cookie = first.cookieSet()!;
+    const loading = manager.beginNow(exchange(cookie).view, exchange(cookie).jar);
+    expect(loading).toBeInstanceOf(Promise);
+    expect((await loading).session.n).toBe(1);
+    flaky.down = true;
+    await expect(manager.begin(exchange(cookie).view, exchange(cookie).jar)).rejects.toMatchObject({
+      code: 'sessions/store-unavailable',
+    });
+  });
+
+  it('a subclass that overrides both a promise method and its twin keeps the synchronous path', () => {
+    const seen: string[] = [];
+    class Logged extends MemoryStore {
+      override async get(key: string) {
+        return this.getSync(key);
+      }
+      override getSync(key: string) {
+        seen.push('getSync');
+        return super.getSync(key);
+      }
+    }
+    const manager = managerOver(new Logged());
+    const cookie = signIn(manager);
+    expect(manager.beginNow(exchange(cookie).view, exchange(cookie).jar)).toBeInstanceOf(SessionContext);
+    expect(seen).toEqual(['getSync']);
   });
 });
