@@ -130,4 +130,49 @@ describe('prepareNow() / verifyNow(): no promise unless a cookie must be unseale
       csrf.verifyNow(post(token, { cookies: { [COOKIE]: `${cookie.slice(0, -4)}AAAA` } })) as Promise<void>,
     ).rejects.toMatchObject({ code: 'sessions/csrf-invalid', details: { reason: 'cookie-invalid' } });
   });
+
+  it('double submit: prepareNow on a cookie not seen before answers with a promise', async () => {
+    const minting = guard('double-submit');
+    const first = fakeRequest({ method: 'GET' });
+    await minting.issueToken(first);
+    const cookie = first.jar.setValue(COOKIE)!;
+    const csrf = guard('double-submit');
+    const pending = csrf.prepareNow(fakeRequest({ method: 'GET', cookies: { [COOKIE]: cookie } }));
+    expect(pending).toBeInstanceOf(Promise);
+    const token = (await pending).token();
+    await expect(csrf.verify(post(token, { cookies: { [COOKIE]: cookie } }))).resolves.toBeUndefined();
+  });
+});
+
+describe('issueToken() / verify(): promises over the synchronous paths', () => {
+  it('a failure is a rejected promise, never a synchronous throw', async () => {
+    const csrf = guard('synchronizer');
+    const session = new FakeHolder();
+    const token = await csrf.issueToken(fakeRequest({ method: 'GET', session }));
+    const passing = csrf.verify(post(token, { session }));
+    expect(passing).toBeInstanceOf(Promise);
+    await expect(passing).resolves.toBeUndefined();
+    let refused: Promise<void> | undefined;
+    expect(() => {
+      refused = csrf.verify(post(`${token.slice(0, -2)}AA`, { session }));
+    }).not.toThrow();
+    await expect(refused).rejects.toMatchObject({ code: 'sessions/csrf-invalid' });
+    let issuing: Promise<string> | undefined;
+    expect(() => {
+      issuing = csrf.issueToken(fakeRequest({ method: 'GET' }));
+    }).not.toThrow();
+    await expect(issuing).rejects.toMatchObject({ code: 'sessions/option-type-incorrect' });
+  });
+
+  it('double submit: issueToken waits for the unsealing and for the new cookie', async () => {
+    const minting = guard('double-submit');
+    const first = fakeRequest({ method: 'GET' });
+    const minted = await minting.issueToken(first);
+    const cookie = first.jar.setValue(COOKIE)!;
+    const csrf = guard('double-submit');
+    const token = await csrf.issueToken(fakeRequest({ method: 'GET', cookies: { [COOKIE]: cookie } }));
+    for (const submitted of [minted, token]) {
+      await expect(csrf.verify(post(submitted, { cookies: { [COOKIE]: cookie } }))).resolves.toBeUndefined();
+    }
+  });
 });

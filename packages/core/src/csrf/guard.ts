@@ -116,6 +116,9 @@ interface PreparedSecret {
 
 const NOTHING_TO_FLUSH = (): undefined => undefined;
 
+/** What `verify` returns for a request that passed synchronously (a settled promise is immutable). */
+const VERIFIED: Promise<void> = Promise.resolve();
+
 /** Both answer synchronously unless they must unseal a cookie not seen before (WebCrypto). */
 interface SecretPlace {
   /** Loads the request's secret without creating one (so a visitor who never sees a form stays lazy). */
@@ -218,21 +221,40 @@ export function createCsrfGuard(options: CsrfGuardOptions): CsrfGuard {
     return isPromiseLike(prepared) ? prepared.then(issuerOf) : issuerOf(prepared);
   };
 
+  /** `issueToken` without a promise when nothing must be unsealed or sealed. */
+  const issueNow = (request: CsrfRequest): MaybePromise<string> => {
+    const prepared = place.prepare(request);
+    if (isPromiseLike(prepared)) return prepared.then(issueFrom);
+    return issueFrom(prepared);
+  };
+  const issueFrom = (prepared: PreparedSecret): MaybePromise<string> => {
+    const secret = prepared.take();
+    const flushing = prepared.flush();
+    if (isPromiseLike(flushing)) return flushing.then(() => maskCsrfToken(secret, crypto));
+    return maskCsrfToken(secret, crypto);
+  };
+
+  // The promise methods wrap the synchronous ones without an `async` function: a passing
+  // verification returns one shared settled promise, so the common case allocates nothing.
   return {
-    async issueToken(request) {
-      const pending = place.prepare(request);
-      const prepared = isPromiseLike(pending) ? await pending : pending;
-      const secret = prepared.take();
-      const flushing = prepared.flush();
-      if (isPromiseLike(flushing)) await flushing;
-      return maskCsrfToken(secret, crypto);
+    issueToken(request) {
+      try {
+        return Promise.resolve(issueNow(request));
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
     async prepare(request) {
       return prepareNow(request);
     },
     prepareNow,
-    async verify(request) {
-      return verifyNow(request);
+    verify(request) {
+      try {
+        const verifying = verifyNow(request);
+        return verifying === undefined ? VERIFIED : Promise.resolve(verifying);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
     verifyNow,
   } satisfies CsrfGuard;

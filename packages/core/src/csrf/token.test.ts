@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SessionCrypto } from '../crypto/crypto.js';
 import { webCrypto } from '../crypto/crypto.js';
-import { base64urlDecode } from '../crypto/encoding.js';
+import { base64urlDecode, base64urlEncode } from '../crypto/encoding.js';
+import { randomPool } from '../crypto/random-pool.js';
 import { nodeCrypto } from '../node/index.js';
 import { fakeView } from './testing/fakes.js';
 import { createCsrfSecret, isCsrfSecret, maskCsrfToken, readSubmittedToken, verifyCsrfToken } from './token.js';
@@ -191,6 +192,71 @@ describe('CSRF token speed-ups keep their guarantees', () => {
   it('a short block from the crypto provider is a programming error, not a weak mask', () => {
     const short: SessionCrypto = { ...nodeCrypto, randomBytes: (length) => new Uint8Array(length - 1) };
     expect(() => maskCsrfToken(createCsrfSecret(nodeCrypto), short)).toThrowError(TypeError);
+  });
+
+  it('a secret refused halfway through decoding does not leave the previous secret to be trusted', () => {
+    const secret = createCsrfSecret(nodeCrypto);
+    const token = maskCsrfToken(secret, nodeCrypto);
+    expect(isCsrfSecret(secret)).toBe(true);
+    // Another first character, and non-canonical trailing bits ('B' is 1): decoding it
+    // overwrites the previous secret's bytes before it is refused.
+    const almost = `${secret.startsWith('A') ? 'B' : 'A'}${secret.slice(1, 42)}B`;
+    expect(isCsrfSecret(almost)).toBe(false);
+    expect(verifyCsrfToken(token, almost)).toBe(false);
+    expect(verifyCsrfToken(token, secret)).toBe(true);
+  });
+
+  it('tokens of many secrets, issued and verified interleaved, verify against their own secret only', () => {
+    const secrets = Array.from({ length: 8 }, () => createCsrfSecret(nodeCrypto));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(7), fc.nat(7)), { minLength: 1, maxLength: 40 }), (pairs) => {
+        for (const [issued, checked] of pairs) {
+          const token = maskCsrfToken(secrets[issued]!, nodeCrypto);
+          expect(isCsrfSecret(secrets[checked])).toBe(true);
+          expect(verifyCsrfToken(token, secrets[checked]!)).toBe(issued === checked);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a token with any single bit flipped is refused, across pool blocks', () => {
+    const secret = createCsrfSecret(nodeCrypto);
+    fc.assert(
+      fc.property(fc.nat(63), fc.nat(7), (byte, bit) => {
+        const token = maskCsrfToken(secret, nodeCrypto);
+        expect(verifyCsrfToken(token, secret)).toBe(true);
+        const bytes = base64urlDecode(token)!;
+        bytes[byte]! ^= 1 << bit;
+        expect(verifyCsrfToken(base64urlEncode(bytes), secret)).toBe(false);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('masks drawn from the pool are never handed out twice, even interleaved with other draws', () => {
+    const blocks: Uint8Array[] = [];
+    const recording: SessionCrypto = {
+      ...nodeCrypto,
+      randomBytes(length) {
+        const block = nodeCrypto.randomBytes(length);
+        blocks.push(block);
+        return block;
+      },
+    };
+    const secret = createCsrfSecret(nodeCrypto);
+    const pool = randomPool(recording);
+    // Masks, with other users of the pool (session ids) drawing in between.
+    const draws: Uint8Array[] = [];
+    for (let i = 0; i < 300; i++) {
+      draws.push(base64urlDecode(maskCsrfToken(secret, recording))!.slice(0, 32));
+      if (i % 3 === 0) draws.push(pool.take(32).slice());
+    }
+    // Together they are the blocks' bytes in order, each handed out once.
+    const drawn = new Uint8Array(blocks.length * blocks[0]!.length);
+    for (const [index, block] of blocks.entries()) drawn.set(block, index * block.length);
+    for (const [index, draw] of draws.entries()) expect(draw).toEqual(drawn.subarray(index * 32, index * 32 + 32));
+    expect(blocks).toHaveLength(Math.ceil((draws.length * 32) / blocks[0]!.length));
   });
 
   it('verifying against a secret decoded before still refuses a token of another secret', () => {

@@ -1,8 +1,9 @@
 import type { SessionCrypto } from '../crypto/crypto.js';
 import { webCrypto } from '../crypto/crypto.js';
-import { base64urlDecode, base64urlEncode, timingSafeEqualBytes } from '../crypto/encoding.js';
+import { base64urlEncode, timingSafeEqualBytes } from '../crypto/encoding.js';
 import { randomPool } from '../crypto/random-pool.js';
 import type { RequestView } from '../ports.js';
+import { base64urlEncoder, decodeBase64urlInto } from './codec.js';
 
 /** A CSRF secret is 256 bits from the CSPRNG: 32 bytes, 43 base64url characters. */
 const SECRET_BYTES = 32;
@@ -16,35 +17,35 @@ export function createCsrfSecret(crypto: SessionCrypto = webCrypto()): string {
   return base64urlEncode(crypto.randomBytes(SECRET_BYTES));
 }
 
-/**
- * A canonical 43-character base64url encoding of 32 bytes: the last character carries the
- * value's last 4 bits and 2 zero bits, so it is one of the 16 characters whose value is a
- * multiple of 4.
- */
-const CANONICAL_SECRET = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+// Scratch buffers for the hot path (every form issues a token, every unsafe request verifies
+// one): the functions below are synchronous and use them only between their first and last
+// line, so one set per process suffices and no call allocates more than its result. They are
+// not wiped: the secret they briefly hold stays in memory anyway, as a string in the session.
+const secretBytes = new Uint8Array(SECRET_BYTES);
+const tokenBytes = new Uint8Array(TOKEN_BYTES);
+const unmaskedBytes = new Uint8Array(SECRET_BYTES);
+const encodeToken = base64urlEncoder(TOKEN_BYTES);
 
-/** The last secret decoded: a page's token is issued and verified against the same one. */
-let lastSecret = '';
-let lastSecretBytes: Uint8Array = new Uint8Array(0);
+/** The secret whose bytes `secretBytes` holds ('' when none, or partly overwritten). */
+let decodedSecret = '';
 
 /**
- * The secret's bytes (never to be modified: they may be shared with the next call), or `null`
- * for anything but a canonical 43-character base64url secret.
+ * Decodes a canonical 43-character secret into `secretBytes`; `false` for anything else. A
+ * request checks its secret (`isCsrfSecret`) and then masks or verifies with it: the second
+ * call finds the bytes already there.
  */
-function decodeSecret(secret: unknown): Uint8Array | null {
-  if (typeof secret !== 'string' || secret.length !== SECRET_LENGTH) return null;
-  if (secret === lastSecret) return lastSecretBytes;
-  const bytes = base64urlDecode(secret);
-  if (bytes !== null) {
-    lastSecret = secret;
-    lastSecretBytes = bytes;
-  }
-  return bytes;
+function decodeSecret(secret: unknown): boolean {
+  if (typeof secret !== 'string' || secret.length !== SECRET_LENGTH) return false;
+  if (secret === decodedSecret) return true;
+  decodedSecret = '';
+  if (!decodeBase64urlInto(secret, secretBytes)) return false;
+  decodedSecret = secret;
+  return true;
 }
 
 /** Whether `value` is a well-formed CSRF secret (e.g. one read back from a session record). */
 export function isCsrfSecret(value: unknown): value is string {
-  return typeof value === 'string' && value.length === SECRET_LENGTH && CANONICAL_SECRET.test(value);
+  return decodeSecret(value);
 }
 
 /**
@@ -54,28 +55,27 @@ export function isCsrfSecret(value: unknown): value is string {
  * Throws a `TypeError` when `secret` is not a CSRF secret (a programming error).
  */
 export function maskCsrfToken(secret: string, crypto: SessionCrypto = webCrypto()): string {
-  const secretBytes = decodeSecret(secret);
-  if (secretBytes === null) throw new TypeError('not a CSRF secret');
+  // The mask first: drawing it may call the injected provider, before the scratch is in use.
   const mask = randomPool(crypto).take(SECRET_BYTES);
-  const token = new Uint8Array(TOKEN_BYTES);
-  token.set(mask, 0);
-  for (let i = 0; i < SECRET_BYTES; i++) token[SECRET_BYTES + i] = mask[i]! ^ secretBytes[i]!;
-  return base64urlEncode(token);
+  if (!decodeSecret(secret)) throw new TypeError('not a CSRF secret');
+  for (let i = 0; i < SECRET_BYTES; i++) {
+    const pad = mask[i]!;
+    tokenBytes[i] = pad;
+    tokenBytes[SECRET_BYTES + i] = pad ^ secretBytes[i]!;
+  }
+  return encodeToken(tokenBytes);
 }
 
 /**
  * Whether `token` is a masked token of `secret`. Anything but an 86-character canonical
- * base64url string is refused before any work; the unmasked value is compared in constant time.
- * Never throws, whatever the input.
+ * base64url string is refused before any comparison; the unmasked value is compared in
+ * constant time. Never throws, whatever the input.
  */
 export function verifyCsrfToken(token: unknown, secret: string): boolean {
   if (typeof token !== 'string' || token.length !== TOKEN_LENGTH) return false;
-  const secretBytes = decodeSecret(secret);
-  const bytes = base64urlDecode(token);
-  if (secretBytes === null || bytes === null) return false;
-  const unmasked = new Uint8Array(SECRET_BYTES);
-  for (let i = 0; i < SECRET_BYTES; i++) unmasked[i] = bytes[i]! ^ bytes[SECRET_BYTES + i]!;
-  return timingSafeEqualBytes(unmasked, secretBytes);
+  if (!decodeBase64urlInto(token, tokenBytes) || !decodeSecret(secret)) return false;
+  for (let i = 0; i < SECRET_BYTES; i++) unmaskedBytes[i] = tokenBytes[i]! ^ tokenBytes[SECRET_BYTES + i]!;
+  return timingSafeEqualBytes(unmaskedBytes, secretBytes);
 }
 
 /**
