@@ -6,10 +6,11 @@ export interface ExpiryItem {
 }
 
 /**
- * A binary min-heap of expiries, earliest first. `MemoryStore` pushes an item on every write
- * and touch and never removes superseded ones in place; a popped item whose `generation` no
- * longer matches the stored entry is simply stale. This keeps reclaiming expired sessions at
- * O(log n) each instead of a full scan per write.
+ * A binary min-heap of expiries, earliest first. `MemoryStore` pushes an item when a write or
+ * touch moves an entry's expiry earlier than its queued item (a later expiry is re-pushed only
+ * when the earlier item comes due) and never removes superseded items in place; a popped item
+ * whose `generation` no longer matches the stored entry is simply stale. This keeps reclaiming
+ * expired sessions at O(log n) each instead of a full scan per write.
  */
 export class ExpiryQueue {
   #items: ExpiryItem[] = [];

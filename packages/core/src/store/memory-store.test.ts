@@ -62,7 +62,7 @@ describe('MemoryStore: bound (second-chance eviction)', () => {
     for (const key of ['a', 'b', 'c', 'd']) {
       await store.set(key, makeStoredSession(), { expiresAt, expectedVersion: null });
     }
-    // 'a' was evicted by the first sweep; b, c, d are unmarked, the hand points at b.
+    // 'a' was evicted by the first sweep; b, c, d are unmarked, in that order.
     await store.touch('b', expiresAt + 1);
     expect(await store.set('c', makeStoredSession({ version: 2 }), { expiresAt, expectedVersion: 1 })).toBe(true);
     expect(store.stats().sessions).toBe(3);
@@ -71,6 +71,23 @@ describe('MemoryStore: bound (second-chance eviction)', () => {
     expect(await store.get('d')).toBeNull();
     expect((await store.get('c'))?.version).toBe(2);
     expect(await store.get('b')).not.toBeNull();
+  });
+
+  it('a session just added is not the next one evicted while older unused ones remain', () => {
+    const clock = createFakeClock();
+    const store = new MemoryStore({ maxSessions: 3, clock });
+    const expiresAt = clock.now() + HOUR;
+    for (const key of ['a', 'b', 'c']) store.setSync(key, makeStoredSession(), { expiresAt, expectedVersion: null });
+    store.getSync('a');
+    store.getSync('b');
+    // The sweep spares a and b (clearing their marks, sending them to the back) and evicts c.
+    store.setSync('d', makeStoredSession(), { expiresAt, expectedVersion: null });
+    expect(store.getSync('c')).toBeNull();
+    // a and b have not been used since that sweep, d has never been swept: a goes, not d.
+    store.setSync('e', makeStoredSession(), { expiresAt, expectedVersion: null });
+    expect(store.getSync('a')).toBeNull();
+    expect(store.getSync('d')).not.toBeNull();
+    expect(store.getSync('b')).not.toBeNull();
   });
 
   it('never holds more than maxSessions, whatever is read', async () => {
@@ -418,33 +435,25 @@ describe('MemoryStore: behaves like a reference model (property-based)', () => {
       fc.asyncProperty(fc.array(operation, { maxLength: 60 }), fc.integer({ min: 1, max: 4 }), async (ops, max) => {
         const clock = createFakeClock();
         const store = new MemoryStore({ maxSessions: max, clock });
-        // The model: the ring in insertion order with a use mark per entry, and the hand (index of
-        // the next entry the sweep looks at); expired entries removed on every step.
+        // The model: the sweep queue (new entries at the back) with a use mark per entry; the
+        // sweep sends a marked front entry to the back unmarked and evicts the first unmarked one.
+        // Expired entries are removed on every step.
         const model: Array<{ key: string; record: StoredSession; expiresAt: number; used: boolean }> = [];
-        let hand = 0;
-        const removeAt = (index: number): void => {
-          model.splice(index, 1);
-          if (index < hand) hand--;
-        };
         const remove = (wanted: string): void => {
           const index = model.findIndex((entry) => entry.key === wanted);
-          if (index !== -1) removeAt(index);
+          if (index !== -1) model.splice(index, 1);
         };
         const prune = (): void => {
           for (let index = model.length - 1; index >= 0; index--) {
-            if (model[index]!.expiresAt <= clock.now()) removeAt(index);
+            if (model[index]!.expiresAt <= clock.now()) model.splice(index, 1);
           }
         };
         const evict = (): void => {
           for (;;) {
-            if (hand >= model.length) hand = 0;
-            const entry = model[hand]!;
-            if (!entry.used) {
-              removeAt(hand);
-              return;
-            }
+            const entry = model.shift()!;
+            if (!entry.used) return;
             entry.used = false;
-            hand++;
+            model.push(entry);
           }
         };
         const find = (wanted: string) => model.find((entry) => entry.key === wanted);

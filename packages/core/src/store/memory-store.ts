@@ -20,9 +20,8 @@ import {
 export interface MemoryStoreOptions {
   /**
    * The most sessions held at once. A write of a new session beyond it first reclaims expired
-   * sessions, then evicts one not used (read, written or touched) since the eviction sweep last
-   * passed it: second chance (CLOCK), an approximation of least-recently-used that costs a
-   * read no reordering.
+   * sessions, then evicts a session not used (read, written or touched) since the last sweep
+   * (second chance): an approximation of least-recently-used that costs a read no reordering.
    * @default 10_000
    */
   maxSessions?: number;
@@ -44,6 +43,8 @@ export interface MemoryStoreStats {
 }
 
 interface Entry {
+  /** The entry's key in `#records` (eviction starts from the entry, not the key). */
+  readonly key: string;
   /**
    * The record as JSON. Keeping the serialized form makes every `get` a fresh deep copy and
    * makes this store accept exactly what a Redis or Mongo store would round-trip, so code that
@@ -61,6 +62,9 @@ interface Entry {
   queuedAt: number;
   /** Used since the eviction sweep last passed it (second chance). */
   referenced: boolean;
+  /** Neighbours in the sweep queue: `previous` is swept before this entry, `next` after it. */
+  previous: Entry | null;
+  next: Entry | null;
 }
 
 const DEFAULT_MAX_SESSIONS = 10_000;
@@ -122,18 +126,27 @@ function hasToJSON(value: object): boolean {
  * let core use it without a promise. Not for production: sessions die with the process and are
  * not shared between instances (it warns once when `NODE_ENV=production`).
  *
- * Costs per call stay flat up to millions of sessions: a read only sets a flag (no reordering of
- * the map: deleting and re-inserting a key of a large `Map` to keep LRU order cost ~6 µs at 1M
- * entries), a write updates its entry in place, and a write that moves an expiry later pushes
- * nothing onto the expiry heap (the entry's earlier item is re-pushed when it comes due).
+ * Eviction is second chance (CLOCK): a read, write or touch sets the entry's `referenced` flag;
+ * when the bound is reached, the sweep starts at the front of a queue that new entries join at
+ * the back, moves each referenced entry to the back with its flag cleared, and evicts the first
+ * unreferenced one.
+ *
+ * Costs per call stay flat up to millions of sessions: a read only sets a flag (deleting and
+ * re-inserting a key of a large `Map` to keep LRU order cost ~6 µs at 1M entries), a write
+ * updates its entry in place, and a write that moves an expiry later pushes nothing onto the
+ * expiry heap (the entry's earlier item is re-pushed when it comes due). The sweep queue is a
+ * list linked through the entries rather than the map's own order: finding a `Map`'s first key
+ * scans the holes its deletions left at the front (~65 µs at 1M entries under churn), and a
+ * `Map` iterator held between calls keeps every backing table the map outgrows alive, with the
+ * deleted sessions in them, until it is advanced again.
  */
 export class MemoryStore implements SessionStore {
   readonly #maxSessions: number;
   readonly #clock: Clock;
-  /** In insertion order, which the eviction sweep (`#hand`) walks round. */
   readonly #records = new Map<string, Entry>();
-  /** The eviction sweep's position: a live iterator of `#records` (it sees later insertions). */
-  #hand: Iterator<[string, Entry]> | null = null;
+  /** The sweep queue's ends: new entries join at the back, the sweep starts at the front. */
+  #front: Entry | null = null;
+  #back: Entry | null = null;
   readonly #byUser = new Map<string, Set<string>>();
   readonly #expiries = new ExpiryQueue();
   #generation = 0;
@@ -201,16 +214,20 @@ export class MemoryStore implements SessionStore {
     }
     while (this.#records.size >= this.#maxSessions) this.#evictOne();
     const entry: Entry = {
+      key,
       json,
       version: record.version,
       userId: record.userId,
       expiresAt: opts.expiresAt,
       generation: 0,
       queuedAt: Number.POSITIVE_INFINITY,
-      // Inserted behind the hand: it has a whole round before the sweep reaches it.
+      // At the back of the queue, it comes up after every entry already held.
       referenced: false,
+      previous: null,
+      next: null,
     };
     this.#records.set(key, entry);
+    this.#enqueue(entry);
     this.#index(key, entry.userId);
     this.#moveExpiry(key, entry, opts.expiresAt);
     return true;
@@ -259,7 +276,8 @@ export class MemoryStore implements SessionStore {
   /** Forgets every session. The store stays usable. */
   async close(): Promise<void> {
     this.#records.clear();
-    this.#hand = null;
+    this.#front = null;
+    this.#back = null;
     this.#byUser.clear();
     this.#expiries.clear();
   }
@@ -319,32 +337,45 @@ export class MemoryStore implements SessionStore {
   }
 
   /**
-   * Second chance (CLOCK): the hand walks round the map; an entry used since the hand last
-   * passed loses its mark and is spared, the first one without a mark is evicted. Called only
-   * when the map is full (never empty), so one round at most clears every mark.
+   * Second chance (CLOCK): from the front of the queue, an entry used since the sweep last passed
+   * it loses its mark and goes to the back; the first one without a mark is evicted. Called only
+   * when the map is full (never empty), so one pass at most clears every mark.
    */
   #evictOne(): void {
     for (;;) {
-      this.#hand ??= this.#records.entries();
-      const next = this.#hand.next();
-      if (next.done) {
-        this.#hand = null;
-        continue;
+      const entry = this.#front!;
+      if (!entry.referenced) {
+        this.#remove(entry.key, entry);
+        return;
       }
-      const [key, entry] = next.value;
-      if (entry.referenced) {
-        entry.referenced = false;
-        continue;
-      }
-      this.#remove(key, entry);
-      return;
+      entry.referenced = false;
+      this.#dequeue(entry);
+      this.#enqueue(entry);
     }
   }
 
-  /** Deletes the record and its index entry (its expiry item goes stale). */
+  /** Deletes the record, its place in the sweep queue and its index entry (its expiry item goes stale). */
   #remove(key: string, entry: Entry): void {
     this.#records.delete(key);
+    this.#dequeue(entry);
     this.#unindex(key, entry.userId);
+  }
+
+  #enqueue(entry: Entry): void {
+    entry.previous = this.#back;
+    entry.next = null;
+    if (this.#back === null) this.#front = entry;
+    else this.#back.next = entry;
+    this.#back = entry;
+  }
+
+  #dequeue(entry: Entry): void {
+    if (entry.previous === null) this.#front = entry.next;
+    else entry.previous.next = entry.next;
+    if (entry.next === null) this.#back = entry.previous;
+    else entry.next.previous = entry.previous;
+    entry.previous = null;
+    entry.next = null;
   }
 
   #index(key: string, userId: string | null): void {
