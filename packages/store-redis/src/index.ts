@@ -3,5 +3,6 @@ export type {
   RedisStoreClientOptions,
   RedisStoreOptions,
   RedisStoreUrlOptions,
+  SetOrGetResult,
 } from './redis-store.js';
 export { RedisStore } from './redis-store.js';
