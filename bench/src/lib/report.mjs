@@ -260,6 +260,6 @@ Notes:
   memory stores hold real records; ${compact(config.growthSizes.at(-1))} filled sessions belong to users (4 each).
 - Revocation: express-session stores keep no per-user index, so revoking a user means reading every
   session (\`store.all()\`) and destroying the matches; connect-redis's \`all()\` is a SCAN plus one MGET of
-  every session. spartan-sessions keeps a per-user index (in Redis: fields of 256 shared hashes).
+  every session. spartan-sessions keeps a per-user index (a sorted set in Redis).
 `;
 }

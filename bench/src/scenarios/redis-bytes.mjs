@@ -25,10 +25,9 @@ export async function runRedisBytes(ctx, variants) {
         if (response.status !== 200) throw new Error(`/login answered ${response.status}`);
       });
       const after = await usedMemory(ctx.redis);
-      // Our store keeps its user index under `<prefix>i:` (shared buckets; `<prefix>u:` before
-      // them); every other key is a session.
+      // Our store keeps user indexes under `<prefix>u:`; every other key is a session.
       const usage = await memoryUsage(ctx.redis, prefix, (key) =>
-        key.startsWith(`${prefix}i:`) || key.startsWith(`${prefix}u:`) ? 'userIndex' : 'session',
+        key.startsWith(`${prefix}u:`) ? 'userIndex' : 'session',
       );
       results[variant.key] = {
         sessions,

@@ -3,6 +3,5 @@ export type {
   RedisStoreClientOptions,
   RedisStoreOptions,
   RedisStoreUrlOptions,
-  SetOrGetResult,
 } from './redis-store.js';
 export { RedisStore } from './redis-store.js';

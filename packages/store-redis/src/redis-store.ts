@@ -16,13 +16,12 @@ import { type Cluster, Redis } from 'ioredis';
 import { decodeSession, encodeSession, userIdOf } from './internal/codec.js';
 import { checkDeadline, createDeadlines, invalidArgument, storeUnavailable } from './internal/deadline.js';
 import { COMMANDS, SCRIPTS } from './internal/scripts.js';
-import { userIndexBucket } from './internal/user-index.js';
 
 /** Options shared by both ways of giving the store its Redis. */
 export interface RedisStoreBaseOptions {
   /**
-   * Prepended to every key the store writes: sessions live under `<prefix>s:<key>`, the user
-   * index under `<prefix>i:<bucket>`. Keep it short (it is stored in every key) and without
+   * Prepended to every key the store writes: sessions live under `<prefix>s:<key>`, user
+   * indexes under `<prefix>u:<userId>`. Keep it short (it is stored in every key) and without
    * `{…}`: a hash tag in the prefix would put every session in one Cluster slot.
    * @default 'sess:'
    */
@@ -65,30 +64,20 @@ export interface RedisStoreUrlOptions extends RedisStoreBaseOptions {
 
 export type RedisStoreOptions = RedisStoreClientOptions | RedisStoreUrlOptions;
 
-/** What `RedisStore.setOrGet` resolves: written, or the record that won the race (if any). */
-export type SetOrGetResult = { written: true } | { written: false; current: StoredSession | null };
-
 /**
  * The write commands, as both a client and a pipeline offer them (ioredis `defineCommand`
  * adds the Lua scripts of `internal/scripts.ts` to both): on a client each returns the reply's
  * promise, on a pipeline the pipeline. Replies are narrowed where they are used.
  */
 interface WriteCommands {
-  spartanSessionsCas(
-    sessionKey: string,
-    value: string,
-    expectedVersion: string,
-    expiresAt: string,
-    answerWithCurrent: '0' | '1',
-  ): unknown;
+  spartanSessionsCas(sessionKey: string, value: string, expectedVersion: string, expiresAt: string): unknown;
   spartanSessionsTouch(sessionKey: string, expiresAt: string, indexed: string): unknown;
-  spartanSessionsIndexAdd(bucketKey: string, userId: string, key: string, expiresAtSeconds: string): unknown;
-  spartanSessionsIndexRemove(bucketKey: string, userId: string, key: string): unknown;
+  spartanSessionsIndexAdd(indexKey: string, sessionKey: string, expiresAtSeconds: string): unknown;
   getdel(key: string): unknown;
 }
 /** The one read-write script that is never waited for (it only drops expired index entries). */
 interface IndexListCommand {
-  spartanSessionsIndexList(bucketKey: string, userId: string): Promise<string[]>;
+  spartanSessionsIndexList(indexKey: string): Promise<string[]>;
 }
 type AnyClient = Redis | Cluster;
 
@@ -103,20 +92,18 @@ const TOUCH_ATTEMPTS = 5;
 
 /**
  * `SessionStore` over ioredis: standalone Redis, Sentinel (a `Redis` in sentinel mode) or
- * Redis Cluster. Needs Redis 6.2 or later (`SET … PXAT`, `GETDEL`, `HRANDFIELD`).
+ * Redis Cluster. Needs Redis 6.2 or later (`SET … PXAT`, `ZADD GT`, `GETDEL`).
  *
  * Layout: one string per session, `<prefix>s:<key>`, holding the compact record (see
- * `internal/codec.ts`) with a server-side expiry at the record's `expiresAt`; a user index of
- * 256 hashes, `<prefix>i:<bucket>`, with one field per user listing that user's session keys
- * and their expiries in seconds (see `internal/user-index.ts`).
+ * `internal/codec.ts`) with a server-side expiry at the record's `expiresAt`; one sorted set
+ * per user, `<prefix>u:<userId>`, of that user's session keys scored by expiry (seconds).
  *
  * Consistency: the session key is the source of truth; the user index is a superset of the
  * user's live sessions that `listByUser` checks against the records. A session is added to
- * its user's index (with its expiry, only ever moved forward) *before* it is written or its
- * expiry extended, so a live session is never missing from its user's index, even when a call
- * fails half-way; a user's expired entries are dropped on every write and read of that user's
- * index, users who never come back by a random sample each time a session is added to their
- * bucket, and a bucket expires with the latest entry it was given.
+ * its user's index (score = its expiry, only ever moved forward) *before* it is written or
+ * its expiry extended, so a live session is never missing from its user's index, even when a
+ * call fails half-way; entries of expired sessions are dropped by score on every index write
+ * and read, and the index key expires with its last entry.
  */
 export class RedisStore implements SessionStore {
   readonly #client: AnyClient;
@@ -196,56 +183,33 @@ export class RedisStore implements SessionStore {
   }
 
   async set(key: string, record: StoredSession, opts: StoreSetOptions): Promise<boolean> {
-    return (await this.#compareAndSet('set', key, record, opts, false)) === 1;
-  }
-
-  /**
-   * `set`, answering a lost compare-and-set with the record that won, read by the same script:
-   * a writer that lost the race rebases onto `current` without a `get` of its own (one round
-   * trip instead of two per conflict). `current` is `null` when there is no record (or none
-   * that reads as a session). Not part of core's `SessionStore` port (yet): see the README.
-   */
-  async setOrGet(key: string, record: StoredSession, opts: StoreSetOptions): Promise<SetOrGetResult> {
-    const reply = await this.#compareAndSet('setOrGet', key, record, opts, true);
-    if (reply === 1) return { written: true };
-    const value: unknown = Array.isArray(reply) ? reply[1] : undefined;
-    return { written: false, current: typeof value === 'string' ? (decodeSession(value) ?? null) : null };
-  }
-
-  async #compareAndSet(
-    operation: string,
-    key: string,
-    record: StoredSession,
-    opts: StoreSetOptions,
-    answerWithCurrent: boolean,
-  ): Promise<unknown> {
-    checkKey(operation, key);
+    checkKey('set', key);
     assertStoredSession(record);
     assertStoreSetOptions(opts);
-    const expiresAt = checkTime(operation, opts.expiresAt);
+    const expiresAt = checkTime('set', opts.expiresAt);
     const { expectedVersion } = opts;
     let value: string;
     try {
       value = encodeSession(record);
     } catch {
-      throw invalidArgument(operation, 'record', 'record.data must be JSON-serializable');
+      throw invalidArgument('set', 'record', 'record.data must be JSON-serializable');
     }
-    return this.#run(operation, async (deadline) => {
+    return this.#run('set', async (deadline) => {
       // Index first: should the write below fail or time out, the index holds a spare entry
       // (harmless, `listByUser` checks records) rather than missing a live session.
       if (record.userId !== null) await this.#indexAdd(deadline, record.userId, key, expiresAt);
-      // A user change leaves the old user's entry behind on purpose: removing it here could
-      // race with a concurrent write giving the key back to that user. It is filtered out by
-      // `listByUser` and dropped when the session would have expired.
-      return this.#write(deadline, operation, (redis) =>
+      const written = await this.#write(deadline, 'set', (redis) =>
         redis.spartanSessionsCas(
           this.#sessionKey(key),
           value,
           expectedVersion === null ? '' : String(expectedVersion),
           String(redisTime(expiresAt)),
-          answerWithCurrent ? '1' : '0',
         ),
       );
+      // A user change leaves the old user's entry behind on purpose: removing it here could
+      // race with a concurrent write giving the key back to that user. It is filtered out by
+      // `listByUser` and dropped by score when the session would have expired.
+      return written === 1;
     });
   }
 
@@ -276,9 +240,8 @@ export class RedisStore implements SessionStore {
       const userId = typeof value === 'string' ? userIdOf(value) : null;
       if (userId === null) return;
       checkDeadline(deadline);
-      // Not waited for with `waitForReplicas`: an index entry left behind is harmless (see
-      // `listByUser`), and it is dropped by expiry anyway.
-      await (this.#client as unknown as WriteCommands).spartanSessionsIndexRemove(this.#bucketKey(userId), userId, key);
+      // Not waited for: an index entry left behind is harmless (see `listByUser`).
+      await this.#client.zrem(this.#indexKey(userId), key);
     });
   }
 
@@ -286,8 +249,7 @@ export class RedisStore implements SessionStore {
     assertUserId(userId);
     return this.#run('listByUser', async (deadline) => {
       const keys = await (this.#client as AnyClient & IndexListCommand).spartanSessionsIndexList(
-        this.#bucketKey(userId),
-        userId,
+        this.#indexKey(userId),
       );
       if (keys.length === 0) return [];
       checkDeadline(deadline);
@@ -321,7 +283,7 @@ export class RedisStore implements SessionStore {
 
   async #indexAdd(deadline: Deadline, userId: string, key: string, expiresAt: number): Promise<void> {
     await this.#write(deadline, 'index', (redis) =>
-      redis.spartanSessionsIndexAdd(this.#bucketKey(userId), userId, key, String(Math.ceil(expiresAt / 1000))),
+      redis.spartanSessionsIndexAdd(this.#indexKey(userId), key, String(Math.ceil(expiresAt / 1000))),
     );
   }
 
@@ -348,8 +310,8 @@ export class RedisStore implements SessionStore {
     return `${this.#prefix}s:${key}`;
   }
 
-  #bucketKey(userId: string): string {
-    return `${this.#prefix}i:${userIndexBucket(userId)}`;
+  #indexKey(userId: string): string {
+    return `${this.#prefix}u:${userId}`;
   }
 }
 

@@ -13,9 +13,6 @@ import { redisCli, waitFor } from './support/servers.js';
 let cluster: TestCluster | undefined;
 let client: Cluster;
 let target: RedisTarget;
-/** The same Cluster through an auto-pipelining client (ioredis batches per node). */
-let pipelining: Cluster;
-let pipeliningTarget: RedisTarget;
 
 beforeAll(async () => {
   cluster = await TestCluster.start();
@@ -29,23 +26,9 @@ beforeAll(async () => {
   await waitFor('the Cluster client', () => client.status === 'ready');
   const prefix = uniquePrefix();
   target = { client, prefix, store: new RedisStore({ client, prefix, commandTimeout: 1000 }) };
-  pipelining = new Cluster(
-    cluster.ports.map((port) => ({ host: '127.0.0.1', port })),
-    { retryDelayOnFailover: 50, retryDelayOnClusterDown: 50, retryDelayOnTryAgain: 50, enableAutoPipelining: true },
-  );
-  pipelining.on('error', () => {});
-  pipelining.on('node error', () => {});
-  await waitFor('the auto-pipelining Cluster client', () => pipelining.status === 'ready');
-  const pipeliningPrefix = uniquePrefix();
-  pipeliningTarget = {
-    client: pipelining,
-    prefix: pipeliningPrefix,
-    store: new RedisStore({ client: pipelining, prefix: pipeliningPrefix, commandTimeout: 1000 }),
-  };
 });
 
 afterAll(async () => {
-  pipelining?.disconnect();
   client?.disconnect();
   await cluster?.dispose();
 });
@@ -56,13 +39,6 @@ describeStoreConformance('RedisStore on a 3-master Redis Cluster', {
 });
 
 describeRedisStoreBehaviour('3-master Redis Cluster', () => target);
-
-describeStoreConformance('RedisStore on a 3-master Redis Cluster, auto-pipelining client', {
-  create: () => new RedisStore({ client: pipelining, prefix: uniquePrefix() }),
-  cleanup: (store: SessionStore) => deletePrefix(client, (store as RedisStore).prefix),
-});
-
-describeRedisStoreBehaviour('3-master Redis Cluster, auto-pipelining client', () => pipeliningTarget);
 
 describe('RedisStore on a Redis Cluster', () => {
   it('spreads sessions over every master (no hash tag pins them to one slot)', async () => {

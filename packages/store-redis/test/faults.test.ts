@@ -188,37 +188,3 @@ it('through core: a request answers 503 sessions/store-unavailable while Redis i
   });
   expect(basket).toBe(3);
 });
-
-it('a store made from a url (auto-pipelining) sends its scripts again after SCRIPT FLUSH and after a restart', async () => {
-  const owned = new RedisStore({ url: `redis://127.0.0.1:${server.port}`, prefix: uniquePrefix() });
-  const keys = Array.from({ length: 30 }, () => newKey());
-  // Every write of a round leaves in the same tick, so they share auto-pipelined batches, and
-  // three users' index scripts run among the compare-and-set scripts.
-  const round = (version: number) =>
-    Promise.all(
-      keys.map((key, i) =>
-        owned.set(key, record({ version, userId: `user-${i % 3}`, data: { i, version } }), {
-          expiresAt: Date.now() + 60_000,
-          expectedVersion: version === 1 ? null : version - 1,
-        }),
-      ),
-    );
-  try {
-    expect((owned.client as Redis).options.enableAutoPipelining).toBe(true);
-    expect(await round(1)).toEqual(keys.map(() => true));
-    // The server forgets every script: EVALSHA answers NOSCRIPT, ioredis sends the body again.
-    await client.script('FLUSH');
-    expect(await round(2)).toEqual(keys.map(() => true));
-    await server.stop();
-    await server.restart();
-    await waitFor('the owned client to reconnect', async () => (await owned.get(keys[0]!)) !== null);
-    expect(await round(3)).toEqual(keys.map(() => true));
-    const read = await Promise.all(keys.map((key) => owned.get(key)));
-    expect(read.map((each) => each?.version)).toEqual(keys.map(() => 3));
-    expect((await owned.listByUser('user-0')).map((entry) => entry.key).sort()).toEqual(
-      keys.filter((_, i) => i % 3 === 0).sort(),
-    );
-  } finally {
-    await owned.close();
-  }
-});

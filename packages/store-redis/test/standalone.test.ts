@@ -12,10 +12,6 @@ const URL = 'redis://127.0.0.1:6379';
 
 let client: Redis;
 let target: RedisTarget;
-// The configuration the README recommends for a client you pass in (and the one a store made
-// from `url` uses): the commands of one event-loop tick leave in one write.
-let pipelining: Redis;
-let pipeliningTarget: RedisTarget;
 
 beforeAll(async () => {
   client = new Redis(URL, { lazyConnect: true });
@@ -23,21 +19,10 @@ beforeAll(async () => {
   await client.connect();
   const prefix = uniquePrefix();
   target = { client, prefix, store: new RedisStore({ client, prefix }) };
-  pipelining = new Redis(URL, { lazyConnect: true, enableAutoPipelining: true });
-  pipelining.on('error', () => {});
-  await pipelining.connect();
-  const pipeliningPrefix = uniquePrefix();
-  pipeliningTarget = {
-    client: pipelining,
-    prefix: pipeliningPrefix,
-    store: new RedisStore({ client: pipelining, prefix: pipeliningPrefix }),
-  };
 });
 
 afterAll(async () => {
   await deletePrefix(client, target.prefix);
-  await deletePrefix(client, pipeliningTarget.prefix);
-  await pipelining.quit();
   await client.quit();
 });
 
@@ -47,13 +32,6 @@ describeStoreConformance('RedisStore on standalone 127.0.0.1:6379', {
 });
 
 describeRedisStoreBehaviour('standalone 127.0.0.1:6379', () => target);
-
-describeStoreConformance('RedisStore on standalone 127.0.0.1:6379, auto-pipelining client', {
-  create: () => new RedisStore({ client: pipelining, prefix: uniquePrefix() }),
-  cleanup: (store: SessionStore) => deletePrefix(client, (store as RedisStore).prefix),
-});
-
-describeRedisStoreBehaviour('standalone 127.0.0.1:6379, auto-pipelining client', () => pipeliningTarget);
 
 describe('RedisStore on standalone Redis', () => {
   it('answers a get in exactly one round trip (one GET command)', async () => {

@@ -20,21 +20,13 @@ function session(overrides: Partial<StoredSession> = {}): StoredSession {
 }
 
 describe('the stored session encoding', () => {
-  const C = T.toString(36);
-
-  it('is a short JSON array: version first, createdAt in base 36, other times as offsets, trailing defaults left out', () => {
-    expect(C).toBe('mjuohs00');
-    expect(encodeSession(session())).toBe(`[3,"${C}",{"passport":{"user":"u123"},"counter":3},null,null,90000]`);
+  it('is a short JSON array: version first, times after createdAt as offsets, trailing nulls left out', () => {
+    expect(encodeSession(session())).toBe(`[3,${T},90000,0,0,{"passport":{"user":"u123"},"counter":3}]`);
     expect(encodeSession(session({ userId: 'u1', authenticatedAt: T + 5000, zone: 'privileged' }))).toBe(
-      `[3,"${C}",{"passport":{"user":"u123"},"counter":3},"u1",5000,90000,0,1]`,
+      `[3,${T},90000,0,1,{"passport":{"user":"u123"},"counter":3},"u1",5000]`,
     );
     expect(encodeSession(session({ csrfSecret: 's' }))).toBe(
-      `[3,"${C}",{"passport":{"user":"u123"},"counter":3},null,null,90000,0,0,"s"]`,
-    );
-    // A new session: every time equal to createdAt.
-    expect(encodeSession(session({ lastSeenAt: T, data: {} }))).toBe(`[3,"${C}",{}]`);
-    expect(encodeSession(session({ lastSeenAt: T, userId: 'user-6957', authenticatedAt: T, data: { n: 0 } }))).toBe(
-      `[3,"${C}",{"n":0},"user-6957",0]`,
+      `[3,${T},90000,0,0,{"passport":{"user":"u123"},"counter":3},null,null,"s"]`,
     );
   });
 
@@ -56,46 +48,28 @@ describe('the stored session encoding', () => {
       session({ userId: 'ü {tag}', authenticatedAt: T - 1000, zone: 'privileged', csrfSecret: 'abc' }),
       session({ createdAt: T + 0.5, lastSeenAt: T + 0.25, rotatedAt: 1e-3, authenticatedAt: 0.1 }),
       session({ createdAt: -1, lastSeenAt: Number.MAX_SAFE_INTEGER, rotatedAt: 0 }),
-      session({ createdAt: 0, lastSeenAt: 0 }),
-      session({ createdAt: Number.MAX_SAFE_INTEGER, lastSeenAt: 0, rotatedAt: 0 }),
       session({ data: {} }),
-      session({ lastSeenAt: T, userId: 'u', authenticatedAt: T }),
-      session({ userId: null, authenticatedAt: T, csrfSecret: '' }),
     ];
     for (const record of records) expect(decodeSession(encodeSession(record))).toEqual(record);
     expect(encodeSession(records[2]!)).toContain(`[${T + 0.25}]`);
-    expect(encodeSession(records[3]!)).toMatch(/^\[3,-1,/);
   });
 
   it('reads a corrupt or foreign value as absent', () => {
-    const valid = JSON.parse(
-      encodeSession(session({ userId: 'u', authenticatedAt: T, zone: 'privileged', csrfSecret: 's' })),
-    ) as unknown[];
-    expect(valid).toHaveLength(9);
+    const valid = JSON.parse(encodeSession(session({ userId: 'u' }))) as unknown[];
     const corrupt = [
       '',
       'not json',
       '{"version":1}',
       '[]',
-      JSON.stringify(valid.slice(0, 2)),
+      JSON.stringify(valid.slice(0, 5)),
       JSON.stringify([0, ...valid.slice(1)]),
       JSON.stringify(['1', ...valid.slice(1)]),
-      // createdAt: not base 36, not canonical, beyond 2^53
-      JSON.stringify([1, 'X', ...valid.slice(2)]),
-      JSON.stringify([1, '0mjuohs00', ...valid.slice(2)]),
-      JSON.stringify([1, '', ...valid.slice(2)]),
-      JSON.stringify([1, 'zzzzzzzzzzz', ...valid.slice(2)]),
-      JSON.stringify([1, null, ...valid.slice(2)]),
-      JSON.stringify([...valid.slice(0, 2), [], ...valid.slice(3)]),
-      JSON.stringify([...valid.slice(0, 3), '', ...valid.slice(4)]),
-      JSON.stringify([...valid.slice(0, 4), 'x', ...valid.slice(5)]),
-      JSON.stringify([...valid.slice(0, 5), null, ...valid.slice(6)]),
-      JSON.stringify([...valid.slice(0, 6), [1, 2], ...valid.slice(7)]),
-      JSON.stringify([...valid.slice(0, 7), 2, ...valid.slice(8)]),
-      JSON.stringify([...valid.slice(0, 8), 7]),
-      JSON.stringify([...valid, null]),
-      // The layout before 0.2 (createdAt a number, then lastSeenAt where data now is).
-      `[3,${T},90000,0,0,{"passport":{"user":"u123"}},"u1",5000]`,
+      JSON.stringify([1, 'x', ...valid.slice(2)]),
+      JSON.stringify([...valid.slice(0, 2), 'x', ...valid.slice(3)]),
+      JSON.stringify([...valid.slice(0, 4), 2, ...valid.slice(5)]),
+      JSON.stringify([...valid.slice(0, 5), [], ...valid.slice(6)]),
+      JSON.stringify([...valid.slice(0, 6), 7]),
+      JSON.stringify([...valid, null, null, null]),
     ];
     for (const value of corrupt) expect(decodeSession(value), value).toBeUndefined();
   });

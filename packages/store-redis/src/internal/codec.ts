@@ -5,50 +5,22 @@ import { type SessionZone, type StoredSession, validateStoredSession } from '@sp
  * benchmark target and a short array carries no field names.
  *
  * ```
- * [version, createdAt, data, userId?, authenticatedAt?, lastSeenAt?, rotatedAt?, zone?, csrfSecret?]
+ * [version, createdAt, lastSeenAt, rotatedAt, zone, data, userId?, authenticatedAt?, csrfSecret?]
  * ```
  * - `version` comes first so the compare-and-set script reads it with one pattern match
  *   (`^%[(%d+),`) instead of decoding the whole record.
- * - `createdAt` is a base-36 string when it is a whole, non-negative number of milliseconds
- *   (`"mk1d2xts"`: 10 characters instead of 13), else a plain number.
- * - `authenticatedAt`, `lastSeenAt` and `rotatedAt` are stored as milliseconds after `createdAt`
- *   (a few digits instead of thirteen); a time that does not survive that exactly (not an
- *   integer) is stored absolute, wrapped in a one-element array.
+ * - `lastSeenAt`, `rotatedAt` and `authenticatedAt` are stored as milliseconds after
+ *   `createdAt` (a few digits instead of thirteen); a time that does not survive that exactly
+ *   (not an integer) is stored absolute, wrapped in a one-element array.
  * - `zone` is `0` (normal) or `1` (privileged).
- * - Trailing fields that hold their default are left out: `null` for `userId`,
- *   `authenticatedAt` and `csrfSecret`, `0` (that is, `createdAt`) for `lastSeenAt` and
- *   `rotatedAt`, `0` for `zone`. A new signed-in session is `[1,"mk1d2xts",{…},"u1",0]`.
- * - `userId` is the 4th element: the touch script reads it with `cjson` to keep the user index
- *   in step.
- *
- * Every size matters at the margin: Redis keeps a value of up to 44 bytes in the same
- * allocation as its object header, and rounds allocations up to 16-byte steps (jemalloc).
+ * - `userId` is the 7th element: the Lua scripts read it with `cjson` to keep the user index
+ *   in step. Trailing `null`s are left out.
  */
+export type EncodedSession = [number, number, TimeField, TimeField, 0 | 1, Record<string, unknown>, ...unknown[]];
 type TimeField = number | [number];
-type CreatedAtField = string | number;
-export type EncodedSession = [number, CreatedAtField, Record<string, unknown>, ...unknown[]];
 
 /** Position of `userId` in the encoded array (0-based; the Lua scripts use `USER_ID_INDEX + 1`). */
-export const USER_ID_INDEX = 3;
-
-/** What a left-out trailing field stands for, by position (the first three are never left out). */
-const TRAILING_DEFAULTS: readonly unknown[] = [undefined, undefined, undefined, null, null, 0, 0, 0, null];
-const MIN_FIELDS = 3;
-const MAX_FIELDS = TRAILING_DEFAULTS.length;
-/** Canonical base 36 of a safe integer: no leading zeros, at most 11 digits (2^53 has 11). */
-const BASE36 = /^(?:0|[1-9a-z][0-9a-z]{0,10})$/;
-
-function encodeCreatedAt(time: number): CreatedAtField {
-  return Number.isSafeInteger(time) && time >= 0 ? time.toString(36) : time;
-}
-
-function decodeCreatedAt(field: unknown): number | undefined {
-  if (typeof field === 'number') return field;
-  if (typeof field !== 'string' || !BASE36.test(field)) return undefined;
-  const time = Number.parseInt(field, 36);
-  // The round trip refuses what parseInt would round (beyond 2^53) instead of misreading it.
-  return Number.isSafeInteger(time) && time.toString(36) === field ? time : undefined;
-}
+export const USER_ID_INDEX = 6;
 
 function relative(time: number, base: number): TimeField {
   const delta = time - base;
@@ -64,20 +36,21 @@ function absolute(field: unknown, base: number): number | undefined {
 /** Serializes a (validated) record. Throws a `TypeError` when `data` is not JSON-serializable. */
 export function encodeSession(record: StoredSession): string {
   const base = record.createdAt;
-  const encoded: unknown[] = [
-    record.version,
-    encodeCreatedAt(base),
-    record.data,
+  const tail: unknown[] = [
     record.userId,
     record.authenticatedAt === null ? null : relative(record.authenticatedAt, base),
+    record.csrfSecret,
+  ];
+  while (tail.length > 0 && tail[tail.length - 1] === null) tail.pop();
+  const encoded: EncodedSession = [
+    record.version,
+    base,
     relative(record.lastSeenAt, base),
     relative(record.rotatedAt, base),
     record.zone === 'privileged' ? 1 : 0,
-    record.csrfSecret,
+    record.data,
+    ...tail,
   ];
-  while (encoded.length > MIN_FIELDS && encoded[encoded.length - 1] === TRAILING_DEFAULTS[encoded.length - 1]) {
-    encoded.pop();
-  }
   return JSON.stringify(encoded);
 }
 
@@ -92,20 +65,10 @@ export function decodeSession(value: string): StoredSession | undefined {
   } catch {
     return undefined;
   }
-  if (!Array.isArray(parsed) || parsed.length < MIN_FIELDS || parsed.length > MAX_FIELDS) return undefined;
-  const [
-    version,
-    created,
-    data,
-    userId = null,
-    authenticated = null,
-    lastSeen = 0,
-    rotated = 0,
-    zone = 0,
-    csrfSecret = null,
-  ] = parsed as unknown[];
-  const createdAt = decodeCreatedAt(created);
-  if (createdAt === undefined) return undefined;
+  if (!Array.isArray(parsed) || parsed.length < 6 || parsed.length > 9) return undefined;
+  const [version, createdAt, lastSeen, rotated, zone, data, userId = null, authenticated = null, csrfSecret = null] =
+    parsed as unknown[];
+  if (typeof createdAt !== 'number') return undefined;
   const lastSeenAt = absolute(lastSeen, createdAt);
   const rotatedAt = absolute(rotated, createdAt);
   const authenticatedAt = authenticated === null ? null : absolute(authenticated, createdAt);

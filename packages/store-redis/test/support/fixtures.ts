@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { StoredSession } from '@spartan-sessions/core';
 import type { Cluster, Redis } from 'ioredis';
-import { parseUserIndexEntries, type UserIndexEntry, userIndexBucket } from '../../src/internal/user-index.js';
 
 /** A store key shaped like core's (base64url of a SHA-256). */
 export function newKey(): string {
@@ -28,40 +27,6 @@ export function record(overrides: Partial<StoredSession> = {}): StoredSession {
     csrfSecret: null,
     ...overrides,
   };
-}
-
-/** The user index bucket (a hash) that holds `userId`'s entries. */
-export function bucketKey(prefix: string, userId: string): string {
-  return `${prefix}i:${userIndexBucket(userId)}`;
-}
-
-/** `userId`'s user index entries as stored, `null` when the user has no field. */
-export async function indexEntries(
-  client: Redis | Cluster,
-  prefix: string,
-  userId: string,
-): Promise<UserIndexEntry[] | null> {
-  const value = await client.hgetBuffer(bucketKey(prefix, userId), userId);
-  if (value === null) return null;
-  const entries = parseUserIndexEntries(value);
-  if (entries === undefined) throw new Error(`unreadable user index field for ${userId}`);
-  return entries;
-}
-
-/** A user id made of `base` and a counter that lands in a bucket none of `others` is in. */
-export function userInOwnBucket(base: string, others: readonly string[]): string {
-  const taken = new Set(others.map(userIndexBucket));
-  for (let i = 0; ; i++) {
-    if (!taken.has(userIndexBucket(`${base}-${i}`))) return `${base}-${i}`;
-  }
-}
-
-/** A user id made of `base` and a counter that lands in the same bucket as `other`. */
-export function userInBucketOf(base: string, other: string): string {
-  const bucket = userIndexBucket(other);
-  for (let i = 0; ; i++) {
-    if (userIndexBucket(`${base}-${i}`) === bucket) return `${base}-${i}`;
-  }
 }
 
 /** Deletes every key under `prefix` (on every master of a Cluster) with SCAN, never KEYS. */
