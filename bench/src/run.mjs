@@ -39,6 +39,8 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     'no-redis': { type: 'boolean', default: false },
     markdown: { type: 'boolean' },
+    // Node 20's parseArgs has no negated booleans (allowNegative came in Node 22).
+    'no-markdown': { type: 'boolean', default: false },
     out: { type: 'string' },
     profile: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -237,7 +239,7 @@ async function main() {
   log('');
   log(consoleReport(results));
   log(`\nresults: ${relative(process.cwd(), out)}`);
-  const writeMarkdown = args.markdown ?? (!quick && results.complete);
+  const writeMarkdown = args['no-markdown'] ? false : (args.markdown ?? (!quick && results.complete));
   if (writeMarkdown) {
     writeFileSync(join(rootDir, 'BENCHMARKS.md'), markdownReport(results, relative(rootDir, out)));
     log('tables: BENCHMARKS.md');

@@ -83,16 +83,20 @@ function findDescriptor(start: object | null, name: string): PropertyDescriptor 
   return undefined;
 }
 
+function sessionAccessorsAreOurs(this: object): boolean {
+  return findDescriptor(this, 'session')?.get === getSession && findDescriptor(this, 'sessionID')?.get === getSessionId;
+}
+
+function csrfTokenAccessorIsOurs(this: object): boolean {
+  return findDescriptor(this, 'csrfToken')?.get === getCsrfToken;
+}
+
 /** Makes `request.session` and `request.sessionID` answer from the exchange. */
 export function exposeSession(request: IncomingMessage): void {
   if (
     !Object.hasOwn(request, 'session') &&
     !Object.hasOwn(request, 'sessionID') &&
-    resolvesToOurs(request, sessionIsOurs, function (this: object) {
-      return (
-        findDescriptor(this, 'session')?.get === getSession && findDescriptor(this, 'sessionID')?.get === getSessionId
-      );
-    })
+    resolvesToOurs(request, sessionIsOurs, sessionAccessorsAreOurs)
   ) {
     return;
   }
@@ -104,9 +108,7 @@ export function exposeSession(request: IncomingMessage): void {
 export function exposeCsrfToken(request: IncomingMessage): void {
   if (
     !Object.hasOwn(request, 'csrfToken') &&
-    resolvesToOurs(request, csrfTokenIsOurs, function (this: object) {
-      return findDescriptor(this, 'csrfToken')?.get === getCsrfToken;
-    })
+    resolvesToOurs(request, csrfTokenIsOurs, csrfTokenAccessorIsOurs)
   ) {
     return;
   }

@@ -13,8 +13,8 @@ import { ServerResponse } from 'node:http';
  * done. If the commit fails the response is dropped, never sent: the error goes to Express's
  * error path instead (fail closed).
  *
- * The hooks are defined once, on `ServerResponse.prototype`, and find their state in a WeakMap:
- * a request costs one small state object, no closure and no property added to the response.
+ * The hooks are defined once, on `ServerResponse.prototype`, and find their state under a
+ * symbol on the response: a request costs one small state object and no closure.
  */
 
 type Method = (this: ServerResponse, ...args: unknown[]) => unknown;
@@ -51,12 +51,17 @@ interface HookState {
 type HookedResponse = ServerResponse;
 
 /**
- * Per-response state, keyed by the response. Neither the state nor the hooks are added to the
- * response object: Express swaps its prototype, and each property added afterwards costs V8 a
- * new hidden class per request. The hooks live once on `ServerResponse.prototype` and do
- * nothing for a response without state.
+ * Per-response state, held by the response under a symbol (a WeakMap entry per request costs
+ * the garbage collector far more: see `exchange.ts`). The hooks live once on
+ * `ServerResponse.prototype` and do nothing for a response without state.
  */
-const states = new WeakMap<ServerResponse, HookState>();
+const HOLD: unique symbol = Symbol('spartan-sessions.hold');
+
+type HoldingResponse = ServerResponse & { [HOLD]?: HookState };
+
+function stateOf(response: ServerResponse): HookState | undefined {
+  return (response as HoldingResponse)[HOLD];
+}
 
 const prototype = ServerResponse.prototype as unknown as Record<Hooked, Method>;
 const HOOKED: readonly Hooked[] = ['writeHead', 'write', 'end', 'flushHeaders'];
@@ -64,22 +69,22 @@ let nodeMethods: Readonly<Record<Hooked, Method>> | null = null;
 
 const prototypeHooks: Readonly<Record<Hooked, Method>> = {
   writeHead(...args) {
-    const state = states.get(this);
+    const state = stateOf(this);
     if (state === undefined || !state.viaPrototype) return nodeMethods!.writeHead.apply(this, args);
     return gated(this, state, state.original.writeHead, args, this);
   },
   write(...args) {
-    const state = states.get(this);
+    const state = stateOf(this);
     if (state === undefined || !state.viaPrototype) return nodeMethods!.write.apply(this, args);
     return gatedWrite(this, state, args);
   },
   end(...args) {
-    const state = states.get(this);
+    const state = stateOf(this);
     if (state === undefined || !state.viaPrototype) return nodeMethods!.end.apply(this, args);
     return gated(this, state, state.original.end, args, this);
   },
   flushHeaders(...args) {
-    const state = states.get(this);
+    const state = stateOf(this);
     if (state === undefined || !state.viaPrototype) return nodeMethods!.flushHeaders.apply(this, args);
     return gated(this, state, state.original.flushHeaders, args, undefined);
   },
@@ -88,18 +93,18 @@ const prototypeHooks: Readonly<Record<Hooked, Method>> = {
 /** Hooks put on one response whose methods something else already overrides (e.g. compression). */
 const instanceHooks: Readonly<Record<Hooked, Method>> = {
   writeHead(...args) {
-    const state = states.get(this)!;
+    const state = stateOf(this)!;
     return gated(this, state, state.original.writeHead, args, this);
   },
   write(...args) {
-    return gatedWrite(this, states.get(this)!, args);
+    return gatedWrite(this, stateOf(this)!, args);
   },
   end(...args) {
-    const state = states.get(this)!;
+    const state = stateOf(this)!;
     return gated(this, state, state.original.end, args, this);
   },
   flushHeaders(...args) {
-    const state = states.get(this)!;
+    const state = stateOf(this)!;
     return gated(this, state, state.original.flushHeaders, args, undefined);
   },
 };
@@ -131,7 +136,7 @@ export function holdResponseUntilCommitted(
   work: BeforeSend,
   next: (error: unknown) => void,
 ): void {
-  const existing = states.get(response);
+  const existing = stateOf(response);
   if (existing !== undefined) {
     // A second middleware (csrf after the sessioner) adds its work to the same hold.
     if (existing.phase === 'open' && !existing.pending.includes(work)) existing.pending.push(work);
@@ -141,8 +146,12 @@ export function holdResponseUntilCommitted(
   const own = response as unknown as Record<Hooked, Method>;
   // The shared prototype hooks serve when nothing in front of them overrides a method of this
   // response; otherwise the hooks go on the response itself, in front of the overrides.
-  const viaPrototype = HOOKED.every((name) => own[name] === prototypeHooks[name]);
-  states.set(response, {
+  const viaPrototype =
+    own.writeHead === prototypeHooks.writeHead &&
+    own.write === prototypeHooks.write &&
+    own.end === prototypeHooks.end &&
+    own.flushHeaders === prototypeHooks.flushHeaders;
+  (response as HoldingResponse)[HOLD] = {
     pending: [work],
     next,
     original: viaPrototype
@@ -152,7 +161,7 @@ export function holdResponseUntilCommitted(
     phase: 'open',
     queue: [],
     drainOwed: false,
-  });
+  };
   if (!viaPrototype) for (const name of HOOKED) own[name] = instanceHooks[name];
 }
 
