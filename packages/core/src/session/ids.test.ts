@@ -94,6 +94,28 @@ describe('session ids', () => {
     expect(calls.hmac).toBe(before + 1);
   });
 
+  it('keeps a value that is used at least once every cacheSize / 2 new values, without moving it on every hit', async () => {
+    const { crypto, calls } = counting(nodeCrypto);
+    const codec = new SessionIdCodec({ secrets: [secret], crypto, cacheSize: 8 });
+    const issuer = new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto });
+    const kept = await issuer.issue();
+    await codec.verify(kept.cookieValue);
+    const others = [];
+    for (let i = 0; i < 40; i++) others.push(await issuer.issue());
+    for (let i = 0; i < others.length; i++) {
+      await codec.verify(others[i]!.cookieValue);
+      if (i % 4 === 3) {
+        const before = calls.hmac;
+        await codec.verify(kept.cookieValue);
+        expect(calls.hmac).toBe(before);
+      }
+    }
+    // The oldest of the others are gone (the cache stays bounded).
+    const before = calls.hmac;
+    await codec.verify(others[0]!.cookieValue);
+    expect(calls.hmac).toBe(before + 1);
+  });
+
   it('rejects malformed values without touching crypto', async () => {
     const { crypto, calls } = counting(nodeCrypto);
     const codec = new SessionIdCodec({ secrets: [secret], crypto });

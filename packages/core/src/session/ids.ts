@@ -55,7 +55,13 @@ export class SessionIdCodec {
   readonly #secrets: readonly string[];
   readonly #crypto: SessionCrypto;
   readonly #cacheSize: number;
-  readonly #verified = new Map<string, VerifiedCookie>();
+  /**
+   * Recently verified cookie values, least recently used first. A hit moves its entry to the
+   * back only once it has fallen into the older half (`stamp` counts insertions): the returning
+   * visitor's lookup is one `Map.get`, not a delete and re-insert on every request.
+   */
+  readonly #verified = new Map<string, { readonly verified: VerifiedCookie; stamp: number }>();
+  #stamp = 0;
 
   constructor(options: SessionIdCodecOptions) {
     this.#secrets = options.secrets;
@@ -130,12 +136,14 @@ export class SessionIdCodec {
    */
   verifiedBefore(cookieValue: string): VerifiedCookie | undefined {
     const cached = this.#verified.get(cookieValue);
-    if (cached !== undefined) {
-      // Refresh recency (Map keeps insertion order).
+    if (cached === undefined) return undefined;
+    if (this.#stamp - cached.stamp >= this.#cacheSize >> 1) {
+      // Refresh recency (a Map keeps insertion order).
       this.#verified.delete(cookieValue);
+      cached.stamp = ++this.#stamp;
       this.#verified.set(cookieValue, cached);
     }
-    return cached;
+    return cached.verified;
   }
 
   /** Drops a cookie value from the verification cache (after rotation or destruction). */
@@ -149,7 +157,7 @@ export class SessionIdCodec {
       const oldest = this.#verified.keys().next().value;
       if (oldest !== undefined) this.#verified.delete(oldest);
     }
-    this.#verified.set(cookieValue, verified);
+    this.#verified.set(cookieValue, { verified, stamp: ++this.#stamp });
   }
 }
 
