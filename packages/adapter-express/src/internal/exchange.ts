@@ -20,18 +20,6 @@ const EXCHANGE: unique symbol = Symbol('spartan-sessions.exchange');
 
 type Carrier = IncomingMessage & { [EXCHANGE]?: Exchange };
 
-/** What the adapter knows of one request; built once, shared by the sessioner, csrf() and the cookie tools. */
-export interface Exchange {
-  readonly view: ExpressRequestView;
-  readonly jar: ExpressCookieJar;
-  /** The session of the request, once the sessioner has loaded it. */
-  context: SessionContext | null;
-  /** Set when a sessioner started on this request (a second one mounted by mistake then passes). */
-  sessioner: boolean;
-  /** `req.csrfToken`, once csrf() has run on the request (`undefined` before, as with csurf). */
-  csrfToken: (() => string) | undefined;
-}
-
 /** The `RequestView` core reads: built once per request, the path and the body read as core asks. */
 export class ExpressRequestView implements RequestView, HeaderReader {
   readonly method: string;
@@ -117,17 +105,35 @@ export class ExpressCookieJar implements CookieJar {
   }
 }
 
+/**
+ * What the adapter knows of one request; built once, shared by the sessioner, csrf() and the
+ * cookie tools. It is the request's cookie jar itself (one object a request instead of two).
+ */
+export class Exchange extends ExpressCookieJar {
+  readonly view: ExpressRequestView;
+  /** The session of the request, once the sessioner has loaded it. */
+  context: SessionContext | null = null;
+  /** Set when a sessioner started on this request (a second one mounted by mistake then passes). */
+  sessioner = false;
+  /** `req.csrfToken`, once csrf() has run on the request (`undefined` before, as with csurf). */
+  csrfToken: (() => string) | undefined = undefined;
+
+  constructor(request: IncomingMessage, response: ServerResponse) {
+    super(request, response);
+    this.view = new ExpressRequestView(request);
+  }
+
+  /** The request's `CookieJar` (the exchange itself). */
+  get jar(): ExpressCookieJar {
+    return this;
+  }
+}
+
 /** The request's exchange, created on first use (by the sessioner, csrf() or cookieMaker). */
 export function exchangeOf(request: IncomingMessage, response: ServerResponse): Exchange {
   let exchange = (request as Carrier)[EXCHANGE];
   if (exchange === undefined) {
-    exchange = {
-      view: new ExpressRequestView(request),
-      jar: new ExpressCookieJar(request, response),
-      context: null,
-      sessioner: false,
-      csrfToken: undefined,
-    };
+    exchange = new Exchange(request, response);
     (request as Carrier)[EXCHANGE] = exchange;
   }
   return exchange;
