@@ -106,10 +106,7 @@ export function exposeSession(request: IncomingMessage): void {
 
 /** Makes `request.csrfToken()` mint tokens of the request's CSRF issuer. */
 export function exposeCsrfToken(request: IncomingMessage): void {
-  if (
-    !Object.hasOwn(request, 'csrfToken') &&
-    resolvesToOurs(request, csrfTokenIsOurs, csrfTokenAccessorIsOurs)
-  ) {
+  if (!Object.hasOwn(request, 'csrfToken') && resolvesToOurs(request, csrfTokenIsOurs, csrfTokenAccessorIsOurs)) {
     return;
   }
   Object.defineProperty(request, 'csrfToken', { ...CSRF_TOKEN, enumerable: true });

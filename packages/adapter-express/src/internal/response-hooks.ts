@@ -141,7 +141,8 @@ export function holdResponseUntilCommitted(
   if (existing !== undefined) {
     // A second middleware (csrf after the sessioner) adds its work to the same hold.
     if (existing.phase === 'open' && existing.first !== work && !existing.more?.includes(work)) {
-      (existing.more ??= []).push(work);
+      if (existing.more === null) existing.more = [work];
+      else existing.more.push(work);
     }
     return;
   }
@@ -181,13 +182,18 @@ function admit(response: HookedResponse, state: HookState): Gate {
 /** `writeHead`, `end`, `flushHeaders`: through, or queued (answering as the method would). */
 function gated(response: HookedResponse, state: HookState, method: Method, args: unknown[], answer: unknown): unknown {
   if (admit(response, state) === 'pass') return method.apply(response, args);
-  (state.queue ??= []).push(method, args);
+  queueCall(state, method, args);
   return answer;
+}
+
+function queueCall(state: HookState, method: Method, args: unknown[]): void {
+  if (state.queue === null) state.queue = [method, args];
+  else state.queue.push(method, args);
 }
 
 function gatedWrite(response: HookedResponse, state: HookState, args: unknown[]): unknown {
   if (admit(response, state) === 'pass') return state.original.write.apply(response, args);
-  (state.queue ??= []).push(state.original.write, args);
+  queueCall(state, state.original.write, args);
   // Backpressure: a piped stream pauses until the `drain` emitted after the replay.
   state.drainOwed = true;
   return false;
