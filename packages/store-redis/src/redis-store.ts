@@ -13,7 +13,7 @@ import {
   type UserSessionEntry,
 } from '@spartan-sessions/core';
 import { type Cluster, Redis } from 'ioredis';
-import { decodeSession, encodeSession, userIdOf } from './internal/codec.js';
+import { decodeSession, encodeSessionBody, userIdOf } from './internal/codec.js';
 import { checkDeadline, createDeadlines, invalidArgument, storeUnavailable } from './internal/deadline.js';
 import { COMMANDS, SCRIPTS } from './internal/scripts.js';
 
@@ -70,8 +70,17 @@ export type RedisStoreOptions = RedisStoreClientOptions | RedisStoreUrlOptions;
  * promise, on a pipeline the pipeline. Replies are narrowed where they are used.
  */
 interface WriteCommands {
-  spartanSessionsCas(sessionKey: string, value: string, expectedVersion: string, expiresAt: string): unknown;
-  spartanSessionsTouch(sessionKey: string, expiresAt: string, indexed: string): unknown;
+  spartanSessionsCas(
+    sessionKey: string,
+    version: string,
+    body: string,
+    expectedVersion: string,
+    expiresAt: string,
+    userId: string,
+    indexNeeded: string,
+    indexedUntil: string,
+  ): unknown;
+  spartanSessionsTouch(sessionKey: string, expiresAt: string, indexed: string, indexNeeded: string): unknown;
   spartanSessionsIndexAdd(indexKey: string, sessionKey: string, expiresAtSeconds: string): unknown;
   getdel(key: string): unknown;
 }
@@ -89,6 +98,13 @@ const MAX_KEY_LENGTH = 512;
 const MAX_TIME = 8.64e15;
 /** `touch` re-reads a session whose user changed under it at most this many times. */
 const TOUCH_ATTEMPTS = 5;
+/**
+ * How far past a session's expiry its user's index entry is moved, at most (seconds): a
+ * quarter of the time left, up to 10 minutes. Writes of an active session then touch the index
+ * about once per quarter of its lifetime instead of on every request; an entry outlives its
+ * session by that much at worst (harmless: `listByUser` checks every record).
+ */
+const INDEX_AHEAD_MAX_SECONDS = 600;
 
 /**
  * `SessionStore` over ioredis: standalone Redis, Sentinel (a `Redis` in sentinel mode) or
@@ -188,24 +204,38 @@ export class RedisStore implements SessionStore {
     assertStoreSetOptions(opts);
     const expiresAt = checkTime('set', opts.expiresAt);
     const { expectedVersion } = opts;
-    let value: string;
+    let body: string;
     try {
-      value = encodeSession(record);
+      body = encodeSessionBody(record);
     } catch {
       throw invalidArgument('set', 'record', 'record.data must be JSON-serializable');
     }
+    const { userId } = record;
+    const needed = indexSecond(expiresAt);
     return this.#run('set', async (deadline) => {
-      // Index first: should the write below fail or time out, the index holds a spare entry
-      // (harmless, `listByUser` checks records) rather than missing a live session.
-      if (record.userId !== null) await this.#indexAdd(deadline, record.userId, key, expiresAt);
-      const written = await this.#write(deadline, 'set', (redis) =>
-        redis.spartanSessionsCas(
-          this.#sessionKey(key),
-          value,
-          expectedVersion === null ? '' : String(expectedVersion),
-          String(redisTime(expiresAt)),
-        ),
-      );
+      const cas = (indexedUntil: number) =>
+        this.#write(deadline, 'set', (redis) =>
+          redis.spartanSessionsCas(
+            this.#sessionKey(key),
+            String(record.version),
+            body,
+            expectedVersion === null ? '' : String(expectedVersion),
+            String(redisTime(expiresAt)),
+            userId ?? '',
+            String(needed),
+            String(indexedUntil),
+          ),
+        );
+      // A new session of a user is indexed first; an update first asks the script, which
+      // knows whether the stored record's index entry still covers the new expiry.
+      let written = userId !== null && expectedVersion === null ? -1 : await cas(0);
+      if (written === -1 && userId !== null) {
+        // Index first: should the write below fail or time out, the index holds a spare entry
+        // (harmless, `listByUser` checks records) rather than missing a live session.
+        const indexedUntil = indexAhead(needed);
+        await this.#indexAdd(deadline, userId, key, indexedUntil);
+        written = await cas(indexedUntil);
+      }
       // A user change leaves the old user's entry behind on purpose: removing it here could
       // race with a concurrent write giving the key back to that user. It is filtered out by
       // `listByUser` and dropped by score when the session would have expired.
@@ -220,13 +250,13 @@ export class RedisStore implements SessionStore {
       let indexed = '0';
       for (let attempt = 0; attempt < TOUCH_ATTEMPTS; attempt++) {
         const result = await this.#write(deadline, 'touch', (redis) =>
-          redis.spartanSessionsTouch(this.#sessionKey(key), String(redisTime(at)), indexed),
+          redis.spartanSessionsTouch(this.#sessionKey(key), String(redisTime(at)), indexed, String(indexSecond(at))),
         );
         if (!Array.isArray(result)) return;
         // An authenticated session: move its index entry forward first, then its expiry.
         const userId: unknown = result[0];
         if (typeof userId !== 'string') throw storeUnavailable('touch', 'redis-error');
-        await this.#indexAdd(deadline, userId, key, at);
+        await this.#indexAdd(deadline, userId, key, indexAhead(indexSecond(at)));
         indexed = `1${userId}`;
       }
       throw storeUnavailable('touch', 'contention');
@@ -281,9 +311,10 @@ export class RedisStore implements SessionStore {
     }
   }
 
-  async #indexAdd(deadline: Deadline, userId: string, key: string, expiresAt: number): Promise<void> {
+  /** Moves `key`'s entry in the user's index to at least `until` (whole seconds). */
+  async #indexAdd(deadline: Deadline, userId: string, key: string, until: number): Promise<void> {
     await this.#write(deadline, 'index', (redis) =>
-      redis.spartanSessionsIndexAdd(this.#indexKey(userId), key, String(Math.ceil(expiresAt / 1000))),
+      redis.spartanSessionsIndexAdd(this.#indexKey(userId), key, String(until)),
     );
   }
 
@@ -333,6 +364,17 @@ function checkTime(operation: string, time: unknown): number {
   assertExpiresAt(time);
   if (Math.abs(time) > MAX_TIME) throw invalidArgument(operation, 'expiresAt', 'expiresAt is out of range');
   return time;
+}
+
+/** The whole second an index entry must reach to cover an expiry (rounded up, never earlier). */
+function indexSecond(expiresAt: number): number {
+  return Math.ceil(expiresAt / 1000);
+}
+
+/** How far an index write moves an entry that must reach `needed`: a little ahead of it. */
+function indexAhead(needed: number): number {
+  const left = needed - Math.floor(Date.now() / 1000);
+  return needed + Math.max(0, Math.min(INDEX_AHEAD_MAX_SECONDS, Math.floor(left / 4)));
 }
 
 /** Redis expiry times are positive whole milliseconds; one in the past deletes the key. */

@@ -1,6 +1,6 @@
 import type { StoredSession } from '@spartan-sessions/core';
 import { describe, expect, it } from 'vitest';
-import { decodeSession, encodeSession, USER_ID_INDEX, userIdOf } from './codec.js';
+import { decodeSession, encodeSession, encodeSessionBody, USER_ID_INDEX, userIdOf } from './codec.js';
 
 const T = 1_767_225_600_000;
 
@@ -20,18 +20,20 @@ function session(overrides: Partial<StoredSession> = {}): StoredSession {
 }
 
 describe('the stored session encoding', () => {
-  it('is a short JSON array: version first, times after createdAt as offsets, trailing nulls left out', () => {
-    expect(encodeSession(session())).toBe(`[3,${T},90000,0,0,{"passport":{"user":"u123"},"counter":3}]`);
-    expect(encodeSession(session({ userId: 'u1', authenticatedAt: T + 5000, zone: 'privileged' }))).toBe(
-      `[3,${T},90000,0,1,{"passport":{"user":"u123"},"counter":3},"u1",5000]`,
+  it('is a short JSON array: version and indexedUntil first, times after createdAt as offsets, trailing nulls left out', () => {
+    expect(encodeSession(session())).toBe(`[3,0,${T},90000,0,0,{"passport":{"user":"u123"},"counter":3}]`);
+    expect(encodeSession(session({ userId: 'u1', authenticatedAt: T + 5000, zone: 'privileged' }), 1767229200)).toBe(
+      `[3,1767229200,${T},90000,0,1,{"passport":{"user":"u123"},"counter":3},"u1",5000]`,
     );
     expect(encodeSession(session({ csrfSecret: 's' }))).toBe(
-      `[3,${T},90000,0,0,{"passport":{"user":"u123"},"counter":3},null,null,"s"]`,
+      `[3,0,${T},90000,0,0,{"passport":{"user":"u123"},"counter":3},null,null,"s"]`,
     );
   });
 
-  it('starts with the version, as the compare-and-set script reads it (^%[(%d+),)', () => {
-    expect(encodeSession(session({ version: 12345 }))).toMatch(/^\[12345,/);
+  it('starts with the version and indexedUntil, as the compare-and-set script reads them (^%[(%d+),(%d+),)', () => {
+    expect(encodeSession(session({ version: 12345 }), 99)).toMatch(/^\[12345,99,/);
+    // The body is what the script appends to the head it settles.
+    expect(`[3,0,${encodeSessionBody(session())}`).toBe(encodeSession(session()));
   });
 
   it('keeps userId at the position the Lua scripts read', () => {
@@ -61,13 +63,14 @@ describe('the stored session encoding', () => {
       'not json',
       '{"version":1}',
       '[]',
-      JSON.stringify(valid.slice(0, 5)),
+      JSON.stringify(valid.slice(0, 6)),
       JSON.stringify([0, ...valid.slice(1)]),
       JSON.stringify(['1', ...valid.slice(1)]),
       JSON.stringify([1, 'x', ...valid.slice(2)]),
       JSON.stringify([...valid.slice(0, 2), 'x', ...valid.slice(3)]),
-      JSON.stringify([...valid.slice(0, 4), 2, ...valid.slice(5)]),
-      JSON.stringify([...valid.slice(0, 5), [], ...valid.slice(6)]),
+      JSON.stringify([...valid.slice(0, 3), 'x', ...valid.slice(4)]),
+      JSON.stringify([...valid.slice(0, 5), 2, ...valid.slice(6)]),
+      JSON.stringify([...valid.slice(0, 4), [], ...valid.slice(5)]),
       JSON.stringify([...valid.slice(0, 6), 7]),
       JSON.stringify([...valid, null, null, null]),
     ];

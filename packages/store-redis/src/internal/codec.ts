@@ -5,10 +5,13 @@ import { type SessionZone, type StoredSession, validateStoredSession } from '@sp
  * benchmark target and a short array carries no field names.
  *
  * ```
- * [version, createdAt, lastSeenAt, rotatedAt, zone, data, userId?, authenticatedAt?, csrfSecret?]
+ * [version, indexedUntil, createdAt, lastSeenAt, rotatedAt, zone, data, userId?, authenticatedAt?, csrfSecret?]
  * ```
- * - `version` comes first so the compare-and-set script reads it with one pattern match
- *   (`^%[(%d+),`) instead of decoding the whole record.
+ * - `version` and `indexedUntil` come first so the compare-and-set script reads them with one
+ *   pattern match (`^%[(%d+),(%d+),`) instead of decoding the whole record.
+ * - `indexedUntil` is the store's own field, not the record's: the time (whole seconds) up to
+ *   which the user's index is known to hold this session (`0` when it has no user). A write
+ *   whose expiry it still covers skips the index (see `RedisStore.set`).
  * - `lastSeenAt`, `rotatedAt` and `authenticatedAt` are stored as milliseconds after
  *   `createdAt` (a few digits instead of thirteen); a time that does not survive that exactly
  *   (not an integer) is stored absolute, wrapped in a one-element array.
@@ -16,11 +19,20 @@ import { type SessionZone, type StoredSession, validateStoredSession } from '@sp
  * - `userId` is the 7th element: the Lua scripts read it with `cjson` to keep the user index
  *   in step. Trailing `null`s are left out.
  */
-export type EncodedSession = [number, number, TimeField, TimeField, 0 | 1, Record<string, unknown>, ...unknown[]];
+export type EncodedSession = [
+  number,
+  number,
+  number,
+  TimeField,
+  TimeField,
+  0 | 1,
+  Record<string, unknown>,
+  ...unknown[],
+];
 type TimeField = number | [number];
 
 /** Position of `userId` in the encoded array (0-based; the Lua scripts use `USER_ID_INDEX + 1`). */
-export const USER_ID_INDEX = 6;
+export const USER_ID_INDEX = 7;
 
 function relative(time: number, base: number): TimeField {
   const delta = time - base;
@@ -33,8 +45,12 @@ function absolute(field: unknown, base: number): number | undefined {
   return undefined;
 }
 
-/** Serializes a (validated) record. Throws a `TypeError` when `data` is not JSON-serializable. */
-export function encodeSession(record: StoredSession): string {
+/**
+ * Serializes a (validated) record without its head (`[version,indexedUntil,`): what the
+ * compare-and-set script appends to the head it settles. Throws a `TypeError` when `data` is
+ * not JSON-serializable.
+ */
+export function encodeSessionBody(record: StoredSession): string {
   const base = record.createdAt;
   const tail: unknown[] = [
     record.userId,
@@ -42,8 +58,7 @@ export function encodeSession(record: StoredSession): string {
     record.csrfSecret,
   ];
   while (tail.length > 0 && tail[tail.length - 1] === null) tail.pop();
-  const encoded: EncodedSession = [
-    record.version,
+  const body: unknown[] = [
     base,
     relative(record.lastSeenAt, base),
     relative(record.rotatedAt, base),
@@ -51,7 +66,13 @@ export function encodeSession(record: StoredSession): string {
     record.data,
     ...tail,
   ];
-  return JSON.stringify(encoded);
+  // `[a,b,…]` without its `[`: the script writes `[version,indexedUntil,` before it.
+  return JSON.stringify(body).slice(1);
+}
+
+/** The whole stored value of a record (as the compare-and-set script writes it). */
+export function encodeSession(record: StoredSession, indexedUntil = 0): string {
+  return `[${record.version},${indexedUntil},${encodeSessionBody(record)}`;
 }
 
 /**
@@ -65,9 +86,20 @@ export function decodeSession(value: string): StoredSession | undefined {
   } catch {
     return undefined;
   }
-  if (!Array.isArray(parsed) || parsed.length < 6 || parsed.length > 9) return undefined;
-  const [version, createdAt, lastSeen, rotated, zone, data, userId = null, authenticated = null, csrfSecret = null] =
-    parsed as unknown[];
+  if (!Array.isArray(parsed) || parsed.length < 7 || parsed.length > 10) return undefined;
+  const [
+    version,
+    indexedUntil,
+    createdAt,
+    lastSeen,
+    rotated,
+    zone,
+    data,
+    userId = null,
+    authenticated = null,
+    csrfSecret = null,
+  ] = parsed as unknown[];
+  if (typeof indexedUntil !== 'number') return undefined;
   if (typeof createdAt !== 'number') return undefined;
   const lastSeenAt = absolute(lastSeen, createdAt);
   const rotatedAt = absolute(rotated, createdAt);

@@ -13,39 +13,68 @@ import { USER_ID_INDEX } from './codec.js';
  */
 
 /**
- * Compare-and-set of one session.
- * KEYS[1] session key; ARGV[1] encoded record; ARGV[2] expected version, '' for "must not
- * exist"; ARGV[3] expiry (ms since epoch, > 0). Returns 1 when written, 0 on a conflict.
- * A value that does not start with a version (corrupt or foreign) counts as absent, as `get`
- * treats it. `SET … PXAT` with a time in the past deletes the key.
+ * Compare-and-set of one session, keeping its user's index ahead of it.
+ * KEYS[1] session key; ARGV[1] the record's version; ARGV[2] the encoded record without its
+ * head (`encodeSessionBody`); ARGV[3] expected version, '' for "must not exist"; ARGV[4] expiry
+ * (ms since epoch, > 0); ARGV[5] the record's userId, '' for none; ARGV[6] the whole second its
+ * index entry must reach (the expiry, rounded up); ARGV[7] the second up to which the caller
+ * has just indexed it, '0' if it has not.
+ * Returns 1 when written, 0 on a conflict, -1 when the user's index must first be moved
+ * forward (the caller does that, then calls again with ARGV[7]).
+ *
+ * The stored head `[version,indexedUntil,` says how far the user's index is known to hold the
+ * session: a write of the same user whose expiry that still covers needs no index write, so a
+ * signed-in visitor's request costs one script, not two. A value that does not start with that
+ * head (corrupt or foreign) counts as absent, as `get` treats it. `SET … PXAT` with a time in
+ * the past deletes the key.
  */
 export const CAS_SCRIPT = `
 local current = redis.call('GET', KEYS[1])
-local version = current and string.match(current, '^%[(%d+),')
-if ARGV[2] == '' then
+local version, indexed
+if current then version, indexed = string.match(current, '^%[(%d+),(%d+),') end
+if ARGV[3] == '' then
   if version then return 0 end
-elseif version ~= ARGV[2] then
+elseif version ~= ARGV[3] then
   return 0
 end
-redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[3])
+local covered = 0
+if ARGV[5] ~= '' then
+  local needed = tonumber(ARGV[6])
+  covered = tonumber(ARGV[7])
+  if covered < needed then
+    covered = 0
+    if indexed and tonumber(indexed) >= needed then
+      local ok, record = pcall(cjson.decode, current)
+      if ok and type(record) == 'table' and record[${USER_ID_INDEX + 1}] == ARGV[5] then covered = tonumber(indexed) end
+    end
+    if covered == 0 then return -1 end
+  end
+end
+redis.call('SET', KEYS[1], '[' .. ARGV[1] .. ',' .. string.format('%d', covered) .. ',' .. ARGV[2], 'PXAT', ARGV[4])
 return 1
 `;
 
 /**
  * Moves the expiry of one session.
  * KEYS[1] session key; ARGV[1] expiry (ms since epoch); ARGV[2] '1' .. userId when the caller
- * has already indexed the session under that user with this expiry, else '0'.
+ * has already indexed the session under that user with this expiry, else '0'; ARGV[3] the
+ * whole second the index entry must reach.
  * Returns 0 when absent (no-op), 1 when done, or {userId} when the session belongs to a user
  * whose index must first be moved forward (the caller does that, then calls again), so that
- * a session never outlives its index entry.
+ * a session never outlives its index entry. The stored `indexedUntil` is left as it is (a
+ * lower bound of the index entry: at worst a later write indexes again).
  */
 export const TOUCH_SCRIPT = `
 local current = redis.call('GET', KEYS[1])
 if not current then return 0 end
+local indexed = string.match(current, '^%[%d+,(%d+),')
+if not indexed then return 0 end
 local ok, record = pcall(cjson.decode, current)
 if not ok or type(record) ~= 'table' then return 0 end
 local userId = record[${USER_ID_INDEX + 1}]
-if type(userId) == 'string' and ARGV[2] ~= '1' .. userId then return {userId} end
+if type(userId) == 'string' and ARGV[2] ~= '1' .. userId and tonumber(indexed) < tonumber(ARGV[3]) then
+  return {userId}
+end
 redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return 1
 `;
