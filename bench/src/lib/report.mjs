@@ -261,5 +261,7 @@ Notes:
 - Revocation: express-session stores keep no per-user index, so revoking a user means reading every
   session (\`store.all()\`) and destroying the matches; connect-redis's \`all()\` is a SCAN plus one MGET of
   every session. spartan-sessions keeps a per-user index (a sorted set in Redis).
+- Targets not met, and where their time goes (profiles, what was tried):
+  [docs/performance.md](docs/performance.md).
 `;
 }
