@@ -25,9 +25,13 @@ export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-/** `const x = yield* settle(maybe)`: `x` is the value, awaited only when it is a promise. */
+/**
+ * `const x = yield* settle(maybe)`: `x` is the value, awaited only when it is a promise. A plain
+ * value is returned at once instead of being yielded up through every `yield*` to `drive` and
+ * sent back down.
+ */
 export function* settle<T>(value: MaybePromise<T>): Steps<T> {
-  return (yield value) as T;
+  return isPromiseLike(value) ? ((yield value) as T) : value;
 }
 
 /**
