@@ -221,7 +221,8 @@ export class RedisStore implements SessionStore {
             body,
             expectedVersion === null ? '' : String(expectedVersion),
             String(redisTime(expiresAt)),
-            userId ?? '',
+            // As the codec writes it after the head: the script compares the two strings.
+            userId === null ? '' : JSON.stringify(userId),
             String(needed),
             String(indexedUntil),
           ),

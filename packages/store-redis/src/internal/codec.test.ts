@@ -21,12 +21,12 @@ function session(overrides: Partial<StoredSession> = {}): StoredSession {
 
 describe('the stored session encoding', () => {
   it('is a short JSON array: version and indexedUntil first, times after createdAt as offsets, trailing nulls left out', () => {
-    expect(encodeSession(session())).toBe(`[3,0,${T},90000,0,0,{"passport":{"user":"u123"},"counter":3}]`);
+    expect(encodeSession(session())).toBe(`[3,0,null,${T},90000,0,0,{"passport":{"user":"u123"},"counter":3}]`);
     expect(encodeSession(session({ userId: 'u1', authenticatedAt: T + 5000, zone: 'privileged' }), 1767229200)).toBe(
-      `[3,1767229200,${T},90000,0,1,{"passport":{"user":"u123"},"counter":3},"u1",5000]`,
+      `[3,1767229200,"u1",${T},90000,0,1,{"passport":{"user":"u123"},"counter":3},5000]`,
     );
     expect(encodeSession(session({ csrfSecret: 's' }))).toBe(
-      `[3,0,${T},90000,0,0,{"passport":{"user":"u123"},"counter":3},null,null,"s"]`,
+      `[3,0,null,${T},90000,0,0,{"passport":{"user":"u123"},"counter":3},null,"s"]`,
     );
   });
 
@@ -34,6 +34,13 @@ describe('the stored session encoding', () => {
     expect(encodeSession(session({ version: 12345 }), 99)).toMatch(/^\[12345,99,/);
     // The body is what the script appends to the head it settles.
     expect(`[3,0,${encodeSessionBody(session())}`).toBe(encodeSession(session()));
+  });
+
+  it('writes userId right after the head, as JSON.stringify writes it (the compare-and-set script compares that string)', () => {
+    for (const userId of ['alice', 'ü "quoted" \\ {tag},', '']) {
+      const value = encodeSession(session({ userId }), 42);
+      expect(value.startsWith(`[3,42,${JSON.stringify(userId)},`)).toBe(true);
+    }
   });
 
   it('keeps userId at the position the Lua scripts read', () => {
@@ -63,15 +70,16 @@ describe('the stored session encoding', () => {
       'not json',
       '{"version":1}',
       '[]',
-      JSON.stringify(valid.slice(0, 6)),
+      JSON.stringify(valid.slice(0, 7)),
       JSON.stringify([0, ...valid.slice(1)]),
       JSON.stringify(['1', ...valid.slice(1)]),
       JSON.stringify([1, 'x', ...valid.slice(2)]),
-      JSON.stringify([...valid.slice(0, 2), 'x', ...valid.slice(3)]),
+      JSON.stringify([...valid.slice(0, 2), 7, ...valid.slice(3)]),
       JSON.stringify([...valid.slice(0, 3), 'x', ...valid.slice(4)]),
-      JSON.stringify([...valid.slice(0, 5), 2, ...valid.slice(6)]),
-      JSON.stringify([...valid.slice(0, 4), [], ...valid.slice(5)]),
-      JSON.stringify([...valid.slice(0, 6), 7]),
+      JSON.stringify([...valid.slice(0, 4), 'x', ...valid.slice(5)]),
+      JSON.stringify([...valid.slice(0, 6), 2, ...valid.slice(7)]),
+      JSON.stringify([...valid.slice(0, 5), [], ...valid.slice(6)]),
+      JSON.stringify([...valid.slice(0, 7), 7]),
       JSON.stringify([...valid, null, null, null]),
     ];
     for (const value of corrupt) expect(decodeSession(value), value).toBeUndefined();

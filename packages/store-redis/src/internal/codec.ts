@@ -5,10 +5,11 @@ import { type SessionZone, type StoredSession, validateStoredSession } from '@sp
  * benchmark target and a short array carries no field names.
  *
  * ```
- * [version, indexedUntil, createdAt, lastSeenAt, rotatedAt, zone, data, userId?, authenticatedAt?, csrfSecret?]
+ * [version, indexedUntil, userId, createdAt, lastSeenAt, rotatedAt, zone, data, authenticatedAt?, csrfSecret?]
  * ```
- * - `version` and `indexedUntil` come first so the compare-and-set script reads them with one
- *   pattern match (`^%[(%d+),(%d+),`) instead of decoding the whole record.
+ * - `version`, `indexedUntil` and `userId` come first so the compare-and-set script reads them
+ *   with one pattern match (`^%[(%d+),(%d+),`) and one string comparison (the userId as this
+ *   codec writes it, `JSON.stringify`) instead of decoding the whole record.
  * - `indexedUntil` is the store's own field, not the record's: the time (whole seconds) up to
  *   which the user's index is known to hold this session (`0` when it has no user). A write
  *   whose expiry it still covers skips the index (see `RedisStore.set`).
@@ -16,12 +17,12 @@ import { type SessionZone, type StoredSession, validateStoredSession } from '@sp
  *   `createdAt` (a few digits instead of thirteen); a time that does not survive that exactly
  *   (not an integer) is stored absolute, wrapped in a one-element array.
  * - `zone` is `0` (normal) or `1` (privileged).
- * - `userId` is the 7th element: the Lua scripts read it with `cjson` to keep the user index
- *   in step. Trailing `null`s are left out.
+ * - `userId` is `null` for an anonymous session. Trailing `null`s are left out.
  */
 export type EncodedSession = [
   number,
   number,
+  string | null,
   number,
   TimeField,
   TimeField,
@@ -32,7 +33,7 @@ export type EncodedSession = [
 type TimeField = number | [number];
 
 /** Position of `userId` in the encoded array (0-based; the Lua scripts use `USER_ID_INDEX + 1`). */
-export const USER_ID_INDEX = 7;
+export const USER_ID_INDEX = 2;
 
 function relative(time: number, base: number): TimeField {
   const delta = time - base;
@@ -53,12 +54,12 @@ function absolute(field: unknown, base: number): number | undefined {
 export function encodeSessionBody(record: StoredSession): string {
   const base = record.createdAt;
   const tail: unknown[] = [
-    record.userId,
     record.authenticatedAt === null ? null : relative(record.authenticatedAt, base),
     record.csrfSecret,
   ];
   while (tail.length > 0 && tail[tail.length - 1] === null) tail.pop();
   const body: unknown[] = [
+    record.userId,
     base,
     relative(record.lastSeenAt, base),
     relative(record.rotatedAt, base),
@@ -86,16 +87,16 @@ export function decodeSession(value: string): StoredSession | undefined {
   } catch {
     return undefined;
   }
-  if (!Array.isArray(parsed) || parsed.length < 7 || parsed.length > 10) return undefined;
+  if (!Array.isArray(parsed) || parsed.length < 8 || parsed.length > 10) return undefined;
   const [
     version,
     indexedUntil,
+    userId,
     createdAt,
     lastSeen,
     rotated,
     zone,
     data,
-    userId = null,
     authenticated = null,
     csrfSecret = null,
   ] = parsed as unknown[];

@@ -16,7 +16,8 @@ import { USER_ID_INDEX } from './codec.js';
  * Compare-and-set of one session, keeping its user's index ahead of it.
  * KEYS[1] session key; ARGV[1] the record's version; ARGV[2] the encoded record without its
  * head (`encodeSessionBody`); ARGV[3] expected version, '' for "must not exist"; ARGV[4] expiry
- * (ms since epoch, > 0); ARGV[5] the record's userId, '' for none; ARGV[6] the whole second its
+ * (ms since epoch, > 0); ARGV[5] the record's userId as JSON (as the codec writes it), '' for
+ * none; ARGV[6] the whole second its
  * index entry must reach (the expiry, rounded up); ARGV[7] the second up to which the caller
  * has just indexed it, '0' if it has not.
  * Returns 1 when written, 0 on a conflict, -1 when the user's index must first be moved
@@ -24,7 +25,9 @@ import { USER_ID_INDEX } from './codec.js';
  *
  * The stored head `[version,indexedUntil,` says how far the user's index is known to hold the
  * session: a write of the same user whose expiry that still covers needs no index write, so a
- * signed-in visitor's request costs one script, not two. A value that does not start with that
+ * signed-in visitor's request costs one script, not two. "The same user" is a string comparison
+ * of the stored userId right after the head with ARGV[5] (JSON.stringify is one-to-one on
+ * strings): no decoding of the record, whatever its size. A value that does not start with that
  * head (corrupt or foreign) counts as absent, as `get` treats it. `SET … PXAT` with a time in
  * the past deletes the key.
  */
@@ -44,8 +47,8 @@ if ARGV[5] ~= '' then
   if covered < needed then
     covered = 0
     if indexed and tonumber(indexed) >= needed then
-      local ok, record = pcall(cjson.decode, current)
-      if ok and type(record) == 'table' and record[${USER_ID_INDEX + 1}] == ARGV[5] then covered = tonumber(indexed) end
+      local from = #version + #indexed + 4
+      if string.sub(current, from, from + #ARGV[5]) == ARGV[5] .. ',' then covered = tonumber(indexed) end
     end
     if covered == 0 then return -1 end
   end

@@ -51,7 +51,7 @@ export function describeRedisStoreBehaviour(name: string, target: () => RedisTar
         },
       );
       const raw = await client.get(`${prefix}s:${key}`);
-      const head = /^\[1,(\d+),\d+,0,0,0,\{"passport":\{"user":"u123"\},"counter":3\},"alice",0\]$/.exec(raw ?? '');
+      const head = /^\[1,(\d+),"alice",\d+,0,0,0,\{"passport":\{"user":"u123"\},"counter":3\},0\]$/.exec(raw ?? '');
       expect(head, raw ?? 'null').not.toBeNull();
       expect(Number(await client.pexpiretime(`${prefix}s:${key}`))).toBe(expiresAt);
       const indexKey = `${prefix}u:alice`;
@@ -190,7 +190,10 @@ export function describeRedisStoreBehaviour(name: string, target: () => RedisTar
     it("indexes a session under its new user even when the old user's entry covers the expiry", async () => {
       const { store, client, prefix } = target();
       const key = newKey();
-      const [before, after] = [`old-${newKey()}`, `new-${newKey()}`];
+      // The new user's id extends the old one's, with quotes, a backslash and non-ASCII: the
+      // script's comparison of the stored userId must tell them apart.
+      const before = `old "ü" \\ ${newKey()}`;
+      const after = `${before}x`;
       const expiresAt = later();
       await store.set(key, record({ userId: before }), { expiresAt, expectedVersion: null });
       expect(await store.set(key, record({ userId: after, version: 2 }), { expiresAt, expectedVersion: 1 })).toBe(true);
