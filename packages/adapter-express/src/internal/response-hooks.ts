@@ -33,9 +33,8 @@ export interface BeforeSend {
 }
 
 interface HookState {
-  /** Run before anything is sent: `first`, then `more` in order (an array only when a second one joins). */
-  readonly first: BeforeSend;
-  more: BeforeSend[] | null;
+  /** Run in order before anything is sent. */
+  readonly pending: BeforeSend[];
   /** Express's `next` of the sessioner: where a failed commit's error goes. */
   readonly next: (error: unknown) => void;
   /** The methods the hooks stand in front of (what a replay calls). */
@@ -43,8 +42,8 @@ interface HookState {
   /** Whether the hooks are the shared prototype ones (else they were put on the response itself). */
   readonly viaPrototype: boolean;
   phase: Phase;
-  /** Queued calls: method, arguments, method, arguments… (made when the first call waits). */
-  queue: Array<Method | unknown[]> | null;
+  /** Queued calls: method, arguments, method, arguments… */
+  readonly queue: Array<Method | unknown[]>;
   /** A queued `write` answered `false` (backpressure): a `drain` is owed once it is replayed. */
   drainOwed: boolean;
 }
@@ -140,31 +139,23 @@ export function holdResponseUntilCommitted(
   const existing = stateOf(response);
   if (existing !== undefined) {
     // A second middleware (csrf after the sessioner) adds its work to the same hold.
-    if (existing.phase === 'open' && existing.first !== work && !existing.more?.includes(work)) {
-      if (existing.more === null) existing.more = [work];
-      else existing.more.push(work);
-    }
+    if (existing.phase === 'open' && !existing.pending.includes(work)) existing.pending.push(work);
     return;
   }
   installPrototypeHooks();
   const own = response as unknown as Record<Hooked, Method>;
   // The shared prototype hooks serve when nothing in front of them overrides a method of this
   // response; otherwise the hooks go on the response itself, in front of the overrides.
-  const viaPrototype =
-    own.writeHead === prototypeHooks.writeHead &&
-    own.write === prototypeHooks.write &&
-    own.end === prototypeHooks.end &&
-    own.flushHeaders === prototypeHooks.flushHeaders;
+  const viaPrototype = HOOKED.every((name) => own[name] === prototypeHooks[name]);
   (response as HoldingResponse)[HOLD] = {
-    first: work,
-    more: null,
+    pending: [work],
     next,
     original: viaPrototype
       ? nodeMethods!
       : { writeHead: own.writeHead, write: own.write, end: own.end, flushHeaders: own.flushHeaders },
     viaPrototype,
     phase: 'open',
-    queue: null,
+    queue: [],
     drainOwed: false,
   };
   if (!viaPrototype) for (const name of HOOKED) own[name] = instanceHooks[name];
@@ -182,18 +173,13 @@ function admit(response: HookedResponse, state: HookState): Gate {
 /** `writeHead`, `end`, `flushHeaders`: through, or queued (answering as the method would). */
 function gated(response: HookedResponse, state: HookState, method: Method, args: unknown[], answer: unknown): unknown {
   if (admit(response, state) === 'pass') return method.apply(response, args);
-  queueCall(state, method, args);
+  state.queue.push(method, args);
   return answer;
-}
-
-function queueCall(state: HookState, method: Method, args: unknown[]): void {
-  if (state.queue === null) state.queue = [method, args];
-  else state.queue.push(method, args);
 }
 
 function gatedWrite(response: HookedResponse, state: HookState, args: unknown[]): unknown {
   if (admit(response, state) === 'pass') return state.original.write.apply(response, args);
-  queueCall(state, state.original.write, args);
+  state.queue.push(state.original.write, args);
   // Backpressure: a piped stream pauses until the `drain` emitted after the replay.
   state.drainOwed = true;
   return false;
@@ -205,10 +191,11 @@ function gatedWrite(response: HookedResponse, state: HookState, args: unknown[])
  * failed (then the queued calls are dropped and the error goes to `next`).
  */
 function startCommit(response: HookedResponse, state: HookState): Gate {
-  for (let i = 0; i < workCount(state); i++) {
+  const works = state.pending;
+  for (let i = 0; i < works.length; i++) {
     let result: unknown;
     try {
-      result = workAt(state, i).commitNow();
+      result = works[i]!.commitNow();
     } catch (error) {
       // Failed on the handler's stack: hand the error to Express after the handler has run on,
       // as a failure that waited does, so what the handler still writes is queued and dropped
@@ -227,14 +214,6 @@ function startCommit(response: HookedResponse, state: HookState): Gate {
   return 'pass';
 }
 
-function workCount(state: HookState): number {
-  return state.more === null ? 1 : 1 + state.more.length;
-}
-
-function workAt(state: HookState, index: number): BeforeSend {
-  return index === 0 ? state.first : state.more![index - 1]!;
-}
-
 /** Never rejects: every outcome ends in a response. */
 async function finishCommit(
   response: HookedResponse,
@@ -244,7 +223,7 @@ async function finishCommit(
 ): Promise<void> {
   try {
     await waiting;
-    for (let i = next; i < workCount(state); i++) await workAt(state, i).commitNow();
+    for (let i = next; i < state.pending.length; i++) await state.pending[i]!.commitNow();
   } catch (error) {
     abandon(response, state, error);
     return;
@@ -254,8 +233,7 @@ async function finishCommit(
 
 function release(response: HookedResponse, state: HookState): void {
   state.phase = 'passing';
-  const queue = state.queue ?? [];
-  state.queue = null;
+  const queue = state.queue.splice(0);
   let writable = true;
   try {
     for (let i = 0; i < queue.length; i += 2) {
@@ -297,7 +275,7 @@ const DISCARDED_HEADERS = [
 
 function abandon(response: HookedResponse, state: HookState, error: unknown): void {
   state.phase = 'passing';
-  state.queue = null;
+  state.queue.length = 0;
   state.drainOwed = false;
   if (response.headersSent) {
     // Something wrote past the hooks; a truncated success must not pass for one.
