@@ -397,135 +397,193 @@ describe('MemoryStore: production warning', () => {
 
 describe('MemoryStore: behaves like a reference model (property-based)', () => {
   type Operation =
-    | { kind: 'set'; key: string; userId: string | null; version: number; expected: number | null; ttl: number }
+    | {
+        kind: 'set';
+        key: string;
+        userId: string | null;
+        version: number;
+        expected: number | null;
+        ttl: number;
+        extra: Partial<StoredSession>;
+      }
     | { kind: 'get'; key: string }
     | { kind: 'touch'; key: string; ttl: number }
     | { kind: 'destroy'; key: string }
     | { kind: 'list'; userId: string }
     | { kind: 'advance'; ms: number };
 
-  const key = fc.constantFrom('a', 'b', 'c', 'd', 'e');
   const userId = fc.constantFrom('u1', 'u2', 'u3');
-  const ttl = fc.oneof(fc.integer({ min: -100, max: 3000 }), fc.integer({ min: 3000, max: 60_000 }));
+  // The fields the store keeps outside the data (zone as a flag, authenticatedAt as NaN for null).
+  const extra: fc.Arbitrary<Partial<StoredSession>> = fc.record({
+    zone: fc.constantFrom('normal' as const, 'privileged' as const),
+    authenticatedAt: fc.option(fc.integer({ min: 0, max: 2 ** 45 }), { nil: null }),
+    csrfSecret: fc.option(fc.string({ minLength: 1, maxLength: 8 }), { nil: null }),
+    createdAt: fc.double({ min: -1e15, max: 1e15, noNaN: true, noDefaultInfinity: true }),
+  });
+  const shortOrLongTtl = fc.oneof(fc.integer({ min: -100, max: 3000 }), fc.integer({ min: 3000, max: 60_000 }));
   // Weighted so that a full store, reads between writes and evictions are common.
-  const operation: fc.Arbitrary<Operation> = fc.oneof(
-    {
-      weight: 4,
-      arbitrary: fc.record({
-        kind: fc.constant('set' as const),
-        key,
-        userId: fc.option(userId, { nil: null }),
-        version: fc.integer({ min: 1, max: 4 }),
-        expected: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null, freq: 2 }),
-        ttl,
-      }),
-    },
-    { weight: 4, arbitrary: fc.record({ kind: fc.constant('get' as const), key }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('touch' as const), key, ttl }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('destroy' as const), key }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('list' as const), userId }) },
-    {
-      weight: 1,
-      arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 2000 }) }),
-    },
-  );
+  const operations = (key: fc.Arbitrary<string>, ttl: fc.Arbitrary<number> = shortOrLongTtl): fc.Arbitrary<Operation> =>
+    fc.oneof(
+      {
+        weight: 4,
+        arbitrary: fc.record({
+          kind: fc.constant('set' as const),
+          key,
+          userId: fc.option(userId, { nil: null }),
+          version: fc.integer({ min: 1, max: 4 }),
+          expected: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null, freq: 2 }),
+          ttl,
+          extra,
+        }),
+      },
+      { weight: 4, arbitrary: fc.record({ kind: fc.constant('get' as const), key }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('touch' as const), key, ttl }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('destroy' as const), key }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('list' as const), userId }) },
+      {
+        weight: 1,
+        arbitrary: fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 2000 }) }),
+      },
+    );
+
+  const matchesModel = (
+    operation: fc.Arbitrary<Operation>,
+    length: { minLength: number; maxLength: number; size?: fc.SizeForArbitrary },
+    maxSessions: fc.Arbitrary<number>,
+    numRuns: number,
+  ): Promise<number> => {
+    /** The most sessions any run held at once (the caller checks its runs reached the sizes it means to test). */
+    let peak = 0;
+    return fc
+      .assert(
+        fc.asyncProperty(fc.array(operation, length), maxSessions, async (ops, max) => {
+          const clock = createFakeClock();
+          const store = new MemoryStore({ maxSessions: max, clock });
+          // The model: the sweep queue (new entries at the back) with a use mark per entry; the
+          // sweep sends a marked front entry to the back unmarked and evicts the first unmarked one.
+          // Expired entries are removed on every step.
+          const model: Array<{ key: string; record: StoredSession; expiresAt: number; used: boolean }> = [];
+          const remove = (wanted: string): void => {
+            const index = model.findIndex((entry) => entry.key === wanted);
+            if (index !== -1) model.splice(index, 1);
+          };
+          const prune = (): void => {
+            for (let index = model.length - 1; index >= 0; index--) {
+              if (model[index]!.expiresAt <= clock.now()) model.splice(index, 1);
+            }
+          };
+          const evict = (): void => {
+            for (;;) {
+              const entry = model.shift()!;
+              if (!entry.used) return;
+              entry.used = false;
+              model.push(entry);
+            }
+          };
+          const find = (wanted: string) => model.find((entry) => entry.key === wanted);
+          const bump = (wanted: string): void => {
+            const entry = find(wanted);
+            if (entry !== undefined) entry.used = true;
+          };
+          for (const op of ops) {
+            prune();
+            switch (op.kind) {
+              case 'set': {
+                const record = makeStoredSession({
+                  ...op.extra,
+                  version: op.version,
+                  userId: op.userId,
+                  data: { op: ops.indexOf(op) },
+                });
+                const current = find(op.key);
+                const matches = op.expected === null ? current === undefined : current?.record.version === op.expected;
+                const expiresAt = clock.now() + op.ttl;
+                expect(await store.set(op.key, record, { expiresAt, expectedVersion: op.expected })).toBe(matches);
+                if (matches) {
+                  if (op.ttl <= 0) remove(op.key);
+                  else if (current !== undefined) Object.assign(current, { record, expiresAt, used: true });
+                  else {
+                    if (model.length >= max) evict();
+                    model.push({ key: op.key, record, expiresAt, used: false });
+                  }
+                }
+                break;
+              }
+              case 'get':
+                expect(await store.get(op.key)).toEqual(find(op.key)?.record ?? null);
+                bump(op.key);
+                break;
+              case 'touch': {
+                await store.touch(op.key, clock.now() + op.ttl);
+                const entry = find(op.key);
+                if (entry !== undefined) {
+                  if (op.ttl > 0) {
+                    entry.expiresAt = clock.now() + op.ttl;
+                    bump(op.key);
+                  } else remove(op.key);
+                }
+                break;
+              }
+              case 'destroy':
+                await store.destroy(op.key);
+                remove(op.key);
+                break;
+              case 'list': {
+                const listed = (await store.listByUser(op.userId)).sort((x, y) => x.key.localeCompare(y.key));
+                const expected = model
+                  .filter((entry) => entry.record.userId === op.userId)
+                  .map(({ key: entryKey, record }) => ({ key: entryKey, record }))
+                  .sort((x, y) => x.key.localeCompare(y.key));
+                expect(listed).toEqual(expected);
+                break;
+              }
+              case 'advance':
+                clock.advance(op.ms);
+                break;
+            }
+            peak = Math.max(peak, store.stats().sessions);
+          }
+          prune();
+          await store.get('probe');
+          const stats = store.stats();
+          expect(stats.sessions).toBe(model.length);
+          expect(stats.indexedSessions).toBe(model.filter((entry) => entry.record.userId !== null).length);
+          expect(stats.users).toBe(new Set(model.flatMap((entry) => entry.record.userId ?? [])).size);
+        }),
+        { numRuns },
+      )
+      .then(() => peak);
+  };
 
   it('matches a second-chance (CLOCK) + expiry model on random operation sequences', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(operation, { maxLength: 60 }), fc.integer({ min: 1, max: 4 }), async (ops, max) => {
-        const clock = createFakeClock();
-        const store = new MemoryStore({ maxSessions: max, clock });
-        // The model: the sweep queue (new entries at the back) with a use mark per entry; the
-        // sweep sends a marked front entry to the back unmarked and evicts the first unmarked one.
-        // Expired entries are removed on every step.
-        const model: Array<{ key: string; record: StoredSession; expiresAt: number; used: boolean }> = [];
-        const remove = (wanted: string): void => {
-          const index = model.findIndex((entry) => entry.key === wanted);
-          if (index !== -1) model.splice(index, 1);
-        };
-        const prune = (): void => {
-          for (let index = model.length - 1; index >= 0; index--) {
-            if (model[index]!.expiresAt <= clock.now()) model.splice(index, 1);
-          }
-        };
-        const evict = (): void => {
-          for (;;) {
-            const entry = model.shift()!;
-            if (!entry.used) return;
-            entry.used = false;
-            model.push(entry);
-          }
-        };
-        const find = (wanted: string) => model.find((entry) => entry.key === wanted);
-        const bump = (wanted: string): void => {
-          const entry = find(wanted);
-          if (entry !== undefined) entry.used = true;
-        };
-        for (const op of ops) {
-          prune();
-          switch (op.kind) {
-            case 'set': {
-              const record = makeStoredSession({
-                version: op.version,
-                userId: op.userId,
-                data: { op: ops.indexOf(op) },
-              });
-              const current = find(op.key);
-              const matches = op.expected === null ? current === undefined : current?.record.version === op.expected;
-              const expiresAt = clock.now() + op.ttl;
-              expect(await store.set(op.key, record, { expiresAt, expectedVersion: op.expected })).toBe(matches);
-              if (matches) {
-                if (op.ttl <= 0) remove(op.key);
-                else if (current !== undefined) Object.assign(current, { record, expiresAt, used: true });
-                else {
-                  if (model.length >= max) evict();
-                  model.push({ key: op.key, record, expiresAt, used: false });
-                }
-              }
-              break;
-            }
-            case 'get':
-              expect(await store.get(op.key)).toEqual(find(op.key)?.record ?? null);
-              bump(op.key);
-              break;
-            case 'touch': {
-              await store.touch(op.key, clock.now() + op.ttl);
-              const entry = find(op.key);
-              if (entry !== undefined) {
-                if (op.ttl > 0) {
-                  entry.expiresAt = clock.now() + op.ttl;
-                  bump(op.key);
-                } else remove(op.key);
-              }
-              break;
-            }
-            case 'destroy':
-              await store.destroy(op.key);
-              remove(op.key);
-              break;
-            case 'list': {
-              const listed = (await store.listByUser(op.userId)).sort((x, y) => x.key.localeCompare(y.key));
-              const expected = model
-                .filter((entry) => entry.record.userId === op.userId)
-                .map(({ key: entryKey, record }) => ({ key: entryKey, record }))
-                .sort((x, y) => x.key.localeCompare(y.key));
-              expect(listed).toEqual(expected);
-              break;
-            }
-            case 'advance':
-              clock.advance(op.ms);
-              break;
-          }
-        }
-        prune();
-        await store.get('probe');
-        const stats = store.stats();
-        expect(stats.sessions).toBe(model.length);
-        expect(stats.indexedSessions).toBe(model.filter((entry) => entry.record.userId !== null).length);
-        expect(stats.users).toBe(new Set(model.flatMap((entry) => entry.record.userId ?? [])).size);
-      }),
-      { numRuns: 300 },
+    const keys = fc.constantFrom('a', 'b', 'c', 'd', 'e');
+    const peak = await matchesModel(
+      operations(keys),
+      { minLength: 0, maxLength: 60, size: 'max' },
+      fc.integer({ min: 1, max: 4 }),
+      300,
     );
+    expect(peak).toBe(4);
+  });
+
+  it('matches the model across slot growth, reuse and expiry with many sessions', async () => {
+    // Up to 150 sessions held: the columns grow past their first 64 slots, freed slots are
+    // reused while stale expiry items still name them, and users hold many sessions each.
+    const manyKeys = fc.integer({ min: 0, max: 299 }).map((n) => `k${n}`);
+    const peak = await matchesModel(
+      // Mostly long-lived, so that many are held at once; the short ones free slots for reuse.
+      operations(
+        manyKeys,
+        fc.oneof(
+          { weight: 1, arbitrary: fc.integer({ min: -100, max: 3000 }) },
+          { weight: 3, arbitrary: fc.integer({ min: 100_000, max: 600_000 }) },
+        ),
+      ),
+      { minLength: 1000, maxLength: 1200 },
+      fc.integer({ min: 60, max: 150 }),
+      30,
+    );
+    expect(peak).toBeGreaterThan(64);
   });
 });
 

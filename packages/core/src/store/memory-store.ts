@@ -2,7 +2,6 @@ import { SpartanError } from '../errors/errors.js';
 import {
   type Clock,
   type SessionStore,
-  type SessionZone,
   type StoredSession,
   type StoreSetOptions,
   systemClock,
@@ -41,39 +40,6 @@ export interface MemoryStoreStats {
   users: number;
   /** Sessions indexed under a user (those with a non-null `userId`). */
   indexedSessions: number;
-}
-
-interface Entry {
-  /** The entry's key in `#records` (eviction starts from the entry, not the key). */
-  readonly key: string;
-  /**
-   * The record's data as JSON. Keeping the serialized form makes every `get` a fresh deep copy
-   * and makes this store accept exactly what a Redis or Mongo store would round-trip, so code
-   * that works on the default store does not break on a real one. The other fields are numbers,
-   * strings and `null`, held as they are (parsing them back out of one JSON text cost a read
-   * four times as much).
-   */
-  dataJson: string;
-  version: number;
-  userId: string | null;
-  createdAt: number;
-  lastSeenAt: number;
-  rotatedAt: number;
-  authenticatedAt: number | null;
-  zone: SessionZone;
-  csrfSecret: string | null;
-  expiresAt: number;
-  /**
-   * Identifies the entry's one live `ExpiryQueue` item (scheduled at `queuedAt` ≤ `expiresAt`);
-   * an item of another generation is stale.
-   */
-  generation: number;
-  queuedAt: number;
-  /** Used since the eviction sweep last passed it (second chance). */
-  referenced: boolean;
-  /** Neighbours in the sweep queue: `previous` is swept before this entry, `next` after it. */
-  previous: Entry | null;
-  next: Entry | null;
 }
 
 const DEFAULT_MAX_SESSIONS = 10_000;
@@ -124,23 +90,50 @@ function serializeData(record: StoredSession): string {
   return json;
 }
 
-/** A fresh copy of the entry's record (the data parsed anew: a deep copy). */
-function recordOf(entry: Entry): StoredSession {
-  return {
-    version: entry.version,
-    data: JSON.parse(entry.dataJson) as Record<string, unknown>,
-    createdAt: entry.createdAt,
-    lastSeenAt: entry.lastSeenAt,
-    rotatedAt: entry.rotatedAt,
-    userId: entry.userId,
-    authenticatedAt: entry.authenticatedAt,
-    zone: entry.zone,
-    csrfSecret: entry.csrfSecret,
-  };
-}
-
 function hasToJSON(value: object): boolean {
   return typeof (value as { toJSON?: unknown }).toJSON === 'function';
+}
+
+/** "No slot": the end of a list. */
+const NONE = -1;
+const INITIAL_CAPACITY = 64;
+
+/**
+ * The numbers of a slot, side by side in one `Float64Array` (eight to a slot: one cache line).
+ * `authenticatedAt` holds NaN for `null` (records only carry finite numbers).
+ */
+const VERSION = 0;
+const CREATED_AT = 1;
+const LAST_SEEN_AT = 2;
+const ROTATED_AT = 3;
+const AUTHENTICATED_AT = 4;
+const EXPIRES_AT = 5;
+/** When the slot's one live expiry item is scheduled (≤ EXPIRES_AT; Infinity before the first). */
+const QUEUED_AT = 6;
+/** Identifies the slot's live expiry item; an item of another generation is stale. */
+const GENERATION = 7;
+const STRIDE = 8;
+
+/** Bits of a slot's flag byte. */
+const REFERENCED = 1;
+const PRIVILEGED = 2;
+
+function grownFloat64(array: Float64Array, length: number): Float64Array<ArrayBuffer> {
+  const grown = new Float64Array(length);
+  grown.set(array);
+  return grown;
+}
+
+function grownInt32(array: Int32Array, length: number): Int32Array<ArrayBuffer> {
+  const grown = new Int32Array(length);
+  grown.set(array);
+  return grown;
+}
+
+function grownUint8(array: Uint8Array, length: number): Uint8Array<ArrayBuffer> {
+  const grown = new Uint8Array(length);
+  grown.set(array);
+  return grown;
 }
 
 /**
@@ -150,28 +143,55 @@ function hasToJSON(value: object): boolean {
  * let core use it without a promise. Not for production: sessions die with the process and are
  * not shared between instances (it warns once when `NODE_ENV=production`).
  *
- * Eviction is second chance (CLOCK): a read, write or touch sets the entry's `referenced` flag;
+ * Eviction is second chance (CLOCK): a read, write or touch sets the entry's referenced flag;
  * when the bound is reached, the sweep starts at the front of a queue that new entries join at
  * the back, moves each referenced entry to the back with its flag cleared, and evicts the first
  * unreferenced one.
  *
+ * Layout: a struct of arrays. Each session has a slot number (the only value in the key → slot
+ * `Map`); its numbers, flags and list links live in typed arrays indexed by slot, its strings
+ * (data JSON, user id, CSRF secret) in plain arrays, and the expiry queue is typed arrays too.
+ * Per session the garbage-collected heap holds its key, its data JSON and (when set) its CSRF
+ * secret, not a dozen objects: a million sessions add ~100 MB of heap instead of ~500 MB, and a
+ * large heap is what slowed every request of an in-process store (V8 lets a big old generation
+ * grow for longer between full collections, so the objects each request promotes land on fresh
+ * pages and the kernel's page faults add ~35 µs a request at 1M sessions; measured in
+ * docs/performance.md, "Memory store flat").
+ *
  * Costs per call stay flat up to millions of sessions: a read only sets a flag (deleting and
  * re-inserting a key of a large `Map` to keep LRU order cost ~6 µs at 1M entries), a write
- * updates its entry in place, and a write that moves an expiry later pushes nothing onto the
- * expiry heap (the entry's earlier item is re-pushed when it comes due). The sweep queue is a
- * list linked through the entries rather than the map's own order: finding a `Map`'s first key
- * scans the holes its deletions left at the front (~65 µs at 1M entries under churn), and a
- * `Map` iterator held between calls keeps every backing table the map outgrows alive, with the
- * deleted sessions in them, until it is advanced again.
+ * updates its slot in place, and a write that moves an expiry later pushes nothing onto the
+ * expiry heap (the slot's earlier item is re-pushed when it comes due). The sweep queue and the
+ * per-user lists are linked through the slots rather than kept in `Map`s or `Set`s: finding a
+ * `Map`'s first key scans the holes its deletions left at the front (~65 µs at 1M entries
+ * under churn), and a `Map` iterator held between calls keeps every backing table the map
+ * outgrows alive until it is advanced again.
  */
 export class MemoryStore implements SessionStore {
   readonly #maxSessions: number;
   readonly #clock: Clock;
-  readonly #records = new Map<string, Entry>();
-  /** The sweep queue's ends: new entries join at the back, the sweep starts at the front. */
-  #front: Entry | null = null;
-  #back: Entry | null = null;
-  readonly #byUser = new Map<string, Set<string>>();
+  /** Key → slot, for every held session. */
+  readonly #slots = new Map<string, number>();
+  /** Slots allocated in the columns below (grows by doubling up to maxSessions). */
+  #capacity = 0;
+  /** Free slots, linked through `#next`. */
+  #free = NONE;
+  #keys: string[] = [];
+  #dataJson: string[] = [];
+  #userIds: (string | null)[] = [];
+  #csrfSecrets: (string | null)[] = [];
+  #numbers = new Float64Array(0);
+  #flags = new Uint8Array(0);
+  /** The sweep queue (and the free list): `#previous` is swept before the slot, `#next` after it. */
+  #previous = new Int32Array(0);
+  #next = new Int32Array(0);
+  #front = NONE;
+  #back = NONE;
+  /** Each user's sessions, a circular list through these links; `#byUser` names a member. */
+  #userPrevious = new Int32Array(0);
+  #userNext = new Int32Array(0);
+  readonly #byUser = new Map<string, number>();
+  #indexedSessions = 0;
   readonly #expiries = new ExpiryQueue();
   #generation = 0;
 
@@ -197,10 +217,10 @@ export class MemoryStore implements SessionStore {
   getSync(key: string): StoredSession | null {
     assertStoreKey(key);
     this.#reclaimExpired();
-    const entry = this.#records.get(key);
-    if (entry === undefined) return null;
-    entry.referenced = true;
-    return recordOf(entry);
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return null;
+    this.#flags[slot]! |= REFERENCED;
+    return this.#recordOf(slot);
   }
 
   async set(key: string, record: StoredSession, opts: StoreSetOptions): Promise<boolean> {
@@ -214,58 +234,43 @@ export class MemoryStore implements SessionStore {
     assertStoreSetOptions(opts);
     const dataJson = serializeData(record);
     const now = this.#reclaimExpired();
-    const current = this.#records.get(key);
-    const matches = opts.expectedVersion === null ? current === undefined : current?.version === opts.expectedVersion;
+    let slot = this.#slots.get(key);
+    const matches =
+      opts.expectedVersion === null
+        ? slot === undefined
+        : slot !== undefined && this.#numbers[slot * STRIDE + VERSION] === opts.expectedVersion;
     if (!matches) return false;
 
     // The port: "an expiresAt in the past deletes the record".
     if (opts.expiresAt <= now) {
-      if (current !== undefined) this.#remove(key, current);
+      if (slot !== undefined) this.#remove(key, slot);
       return true;
     }
-    if (current !== undefined) {
-      // In place: the entry keeps its slot in the map (no reordering, no rehash).
-      if (current.userId !== record.userId) {
-        this.#unindex(key, current.userId);
-        this.#index(key, record.userId);
-      }
-      current.dataJson = dataJson;
-      current.version = record.version;
-      current.userId = record.userId;
-      current.createdAt = record.createdAt;
-      current.lastSeenAt = record.lastSeenAt;
-      current.rotatedAt = record.rotatedAt;
-      current.authenticatedAt = record.authenticatedAt;
-      current.zone = record.zone;
-      current.csrfSecret = record.csrfSecret;
-      current.referenced = true;
-      this.#moveExpiry(key, current, opts.expiresAt);
-      return true;
+    if (slot === undefined) {
+      while (this.#slots.size >= this.#maxSessions) this.#evictOne();
+      slot = this.#allocate(key);
+      // At the back of the queue (unreferenced), it comes up after every entry already held.
+      this.#enqueue(slot);
+    } else if (this.#userIds[slot] !== record.userId) {
+      // In place: the entry keeps its slot (no reordering, no rehash); only its user moves.
+      this.#unindex(slot);
+      this.#flags[slot]! |= REFERENCED;
+    } else {
+      this.#flags[slot]! |= REFERENCED;
     }
-    while (this.#records.size >= this.#maxSessions) this.#evictOne();
-    const entry: Entry = {
-      key,
-      dataJson,
-      version: record.version,
-      userId: record.userId,
-      createdAt: record.createdAt,
-      lastSeenAt: record.lastSeenAt,
-      rotatedAt: record.rotatedAt,
-      authenticatedAt: record.authenticatedAt,
-      zone: record.zone,
-      csrfSecret: record.csrfSecret,
-      expiresAt: opts.expiresAt,
-      generation: 0,
-      queuedAt: Number.POSITIVE_INFINITY,
-      // At the back of the queue, it comes up after every entry already held.
-      referenced: false,
-      previous: null,
-      next: null,
-    };
-    this.#records.set(key, entry);
-    this.#enqueue(entry);
-    this.#index(key, entry.userId);
-    this.#moveExpiry(key, entry, opts.expiresAt);
+    const base = slot * STRIDE;
+    const numbers = this.#numbers;
+    numbers[base + VERSION] = record.version;
+    numbers[base + CREATED_AT] = record.createdAt;
+    numbers[base + LAST_SEEN_AT] = record.lastSeenAt;
+    numbers[base + ROTATED_AT] = record.rotatedAt;
+    numbers[base + AUTHENTICATED_AT] = record.authenticatedAt ?? Number.NaN;
+    this.#dataJson[slot] = dataJson;
+    this.#csrfSecrets[slot] = record.csrfSecret;
+    if (record.zone === 'privileged') this.#flags[slot]! |= PRIVILEGED;
+    else this.#flags[slot]! &= ~PRIVILEGED;
+    if (this.#userIds[slot] !== record.userId) this.#index(slot, record.userId);
+    this.#moveExpiry(slot, opts.expiresAt);
     return true;
   }
 
@@ -273,14 +278,14 @@ export class MemoryStore implements SessionStore {
     assertStoreKey(key);
     assertExpiresAt(expiresAt);
     const now = this.#reclaimExpired();
-    const entry = this.#records.get(key);
-    if (entry === undefined) return;
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return;
     if (expiresAt <= now) {
-      this.#remove(key, entry);
+      this.#remove(key, slot);
       return;
     }
-    entry.referenced = true;
-    this.#moveExpiry(key, entry, expiresAt);
+    this.#flags[slot]! |= REFERENCED;
+    this.#moveExpiry(slot, expiresAt);
   }
 
   async destroy(key: string): Promise<void> {
@@ -291,38 +296,68 @@ export class MemoryStore implements SessionStore {
   destroySync(key: string): void {
     assertStoreKey(key);
     this.#reclaimExpired();
-    const entry = this.#records.get(key);
-    if (entry !== undefined) this.#remove(key, entry);
+    const slot = this.#slots.get(key);
+    if (slot !== undefined) this.#remove(key, slot);
   }
 
   async listByUser(userId: string): Promise<UserSessionEntry[]> {
     assertUserId(userId);
     this.#reclaimExpired();
-    const keys = this.#byUser.get(userId);
-    if (keys === undefined) return [];
+    const first = this.#byUser.get(userId);
+    if (first === undefined) return [];
     const sessions: UserSessionEntry[] = [];
-    for (const key of keys) {
-      // The index only ever names held records of this user (kept in step by #remove and set).
-      const entry = this.#records.get(key)!;
-      sessions.push({ key, record: recordOf(entry) });
-    }
+    // The list only ever holds live slots of this user (kept in step by #remove and set).
+    let slot = first;
+    do {
+      sessions.push({ key: this.#keys[slot]!, record: this.#recordOf(slot) });
+      slot = this.#userNext[slot]!;
+    } while (slot !== first);
     return sessions;
   }
 
-  /** Forgets every session. The store stays usable. */
+  /** Forgets every session and gives the memory back. The store stays usable. */
   async close(): Promise<void> {
-    this.#records.clear();
-    this.#front = null;
-    this.#back = null;
+    this.#slots.clear();
     this.#byUser.clear();
-    this.#expiries.clear();
+    this.#expiries.clear(true);
+    this.#capacity = 0;
+    this.#free = NONE;
+    this.#front = NONE;
+    this.#back = NONE;
+    this.#indexedSessions = 0;
+    this.#keys = [];
+    this.#dataJson = [];
+    this.#userIds = [];
+    this.#csrfSecrets = [];
+    this.#numbers = new Float64Array(0);
+    this.#flags = new Uint8Array(0);
+    this.#previous = new Int32Array(0);
+    this.#next = new Int32Array(0);
+    this.#userPrevious = new Int32Array(0);
+    this.#userNext = new Int32Array(0);
   }
 
   /** Counts for metrics and tests; does not reclaim expired sessions by itself. */
   stats(): MemoryStoreStats {
-    let indexedSessions = 0;
-    for (const keys of this.#byUser.values()) indexedSessions += keys.size;
-    return { sessions: this.#records.size, users: this.#byUser.size, indexedSessions };
+    return { sessions: this.#slots.size, users: this.#byUser.size, indexedSessions: this.#indexedSessions };
+  }
+
+  /** A fresh copy of the slot's record (the data parsed anew: a deep copy). */
+  #recordOf(slot: number): StoredSession {
+    const numbers = this.#numbers;
+    const base = slot * STRIDE;
+    const authenticatedAt = numbers[base + AUTHENTICATED_AT]!;
+    return {
+      version: numbers[base + VERSION]!,
+      data: JSON.parse(this.#dataJson[slot]!) as Record<string, unknown>,
+      createdAt: numbers[base + CREATED_AT]!,
+      lastSeenAt: numbers[base + LAST_SEEN_AT]!,
+      rotatedAt: numbers[base + ROTATED_AT]!,
+      userId: this.#userIds[slot]!,
+      authenticatedAt: Number.isNaN(authenticatedAt) ? null : authenticatedAt,
+      zone: (this.#flags[slot]! & PRIVILEGED) === 0 ? 'normal' : 'privileged',
+      csrfSecret: this.#csrfSecrets[slot]!,
+    };
   }
 
   /**
@@ -338,97 +373,173 @@ export class MemoryStore implements SessionStore {
         reason: 'clock',
       });
     }
-    for (let item = this.#expiries.peek(); item !== undefined && item.expiresAt <= now; item = this.#expiries.peek()) {
-      this.#expiries.pop();
-      const entry = this.#records.get(item.key);
-      if (entry?.generation !== item.generation) continue;
-      if (entry.expiresAt <= now) this.#remove(item.key, entry);
+    const expiries = this.#expiries;
+    while (expiries.peekTime() <= now) {
+      const slot = expiries.peekSlot();
+      const generation = expiries.peekGeneration();
+      expiries.pop();
+      // A freed slot's generation is -1 and a reused one has a newer generation: both stale.
+      if (this.#numbers[slot * STRIDE + GENERATION] !== generation) continue;
+      if (this.#numbers[slot * STRIDE + EXPIRES_AT]! <= now) this.#remove(this.#keys[slot]!, slot);
       // Its expiry moved later since this item was pushed: schedule it at the real time now.
-      else this.#queue(item.key, entry);
+      else this.#queue(slot);
     }
     return now;
   }
 
   /**
-   * Sets the entry's expiry. Moving it later needs nothing on the heap (the entry's earlier item
+   * Sets the slot's expiry. Moving it later needs nothing on the heap (the slot's earlier item
    * will find it still alive and re-queue it); moving it earlier queues a new item.
    */
-  #moveExpiry(key: string, entry: Entry, expiresAt: number): void {
-    entry.expiresAt = expiresAt;
-    if (expiresAt < entry.queuedAt) this.#queue(key, entry);
+  #moveExpiry(slot: number, expiresAt: number): void {
+    const base = slot * STRIDE;
+    this.#numbers[base + EXPIRES_AT] = expiresAt;
+    if (expiresAt < this.#numbers[base + QUEUED_AT]!) this.#queue(slot);
   }
 
-  #queue(key: string, entry: Entry): void {
-    entry.generation = ++this.#generation;
-    entry.queuedAt = entry.expiresAt;
-    this.#expiries.push({ expiresAt: entry.expiresAt, key, generation: entry.generation });
-    if (this.#expiries.size > 2 * this.#records.size + STALE_EXPIRY_SLACK) {
-      // Too many stale items: one item per live entry, at its real expiry.
-      const live = Array.from(this.#records, ([liveKey, liveEntry]) => {
-        liveEntry.queuedAt = liveEntry.expiresAt;
-        return { expiresAt: liveEntry.expiresAt, key: liveKey, generation: liveEntry.generation };
-      });
-      this.#expiries.rebuild(live);
+  #queue(slot: number): void {
+    const numbers = this.#numbers;
+    const base = slot * STRIDE;
+    const generation = ++this.#generation;
+    numbers[base + GENERATION] = generation;
+    numbers[base + QUEUED_AT] = numbers[base + EXPIRES_AT]!;
+    this.#expiries.push(numbers[base + EXPIRES_AT]!, slot, generation);
+    if (this.#expiries.size > 2 * this.#slots.size + STALE_EXPIRY_SLACK) {
+      // Too many stale items: one item per live slot, at its real expiry.
+      this.#expiries.clear();
+      for (const liveSlot of this.#slots.values()) {
+        const liveBase = liveSlot * STRIDE;
+        numbers[liveBase + QUEUED_AT] = numbers[liveBase + EXPIRES_AT]!;
+        this.#expiries.append(numbers[liveBase + EXPIRES_AT]!, liveSlot, numbers[liveBase + GENERATION]!);
+      }
+      this.#expiries.heapify();
     }
+  }
+
+  /** A slot for a new session under `key` (free or newly grown; the caller made room). */
+  #allocate(key: string): number {
+    if (this.#free === NONE) this.#grow();
+    const slot = this.#free;
+    this.#free = this.#next[slot]!;
+    this.#slots.set(key, slot);
+    this.#keys[slot] = key;
+    const base = slot * STRIDE;
+    this.#numbers[base + QUEUED_AT] = Number.POSITIVE_INFINITY;
+    this.#numbers[base + GENERATION] = -1;
+    this.#flags[slot] = 0;
+    return slot;
+  }
+
+  /** Doubles the columns (up to maxSessions slots) and puts the new slots on the free list. */
+  #grow(): void {
+    const old = this.#capacity;
+    const capacity = Math.min(this.#maxSessions, Math.max(INITIAL_CAPACITY, old * 2));
+    this.#numbers = grownFloat64(this.#numbers, capacity * STRIDE);
+    this.#flags = grownUint8(this.#flags, capacity);
+    this.#previous = grownInt32(this.#previous, capacity);
+    this.#next = grownInt32(this.#next, capacity);
+    this.#userPrevious = grownInt32(this.#userPrevious, capacity);
+    this.#userNext = grownInt32(this.#userNext, capacity);
+    for (let slot = old; slot < capacity; slot++) {
+      // Pushed in order, so the plain arrays stay packed (no holes, no dictionary mode).
+      this.#keys.push('');
+      this.#dataJson.push('');
+      this.#userIds.push(null);
+      this.#csrfSecrets.push(null);
+      this.#numbers[slot * STRIDE + GENERATION] = -1;
+    }
+    // Lowest slot first off the free list.
+    for (let slot = capacity - 1; slot >= old; slot--) {
+      this.#next[slot] = this.#free;
+      this.#free = slot;
+    }
+    this.#capacity = capacity;
   }
 
   /**
    * Second chance (CLOCK): from the front of the queue, an entry used since the sweep last passed
    * it loses its mark and goes to the back; the first one without a mark is evicted. Called only
-   * when the map is full (never empty), so one pass at most clears every mark.
+   * when the store is full (never empty), so one pass at most clears every mark.
    */
   #evictOne(): void {
     for (;;) {
-      const entry = this.#front!;
-      if (!entry.referenced) {
-        this.#remove(entry.key, entry);
+      const slot = this.#front;
+      if ((this.#flags[slot]! & REFERENCED) === 0) {
+        this.#remove(this.#keys[slot]!, slot);
         return;
       }
-      entry.referenced = false;
-      this.#dequeue(entry);
-      this.#enqueue(entry);
+      this.#flags[slot]! &= ~REFERENCED;
+      this.#dequeue(slot);
+      this.#enqueue(slot);
     }
   }
 
-  /** Deletes the record, its place in the sweep queue and its index entry (its expiry item goes stale). */
-  #remove(key: string, entry: Entry): void {
-    this.#records.delete(key);
-    this.#dequeue(entry);
-    this.#unindex(key, entry.userId);
+  /**
+   * Deletes the record, its place in the sweep queue and its index entry (its expiry item goes
+   * stale), drops its strings and frees the slot.
+   */
+  #remove(key: string, slot: number): void {
+    this.#slots.delete(key);
+    this.#dequeue(slot);
+    this.#unindex(slot);
+    this.#keys[slot] = '';
+    this.#dataJson[slot] = '';
+    this.#csrfSecrets[slot] = null;
+    this.#numbers[slot * STRIDE + GENERATION] = -1;
+    this.#next[slot] = this.#free;
+    this.#free = slot;
   }
 
-  #enqueue(entry: Entry): void {
-    entry.previous = this.#back;
-    entry.next = null;
-    if (this.#back === null) this.#front = entry;
-    else this.#back.next = entry;
-    this.#back = entry;
+  #enqueue(slot: number): void {
+    this.#previous[slot] = this.#back;
+    this.#next[slot] = NONE;
+    if (this.#back === NONE) this.#front = slot;
+    else this.#next[this.#back] = slot;
+    this.#back = slot;
   }
 
-  #dequeue(entry: Entry): void {
-    if (entry.previous === null) this.#front = entry.next;
-    else entry.previous.next = entry.next;
-    if (entry.next === null) this.#back = entry.previous;
-    else entry.next.previous = entry.previous;
-    entry.previous = null;
-    entry.next = null;
+  #dequeue(slot: number): void {
+    const previous = this.#previous[slot]!;
+    const next = this.#next[slot]!;
+    if (previous === NONE) this.#front = next;
+    else this.#next[previous] = next;
+    if (next === NONE) this.#back = previous;
+    else this.#previous[next] = previous;
   }
 
-  #index(key: string, userId: string | null): void {
+  /** Adds the slot at the end of `userId`'s list (a slot holds no user before this). */
+  #index(slot: number, userId: string | null): void {
+    this.#userIds[slot] = userId;
     if (userId === null) return;
-    let keys = this.#byUser.get(userId);
-    if (keys === undefined) {
-      keys = new Set();
-      this.#byUser.set(userId, keys);
+    this.#indexedSessions++;
+    const first = this.#byUser.get(userId);
+    if (first === undefined) {
+      this.#userPrevious[slot] = slot;
+      this.#userNext[slot] = slot;
+      this.#byUser.set(userId, slot);
+      return;
     }
-    keys.add(key);
+    const last = this.#userPrevious[first]!;
+    this.#userNext[last] = slot;
+    this.#userPrevious[slot] = last;
+    this.#userNext[slot] = first;
+    this.#userPrevious[first] = slot;
   }
 
-  #unindex(key: string, userId: string | null): void {
+  /** Takes the slot out of its user's list; the slot then holds no user. */
+  #unindex(slot: number): void {
+    const userId = this.#userIds[slot]!;
     if (userId === null) return;
-    // Every held record with a userId is in that user's set (#index adds it, only this removes it).
-    const keys = this.#byUser.get(userId)!;
-    keys.delete(key);
-    if (keys.size === 0) this.#byUser.delete(userId);
+    this.#userIds[slot] = null;
+    this.#indexedSessions--;
+    const next = this.#userNext[slot]!;
+    if (next === slot) {
+      this.#byUser.delete(userId);
+      return;
+    }
+    const previous = this.#userPrevious[slot]!;
+    this.#userNext[previous] = next;
+    this.#userPrevious[next] = previous;
+    if (this.#byUser.get(userId) === slot) this.#byUser.set(userId, next);
   }
 }
