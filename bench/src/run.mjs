@@ -148,11 +148,18 @@ async function main() {
     .replace(/[-:.TZ]/g, '')
     .slice(0, 14);
   const prefix = `bench:${runId}:`;
+  // The bytes-per-session scenario weighs keys, and a key's name is part of its weight: there
+  // every store gets a prefix as short as the libraries' defaults ("sess:", "koa:sess:"), so the
+  // figures measure the stores, not this harness's 21-character run prefix.
+  const bytesPrefix = `b${runId.slice(-6)}:`;
   // Every child runs from a private copy of our builds: a rebuild meanwhile cannot touch the run.
   const snapshot = snapshotBuild(benchDir, runId);
   process.on('exit', snapshot.remove);
   // Interrupted: the keys this run wrote are deleted (a finished phase has deleted its own).
-  if (redis !== null) onInterrupt(() => deletePrefix(redis, prefix));
+  if (redis !== null) {
+    onInterrupt(() => deletePrefix(redis, prefix));
+    onInterrupt(() => deletePrefix(redis, bytesPrefix));
+  }
   const ctx = {
     config,
     cores,
@@ -160,6 +167,7 @@ async function main() {
     redisUrl,
     redisPid,
     prefix,
+    bytesPrefix,
     dirs: { bench: benchDir, servers: snapshot.servers, src: snapshot.src, results: join(benchDir, 'results') },
     profile: args.profile,
     log,

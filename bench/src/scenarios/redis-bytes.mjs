@@ -1,7 +1,8 @@
 // Redis memory per session: each Redis-backed contender logs `bytesSessions` visitors in (one
 // user each, so our per-user index costs the most it can), then every key under the
 // contender's prefix is weighed with `MEMORY USAGE … SAMPLES 0`. The `used_memory` delta is
-// reported beside it (it also counts the expiry table and allocator slack).
+// reported beside it (it also counts the expiry table and allocator slack). Each store's keys
+// carry a 10-character prefix, about the length of the libraries' defaults.
 import { join } from 'node:path';
 import { mapConcurrent, request } from '../lib/http.mjs';
 import { startServer } from '../lib/processes.mjs';
@@ -10,8 +11,9 @@ import { deletePrefix, memoryUsage, usedMemory } from '../lib/redis.mjs';
 export async function runRedisBytes(ctx, variants) {
   const sessions = ctx.config.bytesSessions;
   const results = {};
-  for (const variant of variants) {
-    const prefix = `${ctx.prefix}bytes:${variant.key}:`;
+  for (const [index, variant] of variants.entries()) {
+    // Short, like a library's default prefix (see run.mjs): "b<hhmmss>:<n>:", 10 characters.
+    const prefix = `${ctx.bytesPrefix}${index}:`;
     let server = null;
     try {
       server = await startServer(join(ctx.dirs.servers, variant.file), {
