@@ -261,6 +261,8 @@ Notes:
 - Revocation: express-session stores keep no per-user index, so revoking a user means reading every
   session (\`store.all()\`) and destroying the matches; connect-redis's \`all()\` is a SCAN plus one MGET of
   every session. spartan-sessions keeps a per-user index (a sorted set in Redis).
+- Redis bytes: every store's keys carry a 10-character prefix (about the libraries' defaults, such as
+  \`sess:\`), since a key's name is part of its weight.
 - Targets not met, and where their time goes (profiles, what was tried):
   [docs/performance.md](docs/performance.md).
 `;
