@@ -1,3 +1,5 @@
+import { grown } from './typed-columns.js';
+
 /**
  * A binary min-heap of expiries, earliest first. Each item is three numbers: when it expires,
  * the store slot it names and the generation it was scheduled as. `MemoryStore` pushes an item
@@ -113,14 +115,8 @@ export class ExpiryQueue {
   #reserve(length: number): void {
     if (length <= this.#times.length) return;
     const capacity = Math.max(length, this.#times.length * 2);
-    const times = new Float64Array(capacity);
-    times.set(this.#times.subarray(0, this.#size));
-    const slots = new Int32Array(capacity);
-    slots.set(this.#slots.subarray(0, this.#size));
-    const generations = new Float64Array(capacity);
-    generations.set(this.#generations.subarray(0, this.#size));
-    this.#times = times;
-    this.#slots = slots;
-    this.#generations = generations;
+    this.#times = grown(this.#times, capacity);
+    this.#slots = grown(this.#slots, capacity);
+    this.#generations = grown(this.#generations, capacity);
   }
 }

@@ -8,6 +8,7 @@ import {
   type UserSessionEntry,
 } from '../ports.js';
 import { ExpiryQueue } from './expiry-queue.js';
+import { grown } from './typed-columns.js';
 import {
   assertExpiresAt,
   assertStoredSession,
@@ -110,31 +111,16 @@ const AUTHENTICATED_AT = 4;
 const EXPIRES_AT = 5;
 /** When the slot's one live expiry item is scheduled (≤ EXPIRES_AT; Infinity before the first). */
 const QUEUED_AT = 6;
-/** Identifies the slot's live expiry item; an item of another generation is stale. */
+/**
+ * Identifies the slot's live expiry item; an item of another generation is stale. Generations
+ * count from 1, so the 0 of a new or freed slot matches no item.
+ */
 const GENERATION = 7;
 const STRIDE = 8;
 
 /** Bits of a slot's flag byte. */
 const REFERENCED = 1;
 const PRIVILEGED = 2;
-
-function grownFloat64(array: Float64Array, length: number): Float64Array<ArrayBuffer> {
-  const grown = new Float64Array(length);
-  grown.set(array);
-  return grown;
-}
-
-function grownInt32(array: Int32Array, length: number): Int32Array<ArrayBuffer> {
-  const grown = new Int32Array(length);
-  grown.set(array);
-  return grown;
-}
-
-function grownUint8(array: Uint8Array, length: number): Uint8Array<ArrayBuffer> {
-  const grown = new Uint8Array(length);
-  grown.set(array);
-  return grown;
-}
 
 /**
  * The default store: single process, bounded (second-chance eviction by count), expiring, with
@@ -172,8 +158,6 @@ export class MemoryStore implements SessionStore {
   readonly #clock: Clock;
   /** Key → slot, for every held session. */
   readonly #slots = new Map<string, number>();
-  /** Slots allocated in the columns below (grows by doubling up to maxSessions). */
-  #capacity = 0;
   /** Free slots, linked through `#next`. */
   #free = NONE;
   #keys: string[] = [];
@@ -251,12 +235,10 @@ export class MemoryStore implements SessionStore {
       slot = this.#allocate(key);
       // At the back of the queue (unreferenced), it comes up after every entry already held.
       this.#enqueue(slot);
-    } else if (this.#userIds[slot] !== record.userId) {
-      // In place: the entry keeps its slot (no reordering, no rehash); only its user moves.
-      this.#unindex(slot);
-      this.#flags[slot]! |= REFERENCED;
     } else {
+      // In place: the entry keeps its slot (no reordering, no rehash); only a changed user moves.
       this.#flags[slot]! |= REFERENCED;
+      if (this.#userIds[slot] !== record.userId) this.#unindex(slot);
     }
     const base = slot * STRIDE;
     const numbers = this.#numbers;
@@ -320,7 +302,6 @@ export class MemoryStore implements SessionStore {
     this.#slots.clear();
     this.#byUser.clear();
     this.#expiries.clear(true);
-    this.#capacity = 0;
     this.#free = NONE;
     this.#front = NONE;
     this.#back = NONE;
@@ -378,7 +359,7 @@ export class MemoryStore implements SessionStore {
       const slot = expiries.peekSlot();
       const generation = expiries.peekGeneration();
       expiries.pop();
-      // A freed slot's generation is -1 and a reused one has a newer generation: both stale.
+      // A freed slot's generation is 0 and a reused one has a newer generation: both stale.
       if (this.#numbers[slot * STRIDE + GENERATION] !== generation) continue;
       if (this.#numbers[slot * STRIDE + EXPIRES_AT]! <= now) this.#remove(this.#keys[slot]!, slot);
       // Its expiry moved later since this item was pushed: schedule it at the real time now.
@@ -425,35 +406,32 @@ export class MemoryStore implements SessionStore {
     this.#keys[slot] = key;
     const base = slot * STRIDE;
     this.#numbers[base + QUEUED_AT] = Number.POSITIVE_INFINITY;
-    this.#numbers[base + GENERATION] = -1;
     this.#flags[slot] = 0;
     return slot;
   }
 
   /** Doubles the columns (up to maxSessions slots) and puts the new slots on the free list. */
   #grow(): void {
-    const old = this.#capacity;
+    const old = this.#flags.length;
     const capacity = Math.min(this.#maxSessions, Math.max(INITIAL_CAPACITY, old * 2));
-    this.#numbers = grownFloat64(this.#numbers, capacity * STRIDE);
-    this.#flags = grownUint8(this.#flags, capacity);
-    this.#previous = grownInt32(this.#previous, capacity);
-    this.#next = grownInt32(this.#next, capacity);
-    this.#userPrevious = grownInt32(this.#userPrevious, capacity);
-    this.#userNext = grownInt32(this.#userNext, capacity);
+    this.#numbers = grown(this.#numbers, capacity * STRIDE);
+    this.#flags = grown(this.#flags, capacity);
+    this.#previous = grown(this.#previous, capacity);
+    this.#next = grown(this.#next, capacity);
+    this.#userPrevious = grown(this.#userPrevious, capacity);
+    this.#userNext = grown(this.#userNext, capacity);
     for (let slot = old; slot < capacity; slot++) {
       // Pushed in order, so the plain arrays stay packed (no holes, no dictionary mode).
       this.#keys.push('');
       this.#dataJson.push('');
       this.#userIds.push(null);
       this.#csrfSecrets.push(null);
-      this.#numbers[slot * STRIDE + GENERATION] = -1;
     }
     // Lowest slot first off the free list.
     for (let slot = capacity - 1; slot >= old; slot--) {
       this.#next[slot] = this.#free;
       this.#free = slot;
     }
-    this.#capacity = capacity;
   }
 
   /**
@@ -485,7 +463,7 @@ export class MemoryStore implements SessionStore {
     this.#keys[slot] = '';
     this.#dataJson[slot] = '';
     this.#csrfSecrets[slot] = null;
-    this.#numbers[slot * STRIDE + GENERATION] = -1;
+    this.#numbers[slot * STRIDE + GENERATION] = 0;
     this.#next[slot] = this.#free;
     this.#free = slot;
   }
