@@ -66,8 +66,10 @@ export { MemoryStore, type MemoryStoreOptions, type MemoryStoreStats } from './s
 export {
   assertExpectedVersion,
   assertExpiresAt,
+  assertRotationKeys,
   assertStoredSession,
   assertStoreKey,
+  assertStoreRotateOptions,
   assertStoreSetOptions,
   assertUserId,
   validateStoredSession,

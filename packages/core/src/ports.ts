@@ -47,6 +47,14 @@ export interface StoreSetOptions {
   expectedVersion: number | null;
 }
 
+/** Options of `SessionStore.rotate`. */
+export interface StoreRotateOptions {
+  /** When the store must forget the new record by itself (ms since epoch). */
+  expiresAt: number;
+  /** The version the old record must still have: the one the request last read or wrote. */
+  expectedVersion: number;
+}
+
 /** One session of a user, as `listByUser` returns it. */
 export interface UserSessionEntry {
   key: string;
@@ -67,6 +75,19 @@ export interface SessionStore {
    * An `expiresAt` in the past deletes the record.
    */
   set(key: string, record: StoredSession, opts: StoreSetOptions): Promise<boolean>;
+  /**
+   * Rotation, atomic with the old record (SPEC §5): when the record under `oldKey` exists at
+   * version `opts.expectedVersion` and nothing is stored under `newKey`, removes the old record
+   * (and its index entry) and creates `record` under `newKey` with expiry `opts.expiresAt`,
+   * indexed under `record.userId`, as one step: resolves `true`. Otherwise changes nothing and
+   * resolves `false` (the old record is gone — destroyed, revoked, expired or rotated by another
+   * request — or at another version, or `newKey` is taken). Of two rotations of one record at
+   * most one resolves `true`, and a `destroy(oldKey)` that lands before the rotation makes it
+   * fail. A store that cannot change both keys in one step (Redis Cluster: two slots) must keep
+   * these guarantees another way, and its `destroy(oldKey)` landing mid-rotation must end the
+   * new record too (see `RedisStore`).
+   */
+  rotate(oldKey: string, newKey: string, record: StoredSession, opts: StoreRotateOptions): Promise<boolean>;
   /** Moves the expiry of an existing record to `expiresAt` (ms); no-op when absent. */
   touch(key: string, expiresAt: number): Promise<void>;
   /** Deletes the record and its index entry; no-op when absent. */
@@ -76,14 +97,15 @@ export interface SessionStore {
   /** Releases what the store opened itself (never a client it was given). */
   close?(): Promise<void>;
   /**
-   * Optional synchronous twins of `get`, `set` and `destroy`, for stores that live in the
-   * process (`MemoryStore`). When a store has all three, core calls them instead, so a request
+   * Optional synchronous twins of `get`, `set`, `rotate` and `destroy`, for stores that live in
+   * the process (`MemoryStore`). When a store has all four, core calls them instead, so a request
    * whose cookie was verified before loads and commits without a promise, and the adapter need
    * not hold the response for a microtask. Same semantics as the promise methods; they throw
    * where those reject. A store that does I/O must not define them.
    */
   getSync?(key: string): StoredSession | null;
   setSync?(key: string, record: StoredSession, opts: StoreSetOptions): boolean;
+  rotateSync?(oldKey: string, newKey: string, record: StoredSession, opts: StoreRotateOptions): boolean;
   destroySync?(key: string): void;
 }
 

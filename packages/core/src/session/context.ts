@@ -248,6 +248,10 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     const now = this.#m.clock.now();
     this.#meta.userId = userId;
     this.#meta.authenticatedAt = now;
+    // New tokens on a privilege change (OWASP): a synchronizer secret an anonymous visitor (or
+    // whoever planted the session) knew is not carried into the signed-in session. The guard
+    // creates a new one the next time a token is asked for.
+    this.#meta.csrfSecret = null;
     this.#requestRotation('authenticate');
     if (this.accessError && this.#m.zoneOf(this.#view.path) === 'privileged') this.accessError = null;
   }
@@ -335,22 +339,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   async revokeOtherSessions(): Promise<number> {
     const userId = this.#storedMeta.userId;
     if (userId === null) return 0;
-    const currentKey = this.#stored?.key;
-    const entries = await this.#m.call('listByUser', () => this.#m.store.listByUser(userId));
-    let revoked = 0;
-    for (const entry of entries) {
-      if (entry.key === currentKey || entry.record.userId !== userId) continue;
-      await this.#m.records.destroy(entry.key);
-      revoked++;
-      this.#m.emit({
-        type: 'revoked',
-        at: this.#m.clock.now(),
-        keyHash: keyHashOf(entry.key),
-        userId,
-        reason: 'user-revoked-others',
-      });
-    }
-    return revoked;
+    return this.#m.revokeUserSessions(userId, this.#stored?.key ?? null, 'user-revoked-others');
   }
 
   // ── CsrfSecretHolder ──────────────────────────────────────────────────────────────────────
@@ -402,7 +391,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   *#persist(): Steps<void> {
     const now = this.#m.clock.now();
     const data = readData(this.session);
-    const whole = JSON.stringify(data);
+    const whole = serializeSessionData(data);
     const dataChanged = whole !== this.#snapshot;
     const metaChanged = !sameMeta(this.#meta, this.#storedMeta);
 
@@ -427,51 +416,75 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     this.#writeCookieHeaders();
   }
 
-  /** Creates the record under a new id (new session or rotation), then drops the old one. */
+  /**
+   * Stores the session under a new id: a new session's first write, or a rotation. A rotation
+   * is one store operation with the old record (`SessionStore.rotate`): the new record comes to
+   * exist only if the old one is still there, and the old one goes in the same step. If the old
+   * record is gone (destroyed, revoked, expired, or rotated by a parallel request), this request
+   * ends without a session and clears the cookie: a revoked session is never brought back.
+   * The cookie is set only once the record is stored and `maxSessions` enforced.
+   */
   *#writeNew(data: Record<string, unknown>, whole: string, now: number): Steps<void> {
     const m = this.#m;
     const previous = this.#stored;
+    const reason = this.#rotation ?? 'rotate';
     const identity = yield* settle(m.codec.identifyNow(this.#pendingId!));
-    const meta: MetaState = { ...this.#meta, lastSeenAt: now, rotatedAt: now };
-    const record = this.#recordFor(data, meta, 1);
-    const written = yield* settle(
-      m.records.set(identity.key, record, { expiresAt: m.expiresAt(record), expectedVersion: null }),
-    );
-    if (!written) {
-      // 256 random bits collided with a live session: never adopt it.
-      throw new SpartanError('sessions/store-unavailable', undefined, { operation: 'set', reason: 'id-collision' });
-    }
-    if (previous !== null) {
-      yield* settle(m.records.destroy(previous.key));
-      m.codec.forget(previous.cookieValue);
-      m.emit({
-        type: 'rotated',
-        at: now,
-        keyHash: keyHashOf(identity.key),
-        ...(meta.userId !== null && { userId: meta.userId }),
-        reason: this.#rotation ?? 'rotate',
-      });
+    if (previous === null) {
+      const meta: MetaState = { ...this.#meta, lastSeenAt: now, rotatedAt: now };
+      const record = this.#recordFor(data, meta, 1);
+      const written = yield* settle(
+        m.records.set(identity.key, record, { expiresAt: m.expiresAt(record), expectedVersion: null }),
+      );
+      if (!written) {
+        // 256 random bits collided with a live session: never adopt it.
+        throw new SpartanError('sessions/store-unavailable', undefined, { operation: 'set', reason: 'id-collision' });
+      }
+      this.#stored = identity;
+      this.#wrote(1, meta, whole);
+      m.emit({ type: 'created', at: now, keyHash: keyHashOf(identity.key), ...userOf(meta) });
     } else {
-      m.emit({
-        type: 'created',
-        at: now,
-        keyHash: keyHashOf(identity.key),
-        ...(meta.userId !== null && { userId: meta.userId }),
-      });
+      const written = yield* this.#compareAndSet(data, whole, now, null, identity);
+      // The old record was gone: #compareAndSet dropped the session (the cookie is cleared).
+      if (written === null) return;
+      m.codec.forget(previous.cookieValue);
+      m.emit({ type: 'rotated', at: now, keyHash: keyHashOf(identity.key), ...userOf(this.#meta), reason });
     }
-    const authenticated = this.#rotation === 'authenticate';
-    this.#stored = identity;
     this.#pendingId = null;
     this.#rotation = null;
-    this.#version = 1;
-    this.#meta = meta;
-    this.#storedMeta = { ...meta };
-    this.#snapshot = whole;
-    this.#touchDue = false;
     this.#resignCookie = false;
-    this.#clearCookie = false;
-    this.#setCookie(identity, meta);
-    if (authenticated && meta.userId !== null) yield* settle(m.enforceMaxSessions(meta.userId, identity.key));
+    const userId = this.#meta.userId;
+    if (reason === 'authenticate' && userId !== null) {
+      try {
+        yield* settle(m.enforceMaxSessions(userId, identity.key));
+      } catch (error) {
+        yield* this.#abandonNew(identity);
+        throw error;
+      }
+    }
+    this.#setCookie(identity, this.#meta);
+  }
+
+  /**
+   * `maxSessions` could not be enforced (the store failed): the new record must not outlive the
+   * failed request as a session over the limit, and the response must promise nothing. Removed
+   * as far as the failing store allows (a record left behind has no cookie anywhere and expires
+   * by itself); the response then carries only a clearing cookie.
+   */
+  *#abandonNew(identity: SessionIdentity): Steps<void> {
+    try {
+      yield* settle(this.#m.records.destroy(identity.key));
+    } catch {
+      // The store is failing: the original error is the one to report.
+    }
+    this.#m.emit({
+      type: 'destroyed',
+      at: this.#m.clock.now(),
+      keyHash: keyHashOf(identity.key),
+      ...userOf(this.#meta),
+      reason: 'max-sessions-unenforced',
+    });
+    this.#dropStored();
+    this.#writeCookieHeaders();
   }
 
   /**
@@ -485,7 +498,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   *#writeUpdate(data: Record<string, unknown>, whole: string, now: number): Steps<void> {
     const m = this.#m;
     if (m.records.synchronous) {
-      yield* this.#compareAndSet(data, whole, now, null);
+      yield* this.#compareAndSet(data, whole, now, null, null);
       return;
     }
     const key = this.#stored!.key;
@@ -498,7 +511,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     let written: WrittenRecord | null = null;
     try {
       const latest = ahead === undefined ? null : yield* settle(ahead);
-      written = yield* this.#compareAndSet(data, whole, now, latest);
+      written = yield* this.#compareAndSet(data, whole, now, latest, null);
     } finally {
       handOn(written);
       if (m.writesInFlight.get(key) === mine) m.writesInFlight.delete(key);
@@ -517,41 +530,45 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     whole: string,
     now: number,
     latest: WrittenRecord | null,
+    rotateTo: SessionIdentity | null,
   ): Steps<WrittenRecord | null> {
     const m = this.#m;
     const identity = this.#stored!;
+    // A rotation stamps the new record; `regenerate()` starts a new session, so a rebase merges
+    // nothing of what other requests wrote to the old one (only the version moves on).
+    const stamp = (meta: MetaState): MetaState =>
+      rotateTo === null ? { ...meta, lastSeenAt: now } : { ...meta, lastSeenAt: now, rotatedAt: now };
+    const fresh = this.#rotation === 'regenerate';
     let baseData = data;
-    let baseMeta: MetaState = { ...this.#meta, lastSeenAt: now };
+    let baseMeta: MetaState = stamp(this.#meta);
     let expectedVersion = this.#version;
     // This request's own changes, worked out only when a rebase needs them re-applied.
     let changes: DataChanges | null = null;
     let metaChanges: Partial<MetaState> | null = null;
     const rebase = (version: number, latestData: Record<string, unknown>, latestMeta: MetaState): void => {
+      expectedVersion = version;
+      if (fresh) return;
       changes ??= diffData(snapshotKeys(JSON.parse(this.#snapshot) as Record<string, unknown>), data);
       metaChanges ??= diffMeta(this.#storedMeta, this.#meta);
-      expectedVersion = version;
       baseData = applyChanges(latestData, changes);
-      baseMeta = { ...latestMeta, ...metaChanges, lastSeenAt: now };
+      baseMeta = stamp({ ...latestMeta, ...metaChanges });
     };
     if (latest !== null && latest.version > expectedVersion) {
       rebase(latest.version, JSON.parse(latest.dataJson) as Record<string, unknown>, latest.meta);
     }
     for (let attempt = 1; attempt <= m.maxWriteAttempts; attempt++) {
-      const record = this.#recordFor(baseData, baseMeta, expectedVersion + 1);
+      // A rotated record starts its own version count under its new key.
+      const record = this.#recordFor(baseData, baseMeta, rotateTo === null ? expectedVersion + 1 : 1);
+      const options = { expiresAt: m.expiresAt(record), expectedVersion };
       const written = yield* settle(
-        m.records.set(identity.key, record, { expiresAt: m.expiresAt(record), expectedVersion }),
+        rotateTo === null
+          ? m.records.set(identity.key, record, options)
+          : m.records.rotate(identity.key, rotateTo.key, record, options),
       );
       if (written) {
-        this.#version = record.version;
-        this.#meta = baseMeta;
-        this.#storedMeta = { ...baseMeta };
-        if (baseData === data) {
-          this.#snapshot = whole;
-        } else {
-          replaceData(this.session, baseData);
-          this.#snapshot = JSON.stringify(baseData);
-        }
-        this.#touchDue = false;
+        if (rotateTo !== null) this.#stored = rotateTo;
+        if (baseData !== data) replaceData(this.session, baseData);
+        this.#wrote(record.version, baseMeta, baseData === data ? whole : JSON.stringify(baseData));
         return { version: record.version, meta: { ...baseMeta }, dataJson: this.#snapshot };
       }
       // Lost the race: back off a random moment before re-reading, so a crowd of requests on
@@ -560,7 +577,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
       yield* settle(backoff(attempt));
       const current = yield* settle(m.records.get(identity.key));
       if (!current) {
-        // Destroyed or revoked by another request meanwhile: never resurrect it.
+        // Destroyed, revoked or rotated by another request meanwhile: never resurrect it.
         this.#dropStored();
         return null;
       }
@@ -589,6 +606,16 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
       zone: meta.zone,
       csrfSecret: meta.csrfSecret,
     };
+  }
+
+  /** The store now holds what this request wrote: `version`, `meta` and data as `dataJson`. */
+  #wrote(version: number, meta: MetaState, dataJson: string): void {
+    this.#version = version;
+    this.#meta = meta;
+    this.#storedMeta = { ...meta };
+    this.#snapshot = dataJson;
+    this.#touchDue = false;
+    this.#clearCookie = false;
   }
 
   #adopt(record: StoredSession): void {
@@ -670,6 +697,28 @@ function freshMeta(now: number, zone: SessionZone): MetaState {
     zone,
     csrfSecret: null,
   };
+}
+
+/**
+ * The session's data as JSON. Data that JSON cannot hold (a BigInt, a circular reference, a
+ * throwing `toJSON`) is the application's mistake: a `SpartanError` with a safe message, never
+ * the raw `TypeError`, whose message names the data's properties.
+ */
+function serializeSessionData(data: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(data);
+  } catch {
+    throw new SpartanError(
+      'sessions/option-type-incorrect',
+      'Session data must be JSON-serializable (no BigInt, no circular references)',
+      { option: 'session data', reason: 'not-serializable' },
+    );
+  }
+}
+
+/** The `userId` field of an event about a session of `meta`, when it has a user. */
+function userOf(meta: MetaState): { userId?: string } {
+  return meta.userId === null ? {} : { userId: meta.userId };
 }
 
 function recordMeta(record: StoredSession): MetaState {

@@ -9,6 +9,7 @@ import type {
   SessionEvent,
   SessionStore,
   StoredSession,
+  StoreRotateOptions,
   StoreSetOptions,
   UserSessionEntry,
 } from '../ports.js';
@@ -26,7 +27,7 @@ const MINUTE = 60 * SECOND;
 
 /** A store that counts calls and can be told to fail. */
 class SpyStore implements SessionStore {
-  calls = { get: 0, set: 0, touch: 0, destroy: 0, listByUser: 0 };
+  calls = { get: 0, set: 0, rotate: 0, touch: 0, destroy: 0, listByUser: 0 };
   failWith: Error | null = null;
   hang = false;
   constructor(readonly inner: SessionStore) {}
@@ -43,6 +44,10 @@ class SpyStore implements SessionStore {
     this.calls.set++;
     return this.#guard(() => this.inner.set(key, record, opts));
   }
+  rotate(oldKey: string, newKey: string, record: StoredSession, opts: StoreRotateOptions) {
+    this.calls.rotate++;
+    return this.#guard(() => this.inner.rotate(oldKey, newKey, record, opts));
+  }
   touch(key: string, expiresAt: number) {
     this.calls.touch++;
     return this.#guard(() => this.inner.touch(key, expiresAt));
@@ -56,7 +61,7 @@ class SpyStore implements SessionStore {
     return this.#guard(() => this.inner.listByUser(userId));
   }
   writes() {
-    return this.calls.set + this.calls.touch + this.calls.destroy;
+    return this.calls.set + this.calls.rotate + this.calls.touch + this.calls.destroy;
   }
 }
 
@@ -81,6 +86,8 @@ function coarseExpiry(inner: SessionStore): SessionStore {
   return {
     get: (key) => inner.get(key),
     set: (key, record, opts) => inner.set(key, record, { ...opts, expiresAt: opts.expiresAt + 86_400_000 }),
+    rotate: (oldKey, newKey, record, opts) =>
+      inner.rotate(oldKey, newKey, record, { ...opts, expiresAt: opts.expiresAt + 86_400_000 }),
     touch: (key, expiresAt) => inner.touch(key, expiresAt + 86_400_000),
     destroy: (key) => inner.destroy(key),
     listByUser: (userId) => inner.listByUser(userId),
@@ -760,7 +767,7 @@ describe('concurrent requests of one session', () => {
     requests.forEach((r, i) => {
       r.session[`k${i}`] = i;
     });
-    t.store.calls = { get: 0, set: 0, touch: 0, destroy: 0, listByUser: 0 };
+    t.store.calls = { get: 0, set: 0, rotate: 0, touch: 0, destroy: 0, listByUser: 0 };
     await Promise.all(requests.map((r) => r.finish()));
     // Each waited for the write ahead of it and rebased onto what that write stored.
     expect(t.store.calls).toMatchObject({ get: 0, set: 20 });

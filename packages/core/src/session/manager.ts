@@ -15,6 +15,7 @@ import {
   type SessionZone,
   type StoredSession,
   systemClock,
+  type UserSessionEntry,
 } from '../ports.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { SessionContext, type SessionCookieWriter, type WrittenRecord } from './context.js';
@@ -47,6 +48,13 @@ export interface SessionManagerOptions {
   verifiedCookieCacheSize?: number | undefined;
 }
 
+/**
+ * Listings `revokeUser` makes at most: each round ends what the last one found, and a session
+ * can only reappear through a rotation that was already under way, so more rounds than this
+ * means something keeps rotating the user's sessions faster than they are revoked.
+ */
+const MAX_REVOKE_ROUNDS = 16;
+
 /** Policy values turned into milliseconds once, at setup. */
 export interface Timing {
   ttl: number;
@@ -78,6 +86,11 @@ export interface ManagerInternals {
   idleExpiresAt(record: StoredSession): number;
   /** Nothing to wait for (`undefined`) unless the policy sets `users.maxSessions`. */
   enforceMaxSessions(userId: string, keepKey: string): MaybePromise<void>;
+  /**
+   * Destroys every live session of `userId` but `keepKey`'s, emitting `revoked` (`reason`) for
+   * each, until a listing finds none left; resolves how many it ended.
+   */
+  revokeUserSessions(userId: string, keepKey: string | null, reason: string): Promise<number>;
 }
 
 /**
@@ -150,21 +163,43 @@ export class SessionManager {
     const records = createRecordCalls(store, call);
     const enforceMaxSessions = (userId: string, keepKey: string): MaybePromise<void> =>
       maxSessions > 0 ? evictOverMax(userId, keepKey) : undefined;
-    const evictOverMax = async (userId: string, keepKey: string): Promise<void> => {
+    const liveSessions = async (userId: string): Promise<UserSessionEntry[]> => {
       const now = clock.now();
-      const live = (await call('listByUser', () => store.listByUser(userId))).filter(
+      return (await call('listByUser', () => store.listByUser(userId))).filter(
         (entry) => entry.record.userId === userId && expiresAt(entry.record) > now,
       );
+    };
+    const revoke = async (userId: string, victims: readonly UserSessionEntry[], reason: string): Promise<void> => {
+      for (const victim of victims) {
+        await records.destroy(victim.key);
+        emit({ type: 'revoked', at: clock.now(), keyHash: keyHashOf(victim.key), userId, reason });
+      }
+    };
+    const revokeUserSessions = async (userId: string, keepKey: string | null, reason: string): Promise<number> => {
+      // A session of this user may be rotating while we revoke: its new record, indexed before it
+      // is written, shows up in the next listing (and a rotation whose old record we destroyed
+      // first fails). So revoke until a listing finds nothing left.
+      let revoked = 0;
+      for (let round = 0; round < MAX_REVOKE_ROUNDS; round++) {
+        const victims = (await liveSessions(userId)).filter((entry) => entry.key !== keepKey);
+        if (victims.length === 0) return revoked;
+        await revoke(userId, victims, reason);
+        revoked += victims.length;
+      }
+      throw new SpartanError('sessions/store-unavailable', 'Sessions of this user kept appearing while being revoked', {
+        operation: 'revoke',
+        reason: 'revocation-contended',
+      });
+    };
+    const evictOverMax = async (userId: string, keepKey: string): Promise<void> => {
+      const live = await liveSessions(userId);
       if (live.length <= maxSessions) return;
       // Oldest first; the session that just authenticated is never the one evicted.
       const victims = live
         .filter((entry) => entry.key !== keepKey)
         .sort((a, b) => a.record.createdAt - b.record.createdAt)
         .slice(0, live.length - maxSessions);
-      for (const victim of victims) {
-        await records.destroy(victim.key);
-        emit({ type: 'revoked', at: clock.now(), keyHash: keyHashOf(victim.key), userId, reason: 'max-sessions' });
-      }
+      await revoke(userId, victims, 'max-sessions');
     };
     this.#internals = {
       policy,
@@ -183,6 +218,7 @@ export class SessionManager {
       expiresAt,
       idleExpiresAt,
       enforceMaxSessions,
+      revokeUserSessions,
     };
   }
 
@@ -213,21 +249,12 @@ export class SessionManager {
 
   /** Destroys every session of `userId` (account disabled, password changed); resolves the count. */
   async revokeUser(userId: string, reason = 'admin'): Promise<number> {
-    const { store, call, emit, clock } = this.#internals;
     if (typeof userId !== 'string' || userId.length === 0) {
       throw new SpartanError('sessions/option-type-incorrect', '`userId` must be a non-empty string', {
         option: 'userId',
       });
     }
-    const entries = await call('listByUser', () => store.listByUser(userId));
-    let revoked = 0;
-    for (const entry of entries) {
-      if (entry.record.userId !== userId) continue;
-      await this.#internals.records.destroy(entry.key);
-      revoked++;
-      emit({ type: 'revoked', at: clock.now(), keyHash: keyHashOf(entry.key), userId, reason });
-    }
-    return revoked;
+    return this.#internals.revokeUserSessions(userId, null, reason);
   }
 
   /** Whether a request to this path is secure enough for the session cookie. */

@@ -130,10 +130,32 @@ export class Session {
   }
 }
 
-/** Names that data can never take: they would shadow the verbs. */
+/**
+ * Names data can never change the session object through. An assignment to `__proto__` would
+ * otherwise reach `Object.prototype`'s setter and replace the session's prototype (for example
+ * `Object.assign(req.session, JSON.parse('{"__proto__":{"isAdmin":true}}'))`), so these three
+ * are accessors on the session's own prototype that read what they always read and ignore
+ * assignments: neither during the request nor after can data change the prototype.
+ */
+const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype'] as const;
+for (const name of PROTOTYPE_KEYS) {
+  Object.defineProperty(Session.prototype, name, {
+    get(this: Session): unknown {
+      if (name === '__proto__') return Object.getPrototypeOf(this);
+      return name === 'constructor' ? Session : undefined;
+    },
+    set(_ignored: unknown) {
+      // Ignored: session data cannot take these names.
+    },
+    enumerable: false,
+    configurable: false,
+  });
+}
+
+/** Names that data can never take: they would shadow the verbs or reach the prototype. */
 export const RESERVED_SESSION_KEYS: ReadonlySet<string> = new Set([
   ...Object.getOwnPropertyNames(Session.prototype),
-  '__proto__',
+  ...PROTOTYPE_KEYS,
 ]);
 
 /** The session's data: its own enumerable properties, verbs and reserved names excluded. */

@@ -1,5 +1,5 @@
 import { isSpartanError, SpartanError } from '../errors/errors.js';
-import type { SessionStore, StoredSession, StoreSetOptions } from '../ports.js';
+import type { SessionStore, StoredSession, StoreRotateOptions, StoreSetOptions } from '../ports.js';
 import type { MaybePromise } from './maybe.js';
 
 /** How long a store call may take before the request fails closed. @default 2000 ms */
@@ -115,19 +115,21 @@ export interface RecordCalls {
   readonly synchronous: boolean;
   get(key: string): MaybePromise<StoredSession | null>;
   set(key: string, record: StoredSession, opts: StoreSetOptions): MaybePromise<boolean>;
+  rotate(oldKey: string, newKey: string, record: StoredSession, opts: StoreRotateOptions): MaybePromise<boolean>;
   destroy(key: string): MaybePromise<void>;
 }
 
 /**
- * Record calls over `store`: its synchronous twins when it has all three (an in-process store:
+ * Record calls over `store`: its synchronous twins when it has all four (an in-process store:
  * nothing to time out, a throw becomes `store-unavailable` as a rejection would), else its
  * promise methods through `call` (bounded by the timeout).
  */
 export function createRecordCalls(store: SessionStore, call: StoreCaller): RecordCalls {
-  const { getSync, setSync, destroySync } = store;
+  const { getSync, setSync, rotateSync, destroySync } = store;
   if (
     typeof getSync === 'function' &&
     typeof setSync === 'function' &&
+    typeof rotateSync === 'function' &&
     typeof destroySync === 'function' &&
     twinsAsSpecific(store)
   ) {
@@ -147,6 +149,13 @@ export function createRecordCalls(store: SessionStore, call: StoreCaller): Recor
           throw STORE_ERRORS.failure('set', error);
         }
       },
+      rotate(oldKey, newKey, record, opts) {
+        try {
+          return rotateSync.call(store, oldKey, newKey, record, opts);
+        } catch (error) {
+          throw STORE_ERRORS.failure('rotate', error);
+        }
+      },
       destroy(key) {
         try {
           destroySync.call(store, key);
@@ -160,6 +169,7 @@ export function createRecordCalls(store: SessionStore, call: StoreCaller): Recor
     synchronous: false,
     get: (key) => call('get', () => store.get(key)),
     set: (key, record, opts) => call('set', () => store.set(key, record, opts)),
+    rotate: (oldKey, newKey, record, opts) => call('rotate', () => store.rotate(oldKey, newKey, record, opts)),
     destroy: (key) => call('destroy', () => store.destroy(key)),
   };
 }
@@ -183,6 +193,7 @@ function twinsAsSpecific(store: SessionStore): boolean {
   return (
     depthOf(store, 'getSync') <= depthOf(store, 'get') &&
     depthOf(store, 'setSync') <= depthOf(store, 'set') &&
+    depthOf(store, 'rotateSync') <= depthOf(store, 'rotate') &&
     depthOf(store, 'destroySync') <= depthOf(store, 'destroy')
   );
 }

@@ -7,6 +7,7 @@ import type {
   RequestView,
   SessionStore,
   StoredSession,
+  StoreRotateOptions,
   StoreSetOptions,
   UserSessionEntry,
 } from '../ports.js';
@@ -20,7 +21,7 @@ const COOKIE = '__Host-spartan';
 /** An in-process store with the synchronous twins, counting calls; can be told to fail. */
 class SyncStore implements SessionStore {
   readonly records = new Map<string, StoredSession>();
-  calls = { getSync: 0, setSync: 0, destroySync: 0, async: 0 };
+  calls = { getSync: 0, setSync: 0, rotateSync: 0, destroySync: 0, async: 0 };
   failWith: Error | null = null;
 
   getSync(key: string): StoredSession | null {
@@ -38,6 +39,14 @@ class SyncStore implements SessionStore {
     this.records.set(key, structuredClone(record));
     return true;
   }
+  rotateSync(oldKey: string, newKey: string, record: StoredSession, opts: StoreRotateOptions): boolean {
+    this.calls.rotateSync++;
+    if (this.failWith) throw this.failWith;
+    if (this.records.get(oldKey)?.version !== opts.expectedVersion || this.records.has(newKey)) return false;
+    this.records.delete(oldKey);
+    this.records.set(newKey, structuredClone(record));
+    return true;
+  }
   destroySync(key: string): void {
     this.calls.destroySync++;
     if (this.failWith) throw this.failWith;
@@ -50,6 +59,10 @@ class SyncStore implements SessionStore {
   async set(key: string, record: StoredSession, opts: StoreSetOptions) {
     this.calls.async++;
     return this.setSync(key, record, opts);
+  }
+  async rotate(oldKey: string, newKey: string, record: StoredSession, opts: StoreRotateOptions) {
+    this.calls.async++;
+    return this.rotateSync(oldKey, newKey, record, opts);
   }
   async touch() {
     this.calls.async++;
@@ -69,6 +82,7 @@ function asyncOnly(inner: SyncStore): SessionStore {
   return {
     get: (key) => inner.get(key),
     set: (key, record, opts) => inner.set(key, record, opts),
+    rotate: (oldKey, newKey, record, opts) => inner.rotate(oldKey, newKey, record, opts),
     touch: () => inner.touch(),
     destroy: (key) => inner.destroy(key),
     listByUser: (userId) => inner.listByUser(userId),
@@ -129,14 +143,14 @@ describe('the synchronous path (in-process store, node:crypto)', () => {
     const store = new SyncStore();
     const manager = managerOver(store);
     const cookie = signIn(manager);
-    store.calls = { getSync: 0, setSync: 0, destroySync: 0, async: 0 };
+    store.calls = { getSync: 0, setSync: 0, rotateSync: 0, destroySync: 0, async: 0 };
     const { view, jar } = exchange(cookie);
     const context = manager.beginNow(view, jar) as SessionContext;
     expect(context).toBeInstanceOf(SessionContext);
     expect(context.session.n).toBe(1);
     context.session.n = 2;
     expect(context.commitNow()).toBeUndefined();
-    expect(store.calls).toEqual({ getSync: 1, setSync: 1, destroySync: 0, async: 0 });
+    expect(store.calls).toEqual({ getSync: 1, setSync: 1, rotateSync: 0, destroySync: 0, async: 0 });
     expect([...store.records.values()][0]!.data).toEqual({ n: 2 });
   });
 

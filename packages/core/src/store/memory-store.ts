@@ -3,6 +3,7 @@ import {
   type Clock,
   type SessionStore,
   type StoredSession,
+  type StoreRotateOptions,
   type StoreSetOptions,
   systemClock,
   type UserSessionEntry,
@@ -11,8 +12,10 @@ import { ExpiryQueue } from './expiry-queue.js';
 import { grown } from './typed-columns.js';
 import {
   assertExpiresAt,
+  assertRotationKeys,
   assertStoredSession,
   assertStoreKey,
+  assertStoreRotateOptions,
   assertStoreSetOptions,
   assertUserId,
 } from './validate.js';
@@ -254,6 +257,29 @@ export class MemoryStore implements SessionStore {
     if (this.#userIds[slot] !== record.userId) this.#index(slot, record.userId);
     this.#moveExpiry(slot, opts.expiresAt);
     return true;
+  }
+
+  async rotate(oldKey: string, newKey: string, record: StoredSession, opts: StoreRotateOptions): Promise<boolean> {
+    return this.rotateSync(oldKey, newKey, record, opts);
+  }
+
+  /**
+   * `rotate` without a promise (see `SessionStore.rotateSync`): the check of the old record,
+   * its removal and the new record's creation happen in one synchronous step, so no other
+   * request of this process can come between them.
+   */
+  rotateSync(oldKey: string, newKey: string, record: StoredSession, opts: StoreRotateOptions): boolean {
+    assertRotationKeys(oldKey, newKey);
+    assertStoredSession(record);
+    assertStoreRotateOptions(opts);
+    // Refused before anything changes: a record that cannot be stored must not cost the old one.
+    serializeData(record);
+    this.#reclaimExpired();
+    const slot = this.#slots.get(oldKey);
+    if (slot === undefined || this.#numbers[slot * STRIDE + VERSION] !== opts.expectedVersion) return false;
+    if (this.#slots.has(newKey)) return false;
+    this.#remove(oldKey, slot);
+    return this.setSync(newKey, record, { expiresAt: opts.expiresAt, expectedVersion: null });
   }
 
   async touch(key: string, expiresAt: number): Promise<void> {

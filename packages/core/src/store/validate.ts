@@ -1,5 +1,5 @@
 import { SpartanError } from '../errors/errors.js';
-import type { StoredSession, StoreSetOptions } from '../ports.js';
+import type { StoredSession, StoreRotateOptions, StoreSetOptions } from '../ports.js';
 
 /**
  * Argument checks shared by every `SessionStore` (memory, Redis, Mongo). Deliberately free of
@@ -101,4 +101,21 @@ export function assertStoreSetOptions(opts: unknown): asserts opts is StoreSetOp
   const { expiresAt, expectedVersion } = opts as Record<string, unknown>;
   assertExpiresAt(expiresAt);
   assertExpectedVersion(expectedVersion);
+}
+
+/** Throws unless `opts` is a `StoreRotateOptions` (valid `expiresAt`, `expectedVersion` a non-negative integer). */
+export function assertStoreRotateOptions(opts: unknown): asserts opts is StoreRotateOptions {
+  if (typeof opts !== 'object' || opts === null) throw invalidArgument('opts', 'opts must be an object');
+  const { expiresAt, expectedVersion } = opts as Record<string, unknown>;
+  assertExpiresAt(expiresAt);
+  if (expectedVersion === null)
+    throw invalidArgument('expectedVersion', 'expectedVersion must be a non-negative integer');
+  assertExpectedVersion(expectedVersion);
+}
+
+/** Throws unless `oldKey` and `newKey` are valid keys and differ. */
+export function assertRotationKeys(oldKey: unknown, newKey: unknown): asserts oldKey is string {
+  assertStoreKey(oldKey);
+  assertStoreKey(newKey);
+  if (oldKey === newKey) throw invalidArgument('key', 'a rotation needs a new key different from the old one');
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSpartanError } from '../errors/errors.js';
 import type { SessionStore, StoredSession, UserSessionEntry } from '../ports.js';
-import { makeStoredSession } from './stored-session.js';
+import { makeStoredSession, STORED_SESSION_TIME } from './stored-session.js';
 
 /** How `describeStoreConformance` gets a store to test. */
 export interface StoreConformanceFactory {
@@ -279,6 +279,160 @@ export function describeStoreConformance(name: string, factory: StoreConformance
         const again = makeStoredSession({ data: { round: 2 } });
         expect(await create('k', again)).toBe(true);
         expect(await store.get('k')).toEqual(again);
+      });
+    });
+
+    describe('rotate (atomic with the old record, SPEC §5)', () => {
+      const rotate = (oldKey: string, newKey: string, record: StoredSession, expectedVersion = 1): Promise<boolean> =>
+        store.rotate(oldKey, newKey, record, { expiresAt: future(), expectedVersion });
+
+      it('moves the session: the old record and its index entry are gone, the new one is stored and indexed', async () => {
+        await create('old', makeStoredSession({ userId: 'alice', data: { n: 1 } }));
+        const moved = makeStoredSession({ userId: 'alice', data: { n: 1 }, rotatedAt: STORED_SESSION_TIME + 1 });
+        expect(await rotate('old', 'new', moved)).toBe(true);
+        expect(await store.get('old')).toBeNull();
+        expect(await store.get('new')).toEqual(moved);
+        expect(await listedKeys('alice')).toEqual(['new']);
+      });
+
+      it('indexes the new record under its user when the rotation signs the session in', async () => {
+        await create('old', makeStoredSession({ userId: null, data: { cart: 2 } }));
+        const signedIn = makeStoredSession({
+          userId: 'alice',
+          authenticatedAt: STORED_SESSION_TIME,
+          data: { cart: 2 },
+        });
+        expect(await rotate('old', 'new', signedIn)).toBe(true);
+        expect(await store.get('new')).toEqual(signedIn);
+        expect(await listedKeys('alice')).toEqual(['new']);
+      });
+
+      it('fails and changes nothing when the old record is at another version', async () => {
+        const current = makeStoredSession({ version: 2, userId: 'alice' });
+        await create('old', current);
+        expect(await rotate('old', 'new', makeStoredSession({ userId: 'alice' }), 1)).toBe(false);
+        expect(await store.get('old')).toEqual(current);
+        expect(await store.get('new')).toBeNull();
+        expect(await listedKeys('alice')).toEqual(['old']);
+      });
+
+      it('fails and creates nothing when the old record was never there', async () => {
+        expect(await rotate('absent', 'new', makeStoredSession({ userId: 'alice' }))).toBe(false);
+        expect(await store.get('new')).toBeNull();
+        expect(await listedKeys('alice')).toEqual([]);
+      });
+
+      it('a destroy (logout, revocation) that lands first makes the rotation fail: the session stays ended', async () => {
+        await create('old', makeStoredSession({ userId: 'alice' }));
+        await store.destroy('old');
+        expect(await rotate('old', 'new', makeStoredSession({ userId: 'alice' }))).toBe(false);
+        expect(await store.get('new')).toBeNull();
+        expect(await store.get('old')).toBeNull();
+        expect(await listedKeys('alice')).toEqual([]);
+      });
+
+      it('a record rotates once: a second rotation of the same old record fails', async () => {
+        await create('old', makeStoredSession({ userId: 'alice' }));
+        const first = makeStoredSession({ userId: 'alice', data: { winner: 'first' } });
+        expect(await rotate('old', 'new-1', first)).toBe(true);
+        expect(await rotate('old', 'new-2', makeStoredSession({ userId: 'alice', data: { winner: 'second' } }))).toBe(
+          false,
+        );
+        expect(await store.get('new-1')).toEqual(first);
+        expect(await store.get('new-2')).toBeNull();
+        expect(await listedKeys('alice')).toEqual(['new-1']);
+      });
+
+      it('fails and changes nothing when the new key is taken', async () => {
+        const old = makeStoredSession({ userId: 'alice', data: { side: 'old' } });
+        const taken = makeStoredSession({ userId: 'bob', data: { side: 'taken' } });
+        await create('old', old);
+        await create('new', taken);
+        expect(await rotate('old', 'new', makeStoredSession({ userId: 'alice' }))).toBe(false);
+        expect(await store.get('old')).toEqual(old);
+        expect(await store.get('new')).toEqual(taken);
+        expect(await listedKeys('alice')).toEqual(['old']);
+        expect(await listedKeys('bob')).toEqual(['new']);
+      });
+
+      it('an old record that has expired does not rotate', async () => {
+        await create('old', makeStoredSession({ userId: 'alice' }), past());
+        expect(await rotate('old', 'new', makeStoredSession({ userId: 'alice' }))).toBe(false);
+        expect(await store.get('new')).toBeNull();
+      });
+
+      it('the new record expires at the given time', async () => {
+        await create('old', makeStoredSession());
+        expect(await store.rotate('old', 'new', makeStoredSession(), { expiresAt: past(), expectedVersion: 1 })).toBe(
+          true,
+        );
+        expect(await store.get('old')).toBeNull();
+        expect(await store.get('new')).toBeNull();
+      });
+
+      it('20 concurrent rotations of one record to 20 new keys: exactly one wins, the rest leave no record', async () => {
+        await create('old', makeStoredSession({ userId: 'alice' }));
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, writer) =>
+            rotate('old', `new-${writer}`, makeStoredSession({ userId: 'alice', data: { writer } })),
+          ),
+        );
+        expect(results.filter((won) => won)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect(await store.get('old')).toBeNull();
+        for (let writer = 0; writer < 20; writer++) {
+          const expected = writer === winner ? makeStoredSession({ userId: 'alice', data: { writer } }) : null;
+          expect(await store.get(`new-${writer}`)).toEqual(expected);
+        }
+        expect(await listedKeys('alice')).toEqual([`new-${winner}`]);
+      });
+
+      it('a rotation racing a destroy of the old record never leaves the new record alive without the old one having been there', async () => {
+        for (let round = 0; round < 10; round++) {
+          await create(`old-${round}`, makeStoredSession({ userId: 'alice' }));
+          const [rotated] = await Promise.all([
+            rotate(`old-${round}`, `new-${round}`, makeStoredSession({ userId: 'alice' })),
+            store.destroy(`old-${round}`),
+          ]);
+          const survivor = await store.get(`new-${round}`);
+          // Either the rotation landed first (and the destroy found nothing left to end, or ended
+          // the new record too), or the destroy landed first and the rotation failed.
+          if (!rotated) expect(survivor).toBeNull();
+          expect(await store.get(`old-${round}`)).toBeNull();
+        }
+      });
+
+      it('rejects with a SpartanError and changes nothing on invalid arguments', async () => {
+        const old = makeStoredSession({ userId: 'alice' });
+        await create('old', old);
+        const attempts: Array<() => Promise<boolean>> = [
+          () => store.rotate('old', 'old', makeStoredSession(), { expiresAt: future(), expectedVersion: 1 }),
+          () => store.rotate('', 'new', makeStoredSession(), { expiresAt: future(), expectedVersion: 1 }),
+          () => store.rotate('old', '', makeStoredSession(), { expiresAt: future(), expectedVersion: 1 }),
+          () =>
+            store.rotate(
+              'old',
+              'new',
+              { ...makeStoredSession(), version: 0 },
+              { expiresAt: future(), expectedVersion: 1 },
+            ),
+          () =>
+            store.rotate('old', 'new', makeStoredSession(), {
+              expiresAt: future(),
+              expectedVersion: null as unknown as number,
+            }),
+          () => store.rotate('old', 'new', makeStoredSession(), { expiresAt: Number.NaN, expectedVersion: 1 }),
+        ];
+        for (const attempt of attempts) {
+          const error: unknown = await attempt().then(
+            () => null,
+            (rejection: unknown) => rejection,
+          );
+          expect(isSpartanError(error)).toBe(true);
+        }
+        expect(await store.get('old')).toEqual(old);
+        expect(await store.get('new')).toBeNull();
+        expect(await listedKeys('alice')).toEqual(['old']);
       });
     });
 
