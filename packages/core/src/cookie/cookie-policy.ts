@@ -390,7 +390,11 @@ export interface ClearedCookie {
 export interface CookieReader {
   /** The URI-decoded value of cookie `name` (prefixed by the policy), `undefined` when absent. */
   get(name: string): string | undefined;
-  /** The value of a sealed cookie, or `null` when absent, forged, expired or sealed with an unknown secret. */
+  /**
+   * The value of a sealed cookie, or `null` when absent, forged, expired, sealed with an
+   * unknown secret, or not sealed by `make` for this very name (a value copied from another
+   * cookie, the CSRF cookie).
+   */
   sealed(name: string): Promise<unknown>;
 }
 
@@ -427,7 +431,11 @@ function checkName(name: unknown, caller: string): string {
 /** Builds the cookie tools once; the secrets are validated here (`sessions/missing-secret`, `sessions/weak-secret`). */
 export function createCookieTools(options: CookieToolsOptions): CookieTools {
   const cookiePolicy = options.policy instanceof CookiePolicy ? options.policy : new CookiePolicy(options.policy);
-  const sealer: Sealer = createSealer(normalizeSecrets(options.secrets), options.webCrypto);
+  const sealer: Sealer = createSealer({
+    secrets: normalizeSecrets(options.secrets),
+    purpose: 'sealed-cookie',
+    webCrypto: options.webCrypto,
+  });
 
   const writtenValue = async (name: string, value: unknown, cookieOptions: CookieOptions | undefined) => {
     if (cookieOptions?.sealed === true) {
@@ -437,7 +445,8 @@ export function createCookieTools(options: CookieToolsOptions): CookieTools {
         });
       }
       try {
-        return await sealer.seal(value, cookieOptions.maxAge);
+        // Bound to the final name: read back under another name, it is null.
+        return await sealer.seal(name, value, cookieOptions.maxAge);
       } catch (error) {
         // JSON.stringify's TypeErrors (a BigInt, a cycle); anything else is not the caller's fault.
         if (!(error instanceof TypeError)) throw error;
@@ -493,16 +502,19 @@ export function createCookieTools(options: CookieToolsOptions): CookieTools {
       return { name, header };
     },
     reader(jar) {
-      const raw = (name: string): string | undefined =>
-        typeof name === 'string' && name.length > 0 ? jar.get(cookiePolicy.nameFor(name)) : undefined;
+      const finalName = (name: string): string | undefined =>
+        typeof name === 'string' && name.length > 0 ? cookiePolicy.nameFor(name) : undefined;
       return {
         get(name) {
-          const value = raw(name);
+          const final = finalName(name);
+          const value = final === undefined ? undefined : jar.get(final);
           return value === undefined ? undefined : decodeCookieValue(value);
         },
         async sealed(name) {
-          const value = raw(name);
-          return value === undefined ? null : sealer.unseal(value);
+          const final = finalName(name);
+          if (final === undefined) return null;
+          const value = jar.get(final);
+          return value === undefined ? null : sealer.unseal(final, value);
         },
       };
     },

@@ -1,4 +1,6 @@
+import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
+import * as iron from 'iron-webcrypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isSpartanError, type SpartanError } from '../errors/errors.js';
 import { type PolicyInput, parsePolicy } from '../policy/policy.js';
@@ -366,11 +368,46 @@ describe('sealed cookies', () => {
 
 describe('createSealer', () => {
   it('refuses empty, oversized, non-iron and non-string input without trying to unseal', async () => {
-    const sealer = createSealer([SECRET]);
-    expect(await sealer.unseal('')).toBeNull();
-    expect(await sealer.unseal(`Fe26.2*${'a'.repeat(4096)}`)).toBeNull();
-    expect(await sealer.unseal('Fe26.1**a*b*c**d*e')).toBeNull();
-    expect(await sealer.unseal(42 as unknown as string)).toBeNull();
+    const sealer = createSealer({ secrets: [SECRET], purpose: 'sealed-cookie' });
+    expect(await sealer.unseal('x', '')).toBeNull();
+    expect(await sealer.unseal('x', `Fe26.2*${'a'.repeat(4096)}`)).toBeNull();
+    expect(await sealer.unseal('x', 'Fe26.1**a*b*c**d*e')).toBeNull();
+    expect(await sealer.unseal('x', 42 as unknown as string)).toBeNull();
+    const sealed = await sealer.seal('x', 1);
+    expect(await sealer.unseal('x', sealed)).toBe(1);
+    expect(await sealer.unseal('', sealed)).toBeNull();
+    expect(await sealer.unseal(undefined as unknown as string, sealed)).toBeNull();
+  });
+
+  it('binds a value to its purpose and name: only the same purpose and name open it', async () => {
+    const cookies = createSealer({ secrets: [SECRET], purpose: 'sealed-cookie' });
+    const csrf = createSealer({ secrets: [SECRET], purpose: 'csrf-cookie' });
+    const sealed = await cookies.seal('__Host-prefs', { lang: 'fr' });
+    expect(await cookies.unseal('__Host-prefs', sealed)).toEqual({ lang: 'fr' });
+    expect(await cookies.unseal('__Host-role', sealed)).toBeNull();
+    expect(await cookies.unseal('__host-prefs', sealed)).toBeNull();
+    expect(await csrf.unseal('__Host-prefs', sealed)).toBeNull();
+    const csrfSealed = await csrf.seal('__Host-prefs', { lang: 'fr' });
+    expect(await cookies.unseal('__Host-prefs', csrfSealed)).toBeNull();
+  });
+
+  it('a value sealed before purpose keys (the secret as the iron password, no envelope) reads as null', async () => {
+    const legacy = await iron.seal(globalThis.crypto as never, { lang: 'fr' }, SECRET, iron.defaults);
+    const sealer = createSealer({ secrets: [SECRET], purpose: 'sealed-cookie' });
+    expect(await sealer.unseal('__Host-prefs', legacy)).toBeNull();
+    const reader = tools().reader(memoryJar(`__Host-prefs=${legacy}`));
+    expect(await reader.sealed('prefs')).toBeNull();
+  });
+
+  it('the key of a purpose seals, not the secret: the secret as an iron password cannot open it', async () => {
+    const sealed = await createSealer({ secrets: [SECRET], purpose: 'sealed-cookie' }).seal('n', 1);
+    await expect(iron.unseal(globalThis.crypto as never, sealed, SECRET, iron.defaults)).rejects.toThrow();
+    const key = createHmac('sha256', SECRET).update('spartan-sessions/v1/sealed-cookie').digest('base64url');
+    expect(await iron.unseal(globalThis.crypto as never, sealed, key, iron.defaults)).toEqual({
+      p: 'sealed-cookie',
+      n: 'n',
+      d: 1,
+    });
   });
 });
 

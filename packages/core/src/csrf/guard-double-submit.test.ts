@@ -172,17 +172,18 @@ describe('double submit cookie (csrf({ cookie: true }))', () => {
     ).rejects.toMatchObject({ code: 'sessions/csrf-invalid', details: { reason: 'cookie-invalid' } });
   });
 
-  it('a cookie sealed with our secret but holding something else is csrf-invalid', async () => {
-    const sealer = createSealer([OLD_SECRET]);
+  it('a cookie sealed with our CSRF keys but holding something else is csrf-invalid', async () => {
+    const sealer = createSealer({ secrets: [OLD_SECRET], purpose: 'csrf-cookie' });
     const csrf = doubleSubmit();
     const { token } = await issue(csrf);
     for (const payload of [
       'a string',
-      { v: 2, s: createCsrfSecret(), e: Date.now() + 1e6 },
-      { v: 1, s: 'x', e: 1 },
+      { s: 'x', e: Date.now() + 1e6 },
+      { s: createCsrfSecret(), e: 'never' },
+      { s: createCsrfSecret() },
       null,
     ]) {
-      const cookies = { [HOST_COOKIE]: await sealer.seal(payload) };
+      const cookies = { [HOST_COOKIE]: await sealer.seal(HOST_COOKIE, payload) };
       await expect(csrf.verify(fakeRequest({ cookies, headers: { 'x-csrf-token': token } }))).rejects.toMatchObject({
         details: { reason: 'cookie-invalid' },
       });

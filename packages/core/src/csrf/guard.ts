@@ -48,7 +48,8 @@ export interface CsrfGuardOptions {
   policy: Policy;
   /**
    * Secrets sealing the double-submit cookie: the first seals, all unseal (rotation). Validated
-   * like the session secrets (`sessions/missing-secret`, `sessions/weak-secret`).
+   * like the session secrets (`sessions/missing-secret`, `sessions/weak-secret`). The cookie is
+   * sealed under their `csrf-cookie` keys (`PurposeKeys`), never the secrets themselves.
    */
   secrets: string | readonly string[];
   /** `synchronizer` (secret in the session) or `double-submit` (secret in a sealed cookie). */
@@ -83,9 +84,11 @@ export function csrfCookieName(policy: Policy, secure: boolean): string {
   return secure ? `__Host-${policy.config.name}.csrf` : `${policy.config.name}.csrf`;
 }
 
-/** What the double-submit cookie seals; `v` versions the format so it can change later. */
+/**
+ * What the double-submit cookie seals. The sealer wraps it with the purpose (`csrf-cookie`) and
+ * the cookie's name, under keys of that purpose; the version is in the keys' label.
+ */
 interface SealedCsrfSecret {
-  v: 1;
   /** The secret (base64url). */
   s: string;
   /** When the cookie stops being accepted (ms since epoch), checked against the injected clock. */
@@ -93,15 +96,17 @@ interface SealedCsrfSecret {
 }
 
 interface OpenedCookie {
+  /** The cookie name it was sealed for (a value is bound to one). */
+  name: string;
   secret: string;
   expiresAt: number;
 }
 
-function openedFrom(payload: unknown): OpenedCookie | null {
+function openedFrom(name: string, payload: unknown): OpenedCookie | null {
   if (typeof payload !== 'object' || payload === null) return null;
-  const { v, s, e } = payload as Partial<Record<keyof SealedCsrfSecret, unknown>>;
-  if (v !== 1 || !isCsrfSecret(s) || typeof e !== 'number' || !Number.isFinite(e)) return null;
-  return { secret: s, expiresAt: e };
+  const { s, e } = payload as Partial<Record<keyof SealedCsrfSecret, unknown>>;
+  if (!isCsrfSecret(s) || typeof e !== 'number' || !Number.isFinite(e)) return null;
+  return { name, secret: s, expiresAt: e };
 }
 
 type SecretLookup = { secret: string } | { reason: CsrfRejectionReason };
@@ -312,7 +317,7 @@ interface Variant {
 /** Double submit: the secret travels in a sealed cookie. */
 function cookieSecretPlace(options: CookiePlaceOptions): SecretPlace {
   const { policy, crypto, clock } = options;
-  const sealer = createSealer(options.secrets, options.webCrypto ?? globalThis.crypto);
+  const sealer = createSealer({ secrets: options.secrets, purpose: 'csrf-cookie', webCrypto: options.webCrypto });
   const { cookies, duration } = policy.config;
   const ttlSeconds = duration.ttl;
   // Browsers drop a SameSite=None cookie that is not Secure.
@@ -329,8 +334,8 @@ function cookieSecretPlace(options: CookiePlaceOptions): SecretPlace {
     alwaysSecure || isSecureRequest(request.view, transport) ? variants.secure : variants.plain;
 
   // Unsealing is WebCrypto work (key derivation, HMAC, AES): remember what recent cookie values
-  // opened to. Caching the verification of an authenticated value is safe; the expiry is
-  // checked on every use.
+  // opened to. Caching the verification of an authenticated value is safe; the expiry and the
+  // name are checked on every use.
   const opened = new BoundedCache<string, OpenedCookie>(options.cacheSize ?? 1000);
   // The secret a response has already set: a second `issueToken` in the same request must not
   // mint another one (the later Set-Cookie would invalidate the first token).
@@ -341,12 +346,16 @@ function cookieSecretPlace(options: CookiePlaceOptions): SecretPlace {
     opened.delete(value);
     return null;
   };
-  /** Synchronous for a value opened before (the cache); unsealing is WebCrypto, asynchronous. */
-  const open = (value: string): MaybePromise<string | null> => {
+  /**
+   * The secret in cookie `name` holding `value`. Synchronous for a value opened before (the
+   * cache); unsealing is WebCrypto, asynchronous.
+   */
+  const open = (name: string, value: string): MaybePromise<string | null> => {
     const entry = opened.get(value);
-    if (entry !== undefined) return live(value, entry);
-    return sealer.unseal(value).then((payload) => {
-      const found = openedFrom(payload);
+    // A value opens under the one name it was sealed for, never under the other variant's.
+    if (entry !== undefined) return entry.name === name ? live(value, entry) : null;
+    return sealer.unseal(name, value).then((payload) => {
+      const found = openedFrom(name, payload);
       if (found === null) return null;
       opened.set(value, found);
       return live(value, found);
@@ -360,15 +369,16 @@ function cookieSecretPlace(options: CookiePlaceOptions): SecretPlace {
       if (already !== undefined) return { take: () => already, flush: NOTHING_TO_FLUSH };
       const variant = variantFor(request);
       const value = jar.get(variant.name);
-      const current = value === undefined ? null : open(value);
+      const current = value === undefined ? null : open(variant.name, value);
       return isPromiseLike(current)
         ? current.then((secret) => preparedFrom(jar, variant, secret))
         : preparedFrom(jar, variant, current);
     },
     lookup(request) {
-      const value = request.jar.get(variantFor(request).name);
+      const name = variantFor(request).name;
+      const value = request.jar.get(name);
       if (value === undefined || value === '') return { reason: 'cookie-missing' };
-      const secret = open(value);
+      const secret = open(name, value);
       return isPromiseLike(secret) ? secret.then(lookupOf) : lookupOf(secret);
     },
   };
@@ -391,9 +401,9 @@ function cookieSecretPlace(options: CookiePlaceOptions): SecretPlace {
         if (created === null || flushed) return;
         flushed = true;
         const expiresAt = clock.now() + ttlSeconds * 1000;
-        const payload: SealedCsrfSecret = { v: 1, s: created, e: expiresAt };
-        const sealed = await sealer.seal(payload);
-        opened.set(sealed, { secret: created, expiresAt });
+        const payload: SealedCsrfSecret = { s: created, e: expiresAt };
+        const sealed = await sealer.seal(variant.name, payload);
+        opened.set(sealed, { name: variant.name, secret: created, expiresAt });
         jar.setCookie(variant.name, serializeCookie(variant.name, sealed, variant.attributes));
       },
     };

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createWebCrypto, type SessionCrypto } from '../crypto/crypto.js';
@@ -63,6 +63,42 @@ describe('session ids', () => {
     expect(verified?.identity.key).toBe(identity.key);
     expect(verified?.current).toBe(false);
     expect(await new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto }).verify(identity.cookieValue)).toBeNull();
+  });
+
+  it('tags with the session-cookie key of the secret, not the secret: a tag of the old scheme does not verify', async () => {
+    const codec = new SessionIdCodec({ secrets: [secret, older], crypto: nodeCrypto, cacheSize: 0 });
+    const id = codec.generateId();
+    for (const raw of [secret, older]) {
+      // Before purpose keys: HMAC-SHA256(secret, id).
+      const oldTag = createHmac('sha256', raw).update(id).digest('base64url');
+      expect(await codec.verify(`${id}.${oldTag}`)).toBeNull();
+    }
+    const key = createHmac('sha256', secret).update('spartan-sessions/v1/session-cookie').digest('base64url');
+    const tag = createHmac('sha256', key).update(id).digest('base64url');
+    expect((await codec.identify(id)).cookieValue).toBe(`${id}.${tag}`);
+    expect((await codec.verify(`${id}.${tag}`))?.current).toBe(true);
+  });
+
+  it('derives each key once: a codec on WebCrypto answers synchronously once its key is derived', async () => {
+    const { crypto, calls } = counting(createWebCrypto());
+    const codec = new SessionIdCodec({ secrets: [secret, older], crypto, cacheSize: 0 });
+    const first = codec.identifyNow(codec.generateId());
+    expect(first).toBeInstanceOf(Promise);
+    await first;
+    // One derivation (the first secret's key) and one tag.
+    expect(calls.hmac).toBe(2);
+    const issuedBefore = await new SessionIdCodec({ secrets: [older], crypto: nodeCrypto }).issue();
+    expect((await codec.verify(issuedBefore.cookieValue))?.current).toBe(false);
+    // Two tags (one per key) and the older secret's derivation.
+    expect(calls.hmac).toBe(5);
+    await codec.verify(issuedBefore.cookieValue);
+    expect(calls.hmac).toBe(7);
+  });
+
+  it('with a synchronous crypto the first call is synchronous too (the key is derived on the spot)', () => {
+    const codec = new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto });
+    const identity = codec.identifyNow(codec.generateId());
+    expect(identity).not.toBeInstanceOf(Promise);
   });
 
   it('caches verified values so a returning visitor costs no HMAC and no hash', async () => {

@@ -1,5 +1,6 @@
 import type { SessionCrypto } from '../crypto/crypto.js';
 import { base64urlEncode, timingSafeEqual } from '../crypto/encoding.js';
+import { PurposeKeys } from '../crypto/keys.js';
 import { randomPool } from '../crypto/random-pool.js';
 import { drive, isPromiseLike, type MaybePromise, type Steps, settle } from './maybe.js';
 
@@ -40,6 +41,11 @@ export function keyHashOf(key: string): string {
 }
 
 export interface SessionIdCodecOptions {
+  /**
+   * The configured secrets (the first signs, all verify). Tags are never made with a secret
+   * itself but with its `session-cookie` key (`PurposeKeys`), so no other sealed or signed value
+   * of the library can pass for a session cookie.
+   */
   secrets: readonly string[];
   crypto: SessionCrypto;
   /** How many verified cookie values to remember (bounded LRU). @default 10_000 */
@@ -47,12 +53,14 @@ export interface SessionIdCodecOptions {
 }
 
 /**
- * Issues ids and verifies cookie values. A verified value is remembered in a bounded LRU so
- * a returning visitor costs no HMAC and no hash (only the *signature check* is cached, never a
- * session record: revocation stays immediate on every process).
+ * Issues ids and verifies cookie values. A cookie value is `<id>.<tag>`, the tag being
+ * HMAC-SHA256(key, id) under the `session-cookie` key of a secret (`PurposeKeys`; derived once
+ * per secret, on first use). A verified value is remembered in a bounded LRU so a returning
+ * visitor costs no HMAC and no hash (only the *signature check* is cached, never a session
+ * record: revocation stays immediate on every process).
  */
 export class SessionIdCodec {
-  readonly #secrets: readonly string[];
+  readonly #keys: PurposeKeys;
   readonly #crypto: SessionCrypto;
   readonly #cacheSize: number;
   /**
@@ -64,7 +72,7 @@ export class SessionIdCodec {
   #stamp = 0;
 
   constructor(options: SessionIdCodecOptions) {
-    this.#secrets = options.secrets;
+    this.#keys = new PurposeKeys(options.secrets, 'session-cookie', options.crypto);
     this.#crypto = options.crypto;
     this.#cacheSize = options.cacheSize ?? 10_000;
   }
@@ -81,7 +89,14 @@ export class SessionIdCodec {
 
   /** `identify`, synchronous when the crypto is (node:crypto). */
   identifyNow(id: string): MaybePromise<SessionIdentity> {
-    const tag = this.#crypto.hmacSha256(this.#secrets[0]!, id);
+    const key = this.#keys.key(0);
+    // Only the first call of a codec on WebCrypto waits for the key.
+    if (isPromiseLike(key)) return key.then((derived) => this.#identifyWith(derived, id));
+    return this.#identifyWith(key, id);
+  }
+
+  #identifyWith(key: string, id: string): MaybePromise<SessionIdentity> {
+    const tag = this.#crypto.hmacSha256(key, id);
     const hash = this.#crypto.sha256(id);
     if (!isPromiseLike(tag) && !isPromiseLike(hash)) return this.#identified(id, tag, hash);
     return Promise.all([tag, hash]).then(([tagBytes, hashBytes]) => this.#identified(id, tagBytes, hashBytes));
@@ -99,7 +114,7 @@ export class SessionIdCodec {
   }
 
   /**
-   * Checks a cookie value's tag against every secret; `null` for anything malformed or forged.
+   * Checks a cookie value's tag against the key of every secret; `null` for anything malformed or forged.
    * Never throws on any input. A bad tag is rejected before the store is asked anything.
    */
   async verify(cookieValue: string): Promise<VerifiedCookie | null> {
@@ -118,8 +133,9 @@ export class SessionIdCodec {
   }
 
   *#verifySteps(cookieValue: string, id: string, tag: string): Steps<VerifiedCookie | null> {
-    for (let i = 0; i < this.#secrets.length; i++) {
-      const expected = base64urlEncode(yield* settle(this.#crypto.hmacSha256(this.#secrets[i]!, id)));
+    for (let i = 0; i < this.#keys.count; i++) {
+      const key = yield* settle(this.#keys.key(i));
+      const expected = base64urlEncode(yield* settle(this.#crypto.hmacSha256(key, id)));
       if (timingSafeEqual(expected, tag)) {
         const key = keyOf(yield* settle(this.#crypto.sha256(id)));
         const verified: VerifiedCookie = { identity: { id, cookieValue, key }, current: i === 0 };
