@@ -1,11 +1,19 @@
 import type { Clock } from '@spartan-sessions/core';
-import { MemoryStore, type SessionStore, type StoredSession, type StoreSetOptions } from '@spartan-sessions/core';
+import {
+  MemoryStore,
+  type SessionStore,
+  type StoredSession,
+  type StoreRotateOptions,
+  type StoreSetOptions,
+} from '@spartan-sessions/core';
 
 /** A MemoryStore that counts writes and can be switched to fail (reject) or hang. */
 export class ProbeStore implements SessionStore {
   readonly inner: MemoryStore;
   writes = 0;
   mode: 'healthy' | 'reject' | 'hang' = 'healthy';
+  /** Makes only `listByUser` reject (the store fails half-way through a login). */
+  failListing = false;
 
   constructor(clock?: Clock) {
     this.inner = clock === undefined ? new MemoryStore() : new MemoryStore({ clock });
@@ -28,6 +36,13 @@ export class ProbeStore implements SessionStore {
     });
   }
 
+  rotate(oldKey: string, newKey: string, record: StoredSession, opts: StoreRotateOptions): Promise<boolean> {
+    return this.#gate(() => {
+      this.writes++;
+      return this.inner.rotate(oldKey, newKey, record, opts);
+    });
+  }
+
   touch(key: string, expiresAt: number): Promise<void> {
     return this.#gate(() => {
       this.writes++;
@@ -40,6 +55,7 @@ export class ProbeStore implements SessionStore {
   }
 
   listByUser(userId: string) {
+    if (this.failListing) return Promise.reject(new Error('ETIMEDOUT (test store listing failed)'));
     return this.#gate(() => this.inner.listByUser(userId));
   }
 }
@@ -64,6 +80,12 @@ export class SyncProbeStore extends ProbeStore {
     this.#check();
     this.writes++;
     return this.inner.setSync(key, record, opts);
+  }
+
+  rotateSync(oldKey: string, newKey: string, record: StoredSession, opts: StoreRotateOptions): boolean {
+    this.#check();
+    this.writes++;
+    return this.inner.rotateSync(oldKey, newKey, record, opts);
   }
 
   destroySync(key: string): void {
