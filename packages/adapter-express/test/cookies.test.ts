@@ -39,6 +39,15 @@ describeMatrix('cookieMaker, cookieMonster, cookieReader', ({ express }) => {
       const reader = cookieReader(req);
       res.json({ sealed: await reader.sealed('prefs'), note: reader.get('note') ?? null, raw: reader.get('prefs') });
     });
+    app.get('/read-role', async (req, res) => {
+      res.json({ role: await cookieReader(req).sealed('role') });
+    });
+    app.get('/csrf-form', sessions.csrf({ cookie: true }), (req, res) => {
+      res.json({ token: req.csrfToken() });
+    });
+    app.get('/read-csrf', async (req, res) => {
+      res.json({ sealed: await cookieReader(req).sealed('spartan.csrf') });
+    });
     app.get('/missing', make({ name: 'theme' }));
     app.get('/missing-cb', (req, res) => {
       cookieMaker(req, res, { value: 'x' }, (error) => {
@@ -102,6 +111,23 @@ describeMatrix('cookieMaker, cookieMonster, cookieReader', ({ express }) => {
     const read = await (await browser.get('/read')).json();
     expect(read.sealed).toEqual({ lang: 'fr', sizes: [1, 2] });
     browser.cookies.set('__Host-prefs', `${cookie!.value.slice(0, -2)}xx`);
+    expect((await (await browser.get('/read')).json()).sealed).toBeNull();
+  });
+
+  it('a sealed value is bound to its cookie name: prefs copied into role reads as null', async () => {
+    const browser = new Browser(running.url);
+    const prefs = setCookie(await browser.get('/seal'), '__Host-prefs')!.value;
+    browser.cookies.set('__Host-role', prefs);
+    expect((await (await browser.get('/read')).json()).sealed).toEqual({ lang: 'fr', sizes: [1, 2] });
+    expect(await (await browser.get('/read-role')).json()).toEqual({ role: null });
+  });
+
+  it('the double-submit CSRF cookie is not readable through cookieReader().sealed', async () => {
+    const browser = new Browser(running.url);
+    const form = await browser.get('/csrf-form');
+    expect(setCookie(form, '__Host-spartan.csrf')?.value).toMatch(/^Fe26\.2\*/);
+    expect(await (await browser.get('/read-csrf')).json()).toEqual({ sealed: null });
+    browser.cookies.set('__Host-prefs', browser.cookies.get('__Host-spartan.csrf')!);
     expect((await (await browser.get('/read')).json()).sealed).toBeNull();
   });
 

@@ -1,3 +1,4 @@
+import { createCsrfSecret, maskCsrfToken } from '@spartan-sessions/core';
 import type { NextFunction, Request, Response } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSpartanError, spartan } from '../src/index.js';
@@ -146,6 +147,58 @@ describeMatrix('csrf()', ({ express }) => {
         expect(setCookie(response, SESSION_COOKIE)).toBeDefined();
         expect(setCookie(response, '__Host-spartan.csrf')).toBeUndefined();
       }
+    });
+  });
+
+  describe('a value the app seals with cookieMaker', () => {
+    let running: Running;
+
+    beforeAll(async () => {
+      const { sessions } = spartan({ secrets: SECRET });
+      const app = express();
+      app.use(express.urlencoded({ extended: false }));
+      // An app that seals what the visitor sends, under a name the visitor picks: the worst case.
+      app.get('/remember', (req, res, next) => {
+        const { name, value } = req.query as Record<string, string>;
+        sessions
+          .cookieMaker(req, res, { name, value: JSON.parse(value), options: { sealed: true } })
+          .then(() => res.json({ ok: true }), next);
+      });
+      app.get('/form', sessions.csrf({ cookie: true }), (req, res) => {
+        res.json({ token: req.csrfToken() });
+      });
+      app.post('/submit', sessions.csrf({ cookie: true }), (_req, res) => {
+        res.json({ ok: true });
+      });
+      app.use((err: unknown, req: Request, res: Response, next: NextFunction) => renderError(err, req, res, next));
+      running = await listen(app);
+    });
+
+    afterAll(() => running.close());
+
+    it('is never accepted as the double-submit CSRF cookie, whatever its name and payload', async () => {
+      const chosen = createCsrfSecret();
+      const expiresAt = Date.now() + 3_600_000;
+      for (const payload of [
+        { v: 1, s: chosen, e: expiresAt },
+        { s: chosen, e: expiresAt },
+        { p: 'csrf-cookie', n: '__Host-spartan.csrf', d: { s: chosen, e: expiresAt } },
+      ]) {
+        const attacker = new Browser(running.url);
+        const query = new URLSearchParams({ name: 'spartan.csrf', value: JSON.stringify(payload) });
+        const sealed = await attacker.get(`/remember?${query}`);
+        expect(sealed.status).toBe(200);
+        expect(setCookie(sealed, '__Host-spartan.csrf')?.value).toMatch(/^Fe26\.2\*/);
+        const response = await attacker.post('/submit', { _csrf: maskCsrfToken(chosen) });
+        expect(response.status).toBe(403);
+        expect(await response.json()).toEqual({ error: 'sessions/csrf-invalid', status: 403 });
+      }
+    });
+
+    it('while the CSRF cookie the guard sealed itself still works', async () => {
+      const browser = new Browser(running.url);
+      const { token } = await (await browser.get('/form')).json();
+      expect((await browser.post('/submit', { _csrf: token })).status).toBe(200);
     });
   });
 
