@@ -29,15 +29,24 @@ export function createCsrfMiddleware(guard: CsrfGuard, options: CsrfOptions): Re
       // Synchronous unless a double-submit cookie not seen before must be unsealed.
       verifying = guard.verifyNow(request);
     } catch (error) {
-      next(error);
+      refuse(req, res, next, error);
       return;
     }
     if (verifying instanceof Promise) {
-      verifying.then(() => expose(guard, synchronizer, request, req, res, next), next);
+      verifying.then(
+        () => expose(guard, synchronizer, request, req, res, next),
+        (error: unknown) => refuse(req, res, next, error),
+      );
     } else {
       expose(guard, synchronizer, request, req, res, next);
     }
   };
+}
+
+/** A refused request leaves the session untouched (core's `refuse()`); the error goes to Express. */
+function refuse(req: Request, res: Response, next: NextFunction, error: unknown): void {
+  exchangeOf(req, res).context?.refuse();
+  next(error);
 }
 
 /** Prepares the request's token issuer and exposes `req.csrfToken()`; every outcome is a `next()` call. */

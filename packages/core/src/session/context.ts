@@ -59,8 +59,13 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   }
 
   #session: Session;
-  /** Set when the request may not enter the privileged area (`reauthentication-required`). */
+  /**
+   * Set when the request may not enter the privileged area (`reauthentication-required`): the
+   * adapter hands it to its framework's error path, and the request then changes nothing.
+   */
   accessError: SpartanError | null = null;
+  /** The library refused the request (see `refuse()`). */
+  #refused = false;
 
   readonly #m: ManagerInternals;
   readonly #view: RequestView;
@@ -203,6 +208,16 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     ) {
       this.#rotation = reason;
     }
+  }
+
+  /**
+   * Marks the request as refused by the library (a CSRF or origin check failed): its commit
+   * then writes nothing and issues no cookie, so a forged request cannot rotate, touch or
+   * otherwise change the victim's session (SPEC §5). Adapters call it with the refusal they
+   * hand to their framework's error path.
+   */
+  refuse(): void {
+    this.#refused = true;
   }
 
   // ── SessionBackend ────────────────────────────────────────────────────────────────────────
@@ -379,6 +394,13 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
    */
   commitNow(): MaybePromise<void> {
     if (this.#committing !== null) return this.#committing;
+    if (this.#refused || this.accessError !== null) {
+      // A refused request (CSRF or origin 403, re-authentication 401) leaves the session as it
+      // was (SPEC §5): no rotation, no zone change, no touch, no new cookie. Only a cookie that
+      // named no live session when the request came in is cleared.
+      if (this.#stored === null) this.#writeCookieHeaders();
+      return undefined;
+    }
     const done = drive(this.#persist());
     if (!isPromiseLike(done)) return done;
     const committing = done.finally(() => {
