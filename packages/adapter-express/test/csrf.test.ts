@@ -159,9 +159,9 @@ describeMatrix('csrf()', ({ express }) => {
       app.use(express.urlencoded({ extended: false }));
       // An app that seals what the visitor sends, under a name the visitor picks: the worst case.
       app.get('/remember', (req, res, next) => {
-        const { name, value } = req.query as Record<string, string>;
+        const { name, value } = req.query as Record<string, string | undefined>;
         sessions
-          .cookieMaker(req, res, { name, value: JSON.parse(value), options: { sealed: true } })
+          .cookieMaker(req, res, { name, value: JSON.parse(value ?? 'null'), options: { sealed: true } })
           .then(() => res.json({ ok: true }), next);
       });
       app.get('/form', sessions.csrf({ cookie: true }), (req, res) => {
