@@ -55,6 +55,13 @@ describeMatrix('cookieMaker, cookieMonster, cookieReader', ({ express }) => {
       });
     });
     app.get('/too-large', make({ name: 'big', value: 'x'.repeat(5000) }));
+    app.get('/bad-domain', make({ name: 'theme', value: 'dark', options: { domain: 'a b,c' } }));
+    app.get('/bad-path', make({ name: 'theme', value: 'dark', options: { path: '/a b,c' } }));
+    app.get('/monster-bad-path', (_req, res) => {
+      cookieMonster(res, { name: 'theme', options: { path: '/a,b' } }, (error) => {
+        res.json({ error: codeOf(error), option: (error as { details?: { option?: string } }).details?.option });
+      });
+    });
     app.get('/monster', (_req, res) => {
       res.json(cookieMonster(res, { name: 'theme' }));
     });
@@ -152,6 +159,17 @@ describeMatrix('cookieMaker, cookieMonster, cookieReader', ({ express }) => {
     const response = await new Browser(running.url).get('/too-large');
     expect((await response.json()).error).toBe('sessions/cookie-too-large');
     expect(setCookie(response, '__Host-big')).toBeUndefined();
+  });
+
+  it('refuses a path or domain with spaces or commas (sessions/option-type-incorrect), setting nothing', async () => {
+    for (const path of ['/bad-domain', '/bad-path']) {
+      const response = await new Browser(running.url).get(path);
+      expect(await response.json()).toEqual({ error: 'sessions/option-type-incorrect', status: null });
+      expect(response.headers.getSetCookie()).toEqual([]);
+    }
+    const monster = await new Browser(running.url).get('/monster-bad-path');
+    expect(await monster.json()).toEqual({ error: 'sessions/option-type-incorrect', option: 'path' });
+    expect(monster.headers.getSetCookie()).toEqual([]);
   });
 
   it('expires a cookie with the same prefix and path (cookieMonster), directly or through a callback', async () => {

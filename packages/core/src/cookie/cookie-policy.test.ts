@@ -203,7 +203,26 @@ describe('policy overlay (attributesFor)', () => {
   ])('rejects options.%s = %j with sessions/option-type-incorrect', (option, value) => {
     const error = caught(() => cookiePolicy().attributesFor('theme', { [option]: value } as CookieOptions));
     expect(isSpartanError(error, 'sessions/option-type-incorrect')).toBe(true);
-    expect((error as SpartanError).details).toEqual({ option: `options.${option}` });
+    expect((error as SpartanError).details).toEqual({ option });
+  });
+
+  it.each<[string, string | null]>([
+    ['/a b', null],
+    ['/a,b', null],
+    ['/a;b', null],
+    ['/a\u0000', null],
+    [`/${'a'.repeat(1024)}`, null],
+    ['/', 'a b,c'],
+    ['/', 'example.com:8080'],
+    ['/', 'exa_mple.com'],
+    ['/', 'example.com.'],
+  ])('a policy with path %j and domain %j is sessions/invalid-policy naming the field', (path, domain) => {
+    // A policy built by hand, past `parsePolicy` (which refuses it too): the cookie layer checks again.
+    const policy = { ...parsePolicy(), config: { ...parsePolicy().config, path, domain } };
+    const error = caught(() => new CookiePolicy(policy));
+    expect(isSpartanError(error, 'sessions/invalid-policy')).toBe(true);
+    const field = domain === null ? 'config.path' : 'config.domain';
+    expect((error as SpartanError).details).toEqual({ issues: [{ path: field, message: expect.any(String) }] });
   });
 
   it('rejects options that are not an object', () => {

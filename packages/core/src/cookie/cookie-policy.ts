@@ -3,7 +3,14 @@ import { SpartanError } from '../errors/errors.js';
 import type { Policy } from '../policy/policy.js';
 import type { CookieAttributes, CookieJar, RequestView } from '../ports.js';
 import { createSealer, type Sealer } from './sealed.js';
-import { isValidCookieValue, MAX_COOKIE_BYTES, serializeCookie } from './serialize.js';
+import {
+  isValidCookieDomain,
+  isValidCookieName,
+  isValidCookiePath,
+  isValidCookieValue,
+  MAX_COOKIE_BYTES,
+  serializeCookie,
+} from './serialize.js';
 import { isSecureRequest, type TransportPolicy } from './transport.js';
 
 /**
@@ -13,13 +20,16 @@ import { isSecureRequest, type TransportPolicy } from './transport.js';
  */
 export interface CookieOptions {
   /**
-   * Path attribute; must start with "/". Ignored for a `__Host-` cookie, which must have `Path=/`
-   * (RFC 6265bis §4.1.3.2).
+   * Path attribute: "/" followed by printable ASCII without space, ";" or "," (at most 1024
+   * characters); anything else is refused with `sessions/option-type-incorrect`. Ignored for a
+   * `__Host-` cookie, which must have `Path=/` (RFC 6265bis §4.1.3.2).
    * @default the policy's `config.path`
    */
   path?: string;
   /**
-   * Domain attribute. Ignored for a `__Host-` cookie, which must not have one.
+   * Domain attribute: a host name (letters, digits, hyphens, dots; an optional leading ".");
+   * no space, comma, semicolon, port or control character, else `sessions/option-type-incorrect`.
+   * Ignored for a `__Host-` cookie, which must not have one.
    * @default the policy's `config.domain` (none when it is `null`: a host-only cookie)
    */
   domain?: string;
@@ -78,25 +88,26 @@ const EPOCH = 0;
 
 const PRIORITIES: ReadonlySet<unknown> = new Set(['low', 'medium', 'high']);
 
+/** `sessions/option-type-incorrect` for `options.<option>`; details `{ option }` (never the value). */
 function optionError(option: string, expected: string): SpartanError {
-  return new SpartanError('sessions/option-type-incorrect', `options.${option} must be ${expected}`, {
-    option: `options.${option}`,
-  });
+  return new SpartanError('sessions/option-type-incorrect', `options.${option} must be ${expected}`, { option });
 }
+
+const PATH_RULE = 'a path starting with "/", without spaces, ";", "," or control characters (at most 1024 characters)';
+const DOMAIN_RULE =
+  'a host name (letters, digits, hyphens and dots, an optional leading "."), without spaces, ",", ";", a port or control characters';
 
 /**
  * Checks options at run time (JavaScript callers, values read from config files): a wrong type
- * is a programming error, reported before anything reaches a header.
+ * or a path or domain a browser would read otherwise than meant is a programming error,
+ * reported before anything reaches a header. Never silently dropped or rewritten: a cookie on
+ * another path or domain than asked is a bug nobody sees.
  */
 function checkOptions(options: CookieOptions): void {
   if (typeof options !== 'object' || options === null) throw optionError('(root)', 'an object');
   const { path, domain, maxAge, expires, partitioned, priority, sealed } = options;
-  if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/'))) {
-    throw optionError('path', 'a string starting with "/"');
-  }
-  if (domain !== undefined && (typeof domain !== 'string' || domain.length === 0)) {
-    throw optionError('domain', 'a non-empty string');
-  }
+  if (path !== undefined && !isValidCookiePath(path)) throw optionError('path', PATH_RULE);
+  if (domain !== undefined && !isValidCookieDomain(domain)) throw optionError('domain', DOMAIN_RULE);
   if (maxAge !== undefined && (typeof maxAge !== 'number' || !Number.isFinite(maxAge))) {
     throw optionError('maxAge', 'a finite number of seconds');
   }
@@ -135,6 +146,7 @@ export class CookiePolicy {
   constructor(policy: Policy) {
     this.policy = policy;
     const { name, path, domain, cookies, transport } = policy.config;
+    checkPolicyPlace(path, domain);
     this.transport = transport;
     this.prefix = prefixFor(policy);
 
@@ -280,6 +292,24 @@ export class CookiePolicy {
 }
 
 /**
+ * `config.path` and `config.domain` follow the rules of the per-cookie options (a hand-built
+ * policy, or one `parsePolicy` let through): `sessions/invalid-policy` naming the bad field.
+ */
+function checkPolicyPlace(path: string, domain: string | null): void {
+  const issues: Array<{ path: string; message: string }> = [];
+  if (!isValidCookiePath(path)) issues.push({ path: 'config.path', message: `must be ${PATH_RULE}` });
+  if (domain !== null && !isValidCookieDomain(domain)) {
+    issues.push({ path: 'config.domain', message: `must be ${DOMAIN_RULE}` });
+  }
+  if (issues.length === 0) return;
+  throw new SpartanError(
+    'sessions/invalid-policy',
+    `The security policy is invalid: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+    { issues },
+  );
+}
+
+/**
  * The prefix of `config.cookies.prefix` (RFC 6265bis §4.1.3). `auto`: `__Host-` for a Secure
  * cookie on Path=/ without Domain (the strongest: bound to one origin); no prefix when a domain
  * is set (the original module's documented behaviour: a domain cookie is shared on purpose);
@@ -403,11 +433,17 @@ export interface CookieTools {
   readonly cookiePolicy: CookiePolicy;
   /**
    * `cookieMaker`: sets cookie `name` under the policy. Rejects with `session/missing-params`
-   * (no name or value), `sessions/option-type-incorrect`, `session/insecure-connection`,
-   * `sessions/cookie-too-large`, or `TypeError` for a name that is not an RFC 6265 token.
+   * (no name or value), `sessions/option-type-incorrect` (details `{ param: 'name' }` for a name
+   * that is not an RFC 6265 token, `{ param: 'value' }` for a value that cannot be written,
+   * `{ option }` for a bad option, e.g. `{ option: 'path' }` or `{ option: 'domain' }`),
+   * `session/insecure-connection` or `sessions/cookie-too-large`. Nothing is set on a refusal.
    */
   make(view: RequestView, jar: CookieJar, params: MakeCookieParams): Promise<MadeCookie>;
-  /** `cookieMonster`: expires cookie `name` (matching prefix, path, domain). Throws `session/missing-params` without a name. */
+  /**
+   * `cookieMonster`: expires cookie `name` (matching prefix, path, domain). Throws
+   * `session/missing-params` without a name, `sessions/option-type-incorrect` for a name or a
+   * path or domain `make` would refuse.
+   */
   clear(jar: CookieJar, params: ClearCookieParams): ClearedCookie;
   /** `cookieReader`: a reader over the request's cookies. */
   reader(jar: CookieJar): CookieReader;
@@ -424,6 +460,14 @@ function missingParams(message: string, param: string): SpartanError {
 function checkName(name: unknown, caller: string): string {
   if (typeof name !== 'string' || name.length === 0) {
     throw missingParams(`${caller} needs a cookie name (a non-empty string)`, 'name');
+  }
+  // RFC 6265 §4.1.1: a cookie-name is an HTTP token (no separators, spaces or controls).
+  if (!isValidCookieName(name)) {
+    throw new SpartanError(
+      'sessions/option-type-incorrect',
+      `${caller} needs a cookie name that is an RFC 6265 token (letters, digits and !#$%&'*+-.^_\`|~)`,
+      { param: 'name' },
+    );
   }
   return name;
 }

@@ -130,10 +130,17 @@ describe('make (cookieMaker)', () => {
     expect(jar.setCookies.size).toBe(0);
   });
 
-  it('rejects a name that is not an RFC 6265 token with a TypeError', async () => {
-    await expect(tools().make(secureView(), memoryJar(), { name: 'a;b', value: 'v' })).rejects.toThrow(TypeError);
-    await expect(tools().make(secureView(), memoryJar(), { name: 'a\r\nb', value: 'v' })).rejects.toThrow(TypeError);
-  });
+  it.each([['a;b'], ['a\r\nb'], ['a b'], ['a,b'], ['a=b'], ['é'], ['(a)']])(
+    'rejects the name %j (not an RFC 6265 token) with sessions/option-type-incorrect, and sets nothing',
+    async (name) => {
+      const jar = memoryJar();
+      const error = await rejection(tools().make(secureView(), jar, { name, value: 'v' }));
+      expect(isSpartanError(error, 'sessions/option-type-incorrect')).toBe(true);
+      expect(error.details).toEqual({ param: 'name' });
+      expect(error.message).toContain('RFC 6265 token');
+      expect(jar.setCookies.size).toBe(0);
+    },
+  );
 
   it('rejects a Secure cookie over an insecure connection and sets nothing', async () => {
     const jar = memoryJar();
@@ -181,6 +188,82 @@ describe('make (cookieMaker)', () => {
       tools().make(secureView(), memoryJar(), { name: 'big', value: 'a'.repeat(3000), options: { sealed: true } }),
     );
     expect(error.code).toBe('sessions/cookie-too-large');
+  });
+
+  describe('path and domain (issue 12, item 9)', () => {
+    const badDomains = [
+      'a b,c',
+      'example.com, evil.com',
+      'example.com;Secure',
+      'example.com:8080',
+      'example.com.',
+      'exa_mple.com',
+      '-example.com',
+      'example-.com',
+      'a..b',
+      '..example.com',
+      '.',
+      ' example.com',
+      'example.com\t',
+      'exa\u0000mple.com',
+      'exämple.com',
+      '[::1]',
+      `${'a'.repeat(64)}.com`,
+      `${'a.'.repeat(127)}com`,
+    ];
+    const badPaths = ['/a b', '/a,b', '/a;b', 'app', '', ' /', '/a\tb', '/a\u007f', '/é', `/${'a'.repeat(1024)}`];
+
+    // Under a domain policy there is no prefix, so path and domain would reach the header.
+    for (const config of [{}, { domain: 'example.com' }]) {
+      it.each(badDomains)(
+        `refuses domain %j (policy ${JSON.stringify(config)}) with { option: 'domain' }`,
+        async (domain) => {
+          const jar = memoryJar();
+          const error = await rejection(
+            tools(config).make(secureView(), jar, { name: 'x', value: 'v', options: { domain } }),
+          );
+          expect(isSpartanError(error, 'sessions/option-type-incorrect')).toBe(true);
+          expect(error.details).toEqual({ option: 'domain' });
+          expect(error.message).toContain('host name');
+          expect(jar.setCookies.size).toBe(0);
+          const cleared = caught(() => tools(config).clear(jar, { name: 'x', options: { domain } }));
+          expect(cleared.details).toEqual({ option: 'domain' });
+          expect(jar.setCookies.size).toBe(0);
+        },
+      );
+
+      it.each(badPaths)(`refuses path %j (policy ${JSON.stringify(config)}) with { option: 'path' }`, async (path) => {
+        const jar = memoryJar();
+        const error = await rejection(
+          tools(config).make(secureView(), jar, { name: 'x', value: 'v', options: { path } }),
+        );
+        expect(isSpartanError(error, 'sessions/option-type-incorrect')).toBe(true);
+        expect(error.details).toEqual({ option: 'path' });
+        expect(error.message).toContain('starting with "/"');
+        expect(jar.setCookies.size).toBe(0);
+        const cleared = caught(() => tools(config).clear(jar, { name: 'x', options: { path } }));
+        expect(cleared.details).toEqual({ option: 'path' });
+        expect(jar.setCookies.size).toBe(0);
+      });
+    }
+
+    it('accepts host names, a leading dot, IPv4 addresses and paths of printable ASCII', async () => {
+      const t = tools({ domain: 'example.com' });
+      for (const [domain, path] of [
+        ['example.com', '/'],
+        ['.example.com', '/app/v1'],
+        ['Sub-1.Example.CO.uk', '/a%20b'],
+        ['localhost', '/~user/"x"'],
+        ['127.0.0.1', '/a=b&c?d#e'],
+        [`${'a'.repeat(63)}.com`, `/${'a'.repeat(1023)}`],
+      ] as const) {
+        const made = await t.make(secureView(), memoryJar(), { name: 'x', value: 'v', options: { domain, path } });
+        expect(made.header).toContain(`; Domain=${domain}; Path=${path};`);
+        expect(t.clear(memoryJar(), { name: 'x', options: { domain, path } }).header).toContain(
+          `; Domain=${domain}; Path=${path};`,
+        );
+      }
+    });
   });
 
   it('rejects an option of the wrong type', async () => {
@@ -431,6 +514,14 @@ describe('clear (cookieMonster)', () => {
     expect(jar.setCookies.get('theme')).toBe(
       'theme=; Max-Age=0; Domain=example.com; Path=/app; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; Partitioned; SameSite=Lax',
     );
+  });
+
+  it('rejects a name that is not an RFC 6265 token with sessions/option-type-incorrect', () => {
+    const jar = memoryJar();
+    const error = caught(() => tools().clear(jar, { name: 'a b' }));
+    expect(isSpartanError(error, 'sessions/option-type-incorrect')).toBe(true);
+    expect(error.details).toEqual({ param: 'name' });
+    expect(jar.setCookies.size).toBe(0);
   });
 
   it.each<[string, unknown]>([

@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CookieAttributes } from '../ports.js';
 import {
+  isValidCookieDomain,
   isValidCookieName,
+  isValidCookiePath,
   isValidCookieValue,
   MAX_COOKIE_BYTES,
   parseCookieHeader,
@@ -79,6 +81,11 @@ describe('serializeCookie', () => {
     ['path with ;', { path: '/; Domain=evil.com' }],
     ['path with LF', { path: '/\nX: y' }],
     ['empty path', { path: '' }],
+    ['domain with space and comma', { domain: 'a b,c' }],
+    ['domain with a port', { domain: 'example.com:443' }],
+    ['path with space', { path: '/a b' }],
+    ['path with comma', { path: '/a,b' }],
+    ['path not starting with /', { path: 'app' }],
     ['infinite maxAge', { maxAge: Number.POSITIVE_INFINITY }],
     ['NaN maxAge', { maxAge: Number.NaN }],
     ['invalid expires', { expires: Number.NaN }],
@@ -115,6 +122,80 @@ describe('serializeCookie', () => {
     expect(isValidCookieValue('')).toBe(true);
     expect(isValidCookieValue('a;b')).toBe(false);
     expect(MAX_COOKIE_BYTES).toBe(4096);
+  });
+
+  it('isValidCookiePath: "/" then printable ASCII but space, ";" and ",", at most 1024 characters', () => {
+    for (const path of ['/', '/app', '/a/b/', '/a%20b', '/~u', '/"q"', '/a=b?c#d', `/${'a'.repeat(1023)}`]) {
+      expect(isValidCookiePath(path)).toBe(true);
+    }
+    for (const path of [
+      '',
+      'app',
+      ' /',
+      '/a b',
+      '/a,b',
+      '/a;b',
+      '/a\tb',
+      '/a\r\nb',
+      '/\u007f',
+      '/é',
+      `/${'a'.repeat(1024)}`,
+    ]) {
+      expect(isValidCookiePath(path)).toBe(false);
+    }
+    expect(isValidCookiePath(undefined)).toBe(false);
+    expect(isValidCookiePath(['/'])).toBe(false);
+  });
+
+  it('isValidCookieDomain: a host name, optionally led by one "."', () => {
+    for (const domain of [
+      'example.com',
+      '.example.com',
+      'a-b.c0.example',
+      'localhost',
+      '127.0.0.1',
+      'EXAMPLE.COM',
+      `${'a'.repeat(63)}.b`,
+    ]) {
+      expect(isValidCookieDomain(domain)).toBe(true);
+    }
+    for (const domain of [
+      '',
+      '.',
+      'a b,c',
+      'a,b',
+      'a;b',
+      'example.com:80',
+      'example.com.',
+      '..example.com',
+      'a..b',
+      '-a.com',
+      'a-.com',
+      'a_b.com',
+      'exämple.com',
+      '[::1]',
+      'a\u0000b',
+      `${'a'.repeat(64)}.com`,
+      `${'a.'.repeat(126)}com`,
+    ]) {
+      expect(isValidCookieDomain(domain)).toBe(false);
+    }
+    // 253 characters is the longest host name; the leading dot does not count.
+    const longest = `${'a.'.repeat(125)}com`;
+    expect(longest).toHaveLength(253);
+    expect(isValidCookieDomain(longest)).toBe(true);
+    expect(isValidCookieDomain(`.${longest}`)).toBe(true);
+    expect(isValidCookieDomain(7)).toBe(false);
+  });
+
+  it('property: every accepted path and domain stays one attribute (no ";", ",", whitespace or control)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (text) => {
+        for (const accepted of [isValidCookiePath(text), isValidCookieDomain(text)]) {
+          if (accepted) expect(text).toMatch(/^[\x21-\x2B\x2D-\x3A\x3C-\x7E]+$/);
+        }
+      }),
+    );
   });
 
   it('property: either throws a TypeError or produces a header that parses back to the same name and value', () => {

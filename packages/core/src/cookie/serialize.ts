@@ -4,8 +4,26 @@ import type { CookieAttributes } from '../ports.js';
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** RFC 6265 §4.1.1 cookie-octet (no CTLs, whitespace, DQUOTE, comma, semicolon, backslash). */
 const COOKIE_VALUE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/;
-/** Path and Domain attribute values: no CTLs and no semicolon. */
-const ATTRIBUTE_VALUE = /^[\x20-\x3A\x3C-\x7E]+$/;
+/**
+ * A Path attribute value. RFC 6265bis §4.1.1 allows any CHAR but CTLs and ";" (`path-value`);
+ * stricter here: it must start with "/" (a user agent replaces any other path by the default
+ * path, §5.6.4: the cookie would silently land elsewhere), and space and "," are refused as
+ * well: real parsers split `Set-Cookie` lines at commas or trim at whitespace, so such a path
+ * is read differently by different parsers.
+ */
+const COOKIE_PATH = /^\/[\x21-\x2B\x2D-\x3A\x3C-\x7E]*$/;
+/** One DNS label (RFC 1123 §2.1): letters, digits and inner hyphens, 1 to 63 characters. */
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+/**
+ * A Domain attribute value: a host name (RFC 6265bis §4.1.2.3, `domain-value` = `subdomain`
+ * of RFC 1034 §3.5 as amended by RFC 1123 §2.1), with the optional leading "." user agents
+ * ignore. No space, comma, semicolon, port, trailing dot, underscore or CTL.
+ */
+const COOKIE_DOMAIN = new RegExp(`^\\.?${LABEL}(?:\\.${LABEL})*$`);
+/** The longest host name (RFC 1035 §2.3.4: 255 octets on the wire, 253 characters in text). */
+const MAX_DOMAIN_LENGTH = 253;
+/** RFC 6265bis §5.6: a user agent ignores an attribute value longer than 1024 octets. */
+const MAX_ATTRIBUTE_VALUE_LENGTH = 1024;
 
 /**
  * Enumerated attribute values, spelled as they go on the wire. Looked up rather than
@@ -27,6 +45,24 @@ export function isValidCookieValue(value: string): boolean {
 }
 
 /**
+ * Whether `path` may be a cookie's Path: "/" then printable ASCII without space, ";" or ",",
+ * at most 1024 characters. See `COOKIE_PATH` for why it is stricter than RFC 6265bis.
+ */
+export function isValidCookiePath(path: unknown): path is string {
+  return typeof path === 'string' && path.length <= MAX_ATTRIBUTE_VALUE_LENGTH && COOKIE_PATH.test(path);
+}
+
+/**
+ * Whether `domain` may be a cookie's Domain: a host name (labels of letters, digits and inner
+ * hyphens, separated by dots, each 1-63 characters, 253 in all), optionally led by one ".".
+ */
+export function isValidCookieDomain(domain: unknown): domain is string {
+  if (typeof domain !== 'string') return false;
+  const host = domain.startsWith('.') ? domain.slice(1) : domain;
+  return host.length <= MAX_DOMAIN_LENGTH && COOKIE_DOMAIN.test(domain);
+}
+
+/**
  * Serializes one `Set-Cookie` header value. The value must already be cookie-safe (ids, tags,
  * sealed strings are base64url); anything else is percent-encoded by the caller. Throws a
  * `TypeError` for a name, value or attribute that would let a header be split or smuggled.
@@ -45,14 +81,12 @@ export function serializeCookie(name: string, value: string, attributes: CookieA
     header += `; Max-Age=${Math.floor(attributes.maxAge)}`;
   }
   if (attributes.domain !== undefined) {
-    if (typeof attributes.domain !== 'string' || !ATTRIBUTE_VALUE.test(attributes.domain)) {
-      throw new TypeError('domain has invalid characters');
-    }
+    if (!isValidCookieDomain(attributes.domain)) throw new TypeError('domain is not a host name');
     header += `; Domain=${attributes.domain}`;
   }
   if (attributes.path !== undefined) {
-    if (typeof attributes.path !== 'string' || !ATTRIBUTE_VALUE.test(attributes.path)) {
-      throw new TypeError('path has invalid characters');
+    if (!isValidCookiePath(attributes.path)) {
+      throw new TypeError('path must start with "/" and hold no space, ";", "," or control character');
     }
     header += `; Path=${attributes.path}`;
   }

@@ -65,6 +65,21 @@ describe('parsePolicy', () => {
     expect(() => parsePolicy({ config: { name: 'has space' } })).toThrow(/config\.name/);
   });
 
+  it('refuses a cookie path or domain a browser would split or misread', () => {
+    for (const [path, domain] of [
+      ['/a b', null],
+      ['/a,b', null],
+      ['app', null],
+      ['/', 'a b,c'],
+      ['/', 'example.com:443'],
+      ['/', ''],
+    ] as const) {
+      const paths = issuesOf({ config: { path, domain } }).map((issue) => issue.path);
+      expect(paths).toEqual([domain === null ? 'config.path' : 'config.domain']);
+    }
+    expect(parsePolicy({ config: { path: '/app', domain: '.example.com' } }).config.domain).toBe('.example.com');
+  });
+
   it('refuses a cookie name that carries a prefix itself', () => {
     expect(issuesOf({ config: { name: '__Host-x' } }).map((i) => i.path)).toContain('config.name');
   });

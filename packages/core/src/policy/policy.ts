@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidCookieDomain, isValidCookiePath } from '../cookie/serialize.js';
 import { SpartanError } from '../errors/errors.js';
 
 /** Durations in a policy are whole seconds. */
@@ -16,6 +17,13 @@ const cookieName = z
   .refine((name) => !/^__(host|secure)-/i.test(name), 'must not carry a prefix: set cookies.prefix instead');
 
 const pathPrefix = z.string().startsWith('/', 'must start with "/"');
+/** The session cookie's Path and Domain: what `cookieMaker` accepts for its own (issue 12, item 9). */
+const cookiePath = z
+  .string()
+  .refine(isValidCookiePath, 'must start with "/" and hold no space, ";", "," or control character (<= 1024)');
+const cookieDomain = z
+  .string()
+  .refine(isValidCookieDomain, 'must be a host name (letters, digits, hyphens, dots; no space, ",", ";" or port)');
 
 const policySchema = z
   .object({
@@ -26,8 +34,8 @@ const policySchema = z
     config: z
       .object({
         name: cookieName.default('spartan'),
-        path: pathPrefix.default('/'),
-        domain: z.string().min(1).nullable().default(null),
+        path: cookiePath.default('/'),
+        domain: cookieDomain.nullable().default(null),
         cookies: z
           .object({
             httpOnly: z.boolean().default(true),
