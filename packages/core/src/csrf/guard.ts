@@ -60,7 +60,7 @@ export interface CsrfGuardOptions {
   crypto?: SessionCrypto | undefined;
   /** Time source (ms since epoch) for events and the cookie's expiry. @default `systemClock` */
   clock?: Clock | undefined;
-  /** WebCrypto implementation used to seal the double-submit cookie. @default `globalThis.crypto` */
+  /** WebCrypto implementation deriving the keys of and sealing the double-submit cookie. @default `globalThis.crypto` */
   webCrypto?: Crypto | undefined;
   /** How many recently seen CSRF cookie values to keep unsealed (bounded LRU). @default 1000 */
   cacheSize?: number | undefined;
@@ -145,7 +145,9 @@ interface SecretPlace {
  *   `verify` of an unsafe request that reaches the secret lookup) throws
  *   `sessions/option-type-incorrect` (a setup error, no status).
  * - `double-submit`: the secret lives in a sealed (encrypted, authenticated) cookie, HttpOnly,
- *   Path=/, host-only, `Max-Age` = the policy's `ttl` (the expiry is sealed too); see
+ *   Path=/, host-only, `Max-Age` = the policy's `ttl` (the expiry is sealed too). It is sealed
+ *   under the `csrf-cookie` keys and bound to its cookie name (`createSealer`), so no value
+ *   sealed by `cookieMaker` passes for it, whatever its name and content; see
  *   `csrfCookieName` for the `__Host-` prefix and `Secure`. SameSite follows the policy
  *   (default Lax): the origin check already refuses cross-site unsafe requests, and Lax cookies
  *   are not sent on them either, so Strict would add nothing for unsafe methods; it would only
