@@ -336,9 +336,8 @@ describe.each<StoreKind>(['in-process store', 'promise-only store'])('attacks on
     it('assignments to constructor and prototype are not data and change nothing', async () => {
       const t = setup(kind);
       const request = await t.begin(undefined);
-      const session = request.session as Record<string, unknown>;
-      session.constructor = { evil: true };
-      session.prototype = { evil: true };
+      const session = request.session as unknown as Record<string, unknown>;
+      Object.assign(session, { constructor: { evil: true }, prototype: { evil: true } });
       session.kept = 1;
       expect(request.session.constructor).toBe(Session);
       expect(session.prototype).toBeUndefined();
