@@ -1,7 +1,9 @@
 import {
   assertExpiresAt,
+  assertRotationKeys,
   assertStoredSession,
   assertStoreKey,
+  assertStoreRotateOptions,
   assertStoreSetOptions,
   assertUserId,
   type Deadline,
@@ -9,13 +11,22 @@ import {
   type SessionStore,
   SpartanError,
   type StoredSession,
+  type StoreRotateOptions,
   type StoreSetOptions,
   type UserSessionEntry,
 } from '@spartan-sessions/core';
 import { type Cluster, Redis } from 'ioredis';
-import { decodeSession, encodeSessionBody, userIdOf } from './internal/codec.js';
+import {
+  decodeSession,
+  encodeSessionBody,
+  type ForwardPointer,
+  parsePointer,
+  pointerHead,
+  TOMBSTONE,
+  userIdOf,
+} from './internal/codec.js';
 import { checkDeadline, createDeadlines, invalidArgument, storeUnavailable } from './internal/deadline.js';
-import { COMMANDS, SCRIPTS } from './internal/scripts.js';
+import { COMMANDS, KEY_COUNTS, SCRIPTS } from './internal/scripts.js';
 
 /** Options shared by both ways of giving the store its Redis. */
 export interface RedisStoreBaseOptions {
@@ -82,7 +93,20 @@ interface WriteCommands {
   ): unknown;
   spartanSessionsTouch(sessionKey: string, expiresAt: string, indexed: string, indexNeeded: string): unknown;
   spartanSessionsIndexAdd(indexKey: string, sessionKey: string, expiresAtSeconds: string): unknown;
+  spartanSessionsRotate(
+    oldSessionKey: string,
+    newSessionKey: string,
+    expectedVersion: string,
+    version: string,
+    body: string,
+    expiresAt: string,
+    indexedUntil: string,
+  ): unknown;
+  spartanSessionsRotateBegin(oldSessionKey: string, expectedVersion: string, pointer: string): unknown;
+  spartanSessionsRotateSettle(oldSessionKey: string, pointer: string, restore: '0' | '1'): unknown;
+  spartanSessionsTombstone(sessionKey: string, ttlMs: string): unknown;
   getdel(key: string): unknown;
+  zrem(key: string, member: string): unknown;
 }
 /** The one read-write script that is never waited for (it only drops expired index entries). */
 interface IndexListCommand {
@@ -105,6 +129,12 @@ const TOUCH_ATTEMPTS = 5;
  * session by that much at worst (harmless: `listByUser` checks every record).
  */
 const INDEX_AHEAD_MAX_SECONDS = 600;
+/** Forward pointers `destroy` and `listByUser` follow at most, one after the other. */
+const MAX_POINTER_DEPTH = 8;
+/** `listByUser` reads its user's index at most this many times (standalone; see there). */
+const MAX_LIST_ROUNDS = 5;
+/** Shortest life of a tombstone (ms); it also lasts at least 10 × `commandTimeout`. */
+const MIN_TOMBSTONE_MS = 60_000;
 
 /**
  * `SessionStore` over ioredis: standalone Redis, Sentinel (a `Redis` in sentinel mode) or
@@ -120,6 +150,12 @@ const INDEX_AHEAD_MAX_SECONDS = 600;
  * its expiry extended, so a live session is never missing from its user's index, even when a
  * call fails half-way; entries of expired sessions are dropped by score on every index write
  * and read, and the index key expires with its last entry.
+ *
+ * Rotation (`rotate`) is atomic with the old record: on one server (standalone, Sentinel) one
+ * script deletes the old key and creates the new one; in a Cluster, where the two keys live in
+ * different slots, the old record is first replaced by a forward pointer to the new key, then
+ * the new record is created only if nothing (no tombstone) is there, and a `destroy` of the old
+ * key follows the pointer and ends the new key too (see `rotate` and `destroy`).
  */
 export class RedisStore implements SessionStore {
   readonly #client: AnyClient;
@@ -128,6 +164,7 @@ export class RedisStore implements SessionStore {
   readonly #run: DeadlineRunner;
   readonly #replicas: number;
   readonly #replicaTimeoutMs: number;
+  readonly #tombstoneMs: number;
 
   constructor(options: RedisStoreOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -171,13 +208,14 @@ export class RedisStore implements SessionStore {
       throw optionError('options', 'RedisStore: options must hold an ioredis `client` or a `url`');
     }
     for (const [name, command] of Object.entries(COMMANDS) as Array<[keyof typeof COMMANDS, string]>) {
-      client.defineCommand(command, { numberOfKeys: 1, lua: SCRIPTS[name] });
+      client.defineCommand(command, { numberOfKeys: KEY_COUNTS[name], lua: SCRIPTS[name] });
     }
     this.#client = client;
     this.#prefix = prefix;
     this.#run = createDeadlines(timeoutMs);
     this.#replicas = replicas;
     this.#replicaTimeoutMs = replicaTimeoutMs;
+    this.#tombstoneMs = Math.max(MIN_TOMBSTONE_MS, 10 * Math.ceil(timeoutMs));
   }
 
   /** The key prefix in use. */
@@ -244,6 +282,105 @@ export class RedisStore implements SessionStore {
     });
   }
 
+  /**
+   * Moves a session to a new key, atomically with the old record (`SessionStore.rotate`).
+   *
+   * The new key is added to its user's index first, as `set` does for a new session. Then:
+   * - **one server** (standalone, Sentinel): one script checks that the old key holds a record
+   *   at `expectedVersion` and the new key holds nothing, deletes the old key and writes the new
+   *   record;
+   * - **Redis Cluster** (the two keys are in different slots, no script can change both):
+   *   1. *begin*, on the old key: if it holds a record at `expectedVersion`, replace it (keeping
+   *      its expiry) by a forward pointer to the new key that carries the old record, else fail.
+   *      From here the old key reads as absent, and every other rotation or write of it fails;
+   *   2. *create* the new record, create-only: it fails when the new key holds anything, such as
+   *      the tombstone a `destroy` of the old key leaves when it lands between the two steps;
+   *   3. *settle*, on the old key: created, drop the carried record and leave the bare pointer
+   *      until the old record would have expired, so that a `destroy` of the old key (a logout
+   *      or revocation that read the old record just before the rotation) still ends the new
+   *      record; not created, put the old record back if the pointer is still there (the new key
+   *      was taken), and fail.
+   *
+   * After a rotation the old key is removed from its user's index (not waited for: an entry
+   * left behind is filtered out by `listByUser`). A Cluster rotation that fails between its
+   * steps (timeout, lost connection) leaves the pointer: the session ends, as after a logout.
+   */
+  async rotate(oldKey: string, newKey: string, record: StoredSession, opts: StoreRotateOptions): Promise<boolean> {
+    assertRotationKeys(oldKey, newKey);
+    checkKey('rotate', oldKey);
+    checkKey('rotate', newKey);
+    assertStoredSession(record);
+    assertStoreRotateOptions(opts);
+    const expiresAt = checkTime('rotate', opts.expiresAt);
+    const expectedVersion = String(opts.expectedVersion);
+    let body: string;
+    try {
+      body = encodeSessionBody(record);
+    } catch {
+      throw invalidArgument('rotate', 'record', 'record.data must be JSON-serializable');
+    }
+    const { userId } = record;
+    return this.#run('rotate', async (deadline) => {
+      const needed = indexSecond(expiresAt);
+      let indexedUntil = 0;
+      if (userId !== null) {
+        // Index first, as for any new session of a user (see `set`).
+        indexedUntil = indexAhead(needed);
+        await this.#indexAdd(deadline, userId, newKey, indexedUntil);
+      }
+      let previous: unknown;
+      if (this.#client.isCluster) {
+        const pointer = pointerHead(newKey);
+        previous = await this.#write(deadline, 'rotate', (redis) =>
+          redis.spartanSessionsRotateBegin(this.#sessionKey(oldKey), expectedVersion, pointer),
+        );
+        if (typeof previous !== 'string') return false;
+        const created = await this.#write(deadline, 'rotate', (redis) =>
+          redis.spartanSessionsCas(
+            this.#sessionKey(newKey),
+            String(record.version),
+            body,
+            '',
+            String(redisTime(expiresAt)),
+            userId === null ? '' : JSON.stringify(userId),
+            String(needed),
+            String(indexedUntil),
+          ),
+        );
+        if (created !== 1) {
+          // The new key holds something: a tombstone (a destroy of the old key landed between
+          // the steps: the session stays ended) or a record (taken). Give the old record back
+          // if the pointer is still there, i.e. in the second case only.
+          await this.#write(deadline, 'rotate', (redis) =>
+            redis.spartanSessionsRotateSettle(this.#sessionKey(oldKey), pointer, '1'),
+          );
+          return false;
+        }
+        // Not waited for: a pointer that keeps its carried record costs memory, nothing else
+        // (`listByUser` sees the new record and skips it).
+        this.#tidy(deadline, (redis) => redis.spartanSessionsRotateSettle(this.#sessionKey(oldKey), pointer, '0'));
+      } else {
+        previous = await this.#write(deadline, 'rotate', (redis) =>
+          redis.spartanSessionsRotate(
+            this.#sessionKey(oldKey),
+            this.#sessionKey(newKey),
+            expectedVersion,
+            String(record.version),
+            body,
+            String(redisTime(expiresAt)),
+            String(indexedUntil),
+          ),
+        );
+        if (typeof previous !== 'string') return false;
+      }
+      const previousUserId = userIdOf(previous);
+      if (previousUserId !== null) {
+        this.#tidy(deadline, (redis) => redis.zrem(this.#indexKey(previousUserId), oldKey));
+      }
+      return true;
+    });
+  }
+
   async touch(key: string, expiresAt: number): Promise<void> {
     checkKey('touch', key);
     const at = checkTime('touch', expiresAt);
@@ -264,41 +401,80 @@ export class RedisStore implements SessionStore {
     });
   }
 
+  /**
+   * Deletes the key (`GETDEL`). When it held a forward pointer (a Cluster rotation moved the
+   * session on, or is moving it), whatever the pointer leads to is ended too: its key is
+   * replaced by a tombstone for max(60 s, 10 × `commandTimeout`), so a record already there is
+   * gone and a rotation's create that has not landed yet fails; a pointer found there is
+   * followed in turn (at most 8). Then the keys ended are removed from their users' indexes.
+   */
   async destroy(key: string): Promise<void> {
     checkKey('destroy', key);
     return this.#run('destroy', async (deadline) => {
-      const value = await this.#write(deadline, 'destroy', (redis) => redis.getdel(this.#sessionKey(key)));
-      const userId = typeof value === 'string' ? userIdOf(value) : null;
-      if (userId === null) return;
+      let value = await this.#write(deadline, 'destroy', (redis) => redis.getdel(this.#sessionKey(key)));
+      let current = key;
+      const ended: Array<{ userId: string; key: string }> = [];
+      for (let depth = 0; typeof value === 'string'; depth++) {
+        const pointer = parsePointer(value);
+        const userId = userIdOf(pointer?.carried ?? value);
+        if (userId !== null) ended.push({ userId, key: current });
+        if (pointer === undefined || depth === MAX_POINTER_DEPTH) break;
+        current = pointer.target;
+        const target = this.#sessionKey(current);
+        value = await this.#write(deadline, 'destroy', (redis) =>
+          redis.spartanSessionsTombstone(target, String(this.#tombstoneMs)),
+        );
+      }
+      if (ended.length === 0) return;
       checkDeadline(deadline);
       // Not waited for: an index entry left behind is harmless (see `listByUser`).
-      await this.#client.zrem(this.#indexKey(userId), key);
+      await Promise.all(ended.map((entry) => this.#client.zrem(this.#indexKey(entry.userId), entry.key)));
     });
   }
 
+  /**
+   * The user's index, then the records it names (the index is a hint: an entry whose record is
+   * gone or now belongs to another user is skipped, and left to expire by score; see `set`).
+   *
+   * No session that exists throughout the call is missed, even one rotating meanwhile (what
+   * `revokeUser` relies on):
+   * - on one server a rotation is one step but the index and the records are read in two, so
+   *   the index is read again after the records, and the keys it gained are read too (the new
+   *   key of a rotation is indexed before it is written), until it gains none;
+   * - in a Cluster a rotation leaves a forward pointer under the old key: each pointer read is
+   *   followed (after it was read) to what it leads to, and when that holds no record yet, the
+   *   pointer's carried old record is listed under the old key (a rotation under way: a
+   *   `destroy` of the old key ends it).
+   */
   async listByUser(userId: string): Promise<UserSessionEntry[]> {
     assertUserId(userId);
     return this.#run('listByUser', async (deadline) => {
-      const keys = await (this.#client as AnyClient & IndexListCommand).spartanSessionsIndexList(
-        this.#indexKey(userId),
-      );
-      if (keys.length === 0) return [];
-      checkDeadline(deadline);
-      const sessionKeys = keys.map((key) => this.#sessionKey(key));
-      // MGET is one command on one server; in a Cluster the keys live in different slots, so
-      // one GET each (ioredis routes them to their nodes and sends them without waiting).
-      const values = this.#client.isCluster
-        ? await Promise.all(sessionKeys.map((sessionKey) => this.#client.get(sessionKey)))
-        : await this.#client.mget(sessionKeys);
-      const entries: UserSessionEntry[] = [];
-      keys.forEach((key, i) => {
-        const value = values[i];
-        const record = value === null || value === undefined ? undefined : decodeSession(value);
-        // The index is a hint: an entry whose record is gone or now belongs to another user
-        // is skipped (and left to expire by score; see `set`).
-        if (record !== undefined && record.userId === userId) entries.push({ key, record });
-      });
-      return entries;
+      const listIndex = () =>
+        (this.#client as AnyClient & IndexListCommand).spartanSessionsIndexList(this.#indexKey(userId));
+      const found = new Map<string, StoredSession>();
+      const read = new Set<string>();
+      let keys = await listIndex();
+      for (let round = 1; ; round++) {
+        const fresh = keys.filter((key) => !read.has(key));
+        if (fresh.length === 0) break;
+        if (round > MAX_LIST_ROUNDS) throw storeUnavailable('listByUser', 'contention');
+        for (const key of fresh) read.add(key);
+        const values = await this.#readSessions(deadline, fresh);
+        const pointers: Array<{ from: string; pointer: ForwardPointer }> = [];
+        fresh.forEach((key, i) => {
+          const value = values[i];
+          if (typeof value !== 'string') return;
+          const pointer = parsePointer(value);
+          if (pointer !== undefined) pointers.push({ from: key, pointer });
+          else collect(found, userId, key, value);
+        });
+        await this.#followPointers(deadline, userId, pointers, found);
+        // In a Cluster a rotation leaves a pointer, followed above; one server needs the re-read.
+        if (this.#client.isCluster) break;
+        checkDeadline(deadline);
+        keys = await listIndex();
+      }
+      return [...found].map(([key, record]) => ({ key, record }));
     });
   }
 
@@ -310,6 +486,59 @@ export class RedisStore implements SessionStore {
     } catch {
       this.#client.disconnect();
     }
+  }
+
+  /** The stored values of `keys` (store keys), read after this call starts. */
+  async #readSessions(deadline: Deadline, keys: string[]): Promise<Array<string | null | undefined>> {
+    checkDeadline(deadline);
+    const sessionKeys = keys.map((key) => this.#sessionKey(key));
+    // MGET is one command on one server; in a Cluster the keys live in different slots, so
+    // one GET each (ioredis routes them to their nodes and sends them without waiting).
+    return this.#client.isCluster
+      ? await Promise.all(sessionKeys.map((sessionKey) => this.#client.get(sessionKey)))
+      : await this.#client.mget(sessionKeys);
+  }
+
+  /**
+   * Follows forward pointers (read before this call) of a listing: a record found at the end
+   * is listed under its own key; no record there yet (nothing, not a tombstone) means a
+   * rotation is under way, and the carried old record is listed under the pointer's key.
+   */
+  async #followPointers(
+    deadline: Deadline,
+    userId: string,
+    pointers: Array<{ from: string; pointer: ForwardPointer }>,
+    found: Map<string, StoredSession>,
+  ): Promise<void> {
+    let pending = pointers;
+    for (let depth = 0; pending.length > 0 && depth < MAX_POINTER_DEPTH; depth++) {
+      const values = await this.#readSessions(
+        deadline,
+        pending.map((each) => each.pointer.target),
+      );
+      const next: typeof pending = [];
+      pending.forEach(({ from, pointer }, i) => {
+        const value = values[i];
+        if (value === null || value === undefined) {
+          if (pointer.carried !== null) collect(found, userId, from, pointer.carried);
+          return;
+        }
+        const further = parsePointer(value);
+        if (further !== undefined) next.push({ from: pointer.target, pointer: further });
+        else if (value !== TOMBSTONE) collect(found, userId, pointer.target, value);
+      });
+      pending = next;
+    }
+  }
+
+  /**
+   * Sends a clean-up command that the call does not wait for (an index entry, a pointer's
+   * carried record): its failure is harmless and must not fail a call that has done its work.
+   */
+  #tidy(deadline: Deadline, command: (redis: WriteCommands) => unknown): void {
+    if (deadline.expired) return;
+    const sent = command(this.#client as unknown as WriteCommands) as Promise<unknown>;
+    sent.catch(() => {});
   }
 
   /** Moves `key`'s entry in the user's index to at least `until` (whole seconds). */
@@ -345,6 +574,12 @@ export class RedisStore implements SessionStore {
   #indexKey(userId: string): string {
     return `${this.#prefix}u:${userId}`;
   }
+}
+
+/** Adds `value` to a listing when it is a record of `userId`. */
+function collect(found: Map<string, StoredSession>, userId: string, key: string, value: string): void {
+  const record = decodeSession(value);
+  if (record !== undefined && record.userId === userId) found.set(key, record);
 }
 
 /** Misconfiguration is a `SpartanError` with a code, like every setup error of spartan-sessions. */

@@ -3,9 +3,12 @@ import { describeStoreConformance } from '@spartan-sessions/core/testing';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
+import { encodeSession, pointerHead, TOMBSTONE } from '../src/internal/codec.js';
+import { sessionApp } from './support/app.js';
 import { describeRedisStoreBehaviour, type RedisTarget } from './support/behaviour.js';
 import { TestCluster } from './support/cluster.js';
 import { deletePrefix, newKey, record, uniquePrefix, watchUnhandledRejections } from './support/fixtures.js';
+import { holdingClient } from './support/intercept.js';
 import { redisCli, waitFor } from './support/servers.js';
 
 // A 3-master Redis Cluster (with one replica each) on loopback ports, started from the same
@@ -39,6 +42,216 @@ describeStoreConformance('RedisStore on a 3-master Redis Cluster', {
 });
 
 describeRedisStoreBehaviour('3-master Redis Cluster', () => target);
+
+describe('RedisStore rotation on a Redis Cluster (old and new key in different slots)', () => {
+  const later = () => Date.now() + 600_000;
+  const sessionKey = (key: string) => `${target.prefix}s:${key}`;
+  const indexKey = (user: string) => `${target.prefix}u:${user}`;
+
+  /** A store over a view of the client that holds its first `method` call on `key`'s session key. */
+  function holding(method: string, key: string) {
+    const view = holdingClient(client, method, sessionKey(key));
+    return { store: new RedisStore({ client: view.client, prefix: target.prefix, commandTimeout: 10_000 }), ...view };
+  }
+
+  /** A session of `user` under a fresh key, and a fresh key to rotate it to. */
+  async function session(user: string) {
+    const [from, to] = [newKey(), newKey()];
+    const old = record({ userId: user, data: { step: 'old' } });
+    await target.store.set(from, old, { expiresAt: later(), expectedVersion: null });
+    return { from, to, old, moved: record({ userId: user, data: { step: 'moved' } }) };
+  }
+
+  it('leaves a bare forward pointer under the old key, with the old expiry, once the new record is written', async () => {
+    const user = `ptr-${newKey()}`;
+    const { from, to, moved } = await session(user);
+    const expiry = Number(await client.pexpiretime(sessionKey(from)));
+    expect(await target.store.rotate(from, to, moved, { expiresAt: later(), expectedVersion: 1 })).toBe(true);
+    await expect.poll(() => client.get(sessionKey(from))).toBe(pointerHead(to));
+    expect(Number(await client.pexpiretime(sessionKey(from)))).toBe(expiry);
+    expect(await target.store.get(from)).toBeNull();
+    expect(await target.store.get(to)).toEqual(moved);
+    expect(await target.store.listByUser(user)).toEqual([{ key: to, record: moved }]);
+  });
+
+  it('a destroy of the old key between the begin and create steps wins: rotate resolves false, no new record lives', async () => {
+    const user = `mid-${newKey()}`;
+    const { from, to, moved } = await session(user);
+    const rotating = holding('spartanSessionsCas', to);
+    const rotation = rotating.store.rotate(from, to, moved, { expiresAt: later(), expectedVersion: 1 });
+    await rotating.held.reached;
+    // Begun: the old key holds the pointer carrying the old record.
+    expect((await client.get(sessionKey(from)))?.startsWith(pointerHead(to))).toBe(true);
+    await target.store.destroy(from);
+    expect(await client.get(sessionKey(to))).toBe(TOMBSTONE);
+    rotating.held.release();
+    expect(await rotation).toBe(false);
+    expect(await target.store.get(to)).toBeNull();
+    expect(await client.get(sessionKey(to))).toBe(TOMBSTONE);
+    expect(await client.exists(sessionKey(from))).toBe(0);
+    expect(await target.store.listByUser(user)).toEqual([]);
+    // The tombstone lasts at least a minute (10 × the timeout when that is longer).
+    expect(Number(await client.pttl(sessionKey(to)))).toBeGreaterThan(50_000);
+  });
+
+  it('a destroy of the old key whose tombstone lands after the create still ends the new record and its index entry', async () => {
+    const user = `late-${newKey()}`;
+    const { from, to, moved } = await session(user);
+    const rotating = holding('spartanSessionsCas', to);
+    const destroying = holding('spartanSessionsTombstone', to);
+    const rotation = rotating.store.rotate(from, to, moved, { expiresAt: later(), expectedVersion: 1 });
+    await rotating.held.reached;
+    const destroy = destroying.store.destroy(from);
+    await destroying.held.reached; // the pointer is taken (GETDEL), the tombstone not yet written
+    rotating.held.release();
+    expect(await rotation).toBe(true);
+    expect(await target.store.get(to)).toEqual(moved);
+    destroying.held.release();
+    await destroy;
+    expect(await target.store.get(to)).toBeNull();
+    expect(await client.get(sessionKey(to))).toBe(TOMBSTONE);
+    expect(await client.zscore(indexKey(user), to)).toBeNull();
+    expect(await target.store.listByUser(user)).toEqual([]);
+  });
+
+  it('a destroy of the old key after a completed rotation ends the new record too, following a chain of rotations', async () => {
+    const user = `after-${newKey()}`;
+    const { from, to, moved } = await session(user);
+    const last = newKey();
+    expect(await target.store.rotate(from, to, moved, { expiresAt: later(), expectedVersion: 1 })).toBe(true);
+    const final = record({ userId: user, data: { step: 'final' } });
+    expect(await target.store.rotate(to, last, final, { expiresAt: later(), expectedVersion: 1 })).toBe(true);
+    expect(await target.store.listByUser(user)).toEqual([{ key: last, record: final }]);
+    expect(await client.zscore(indexKey(user), last)).not.toBeNull();
+    // A request still holding the first cookie logs out.
+    await target.store.destroy(from);
+    expect(await target.store.get(last)).toBeNull();
+    expect(await client.get(sessionKey(last))).toBe(TOMBSTONE);
+    expect(await client.get(sessionKey(to))).toBe(TOMBSTONE);
+    expect(await client.zscore(indexKey(user), last)).toBeNull();
+    expect(await target.store.listByUser(user)).toEqual([]);
+  });
+
+  it('a destroy of the new key leaves the old pointer harmless: nothing is revived, listings stay empty', async () => {
+    const user = `newgone-${newKey()}`;
+    const { from, to, moved } = await session(user);
+    expect(await target.store.rotate(from, to, moved, { expiresAt: later(), expectedVersion: 1 })).toBe(true);
+    await expect.poll(() => client.get(sessionKey(from))).toBe(pointerHead(to));
+    await target.store.destroy(to);
+    expect(await target.store.listByUser(user)).toEqual([]);
+    await target.store.touch(from, later());
+    expect(
+      await target.store.set(from, record({ userId: user, version: 2 }), { expiresAt: later(), expectedVersion: 1 }),
+    ).toBe(false);
+    expect(await target.store.rotate(from, newKey(), moved, { expiresAt: later(), expectedVersion: 1 })).toBe(false);
+    expect(await target.store.get(from)).toBeNull();
+  });
+
+  it('listByUser lists a rotation under way under its old key, so a revocation in that moment ends it', async () => {
+    const user = `revoke-${newKey()}`;
+    const { from, to, old, moved } = await session(user);
+    const rotating = holding('spartanSessionsCas', to);
+    const rotation = rotating.store.rotate(from, to, moved, { expiresAt: later(), expectedVersion: 1 });
+    await rotating.held.reached;
+    // Neither key holds a record now; the pointer carries the old one.
+    expect(await target.store.get(from)).toBeNull();
+    expect(await target.store.get(to)).toBeNull();
+    expect(await target.store.listByUser(user)).toEqual([{ key: from, record: old }]);
+    const { manager } = sessionApp(target.store);
+    expect(await manager.revokeUser(user)).toBe(1);
+    rotating.held.release();
+    expect(await rotation).toBe(false);
+    expect(await target.store.get(to)).toBeNull();
+    expect(await target.store.listByUser(user)).toEqual([]);
+  });
+
+  it('a rotation that finds its new key taken puts the old record back, value and expiry', async () => {
+    const user = `taken-${newKey()}`;
+    const { from, to, moved } = await session(user);
+    const other = record({ userId: 'someone-else' });
+    await target.store.set(to, other, { expiresAt: later(), expectedVersion: null });
+    const before = await client.get(sessionKey(from));
+    const expiry = Number(await client.pexpiretime(sessionKey(from)));
+    const rotating = holding('spartanSessionsCas', to);
+    const rotation = rotating.store.rotate(from, to, moved, { expiresAt: later(), expectedVersion: 1 });
+    await rotating.held.reached;
+    expect(await client.get(sessionKey(from))).toBe(`${pointerHead(to)}${before}`);
+    rotating.held.release();
+    expect(await rotation).toBe(false);
+    expect(await client.get(sessionKey(from))).toBe(before);
+    expect(Number(await client.pexpiretime(sessionKey(from)))).toBe(expiry);
+    expect(await target.store.get(to)).toEqual(other);
+  });
+
+  it('of two rotations of one record racing step by step, the first to begin wins and the other changes nothing', async () => {
+    const user = `race-${newKey()}`;
+    const { from, to, moved } = await session(user);
+    const second = newKey();
+    const rotating = holding('spartanSessionsCas', to);
+    const first = rotating.store.rotate(from, to, moved, { expiresAt: later(), expectedVersion: 1 });
+    await rotating.held.reached;
+    expect(await target.store.rotate(from, second, moved, { expiresAt: later(), expectedVersion: 1 })).toBe(false);
+    rotating.held.release();
+    expect(await first).toBe(true);
+    expect(await client.exists(sessionKey(second))).toBe(0);
+    expect(await target.store.listByUser(user)).toEqual([{ key: to, record: moved }]);
+  });
+
+  it('a forward pointer carrying a record whose target holds nothing is listed once, under the pointer', async () => {
+    // What a rotation interrupted between its steps leaves (the process died): the session
+    // is still revocable through its old key.
+    const user = `stale-${newKey()}`;
+    const from = newKey();
+    const old = record({ userId: user });
+    await client.set(sessionKey(from), `${pointerHead(newKey())}${encodeSession(old, 0)}`, 'PX', 600_000);
+    await client.zadd(indexKey(user), Math.ceil(later() / 1000), from);
+    expect(await target.store.listByUser(user)).toEqual([{ key: from, record: old }]);
+    await target.store.destroy(from);
+    expect(await client.exists(sessionKey(from))).toBe(0);
+    expect(await target.store.listByUser(user)).toEqual([]);
+  });
+});
+
+describe('SessionManager over the RedisStore on a Redis Cluster', () => {
+  it('revokeUser while a request of that user is rotating: the commit leaves no live session and clears the cookie', async () => {
+    const app = sessionApp(target.store);
+    const user = `core-revoke-${newKey()}`;
+    await app.request(async (session) => {
+      await session.authenticate(user);
+      session.cart = 1;
+    });
+    expect(await target.store.listByUser(user)).toHaveLength(1);
+    expect(app.cookie).toBeDefined();
+    const line = await app.request(async (session) => {
+      await session.rotate();
+      // Another request (an administrator) revokes the user before this one commits.
+      expect(await app.manager.revokeUser(user)).toBe(1);
+    });
+    expect(line).toMatch(/Max-Age=0/i);
+    expect(app.cookie).toBeUndefined();
+    expect(await target.store.listByUser(user)).toEqual([]);
+  });
+
+  it('two parallel rotations of one session: at most one live new session', async () => {
+    const app = sessionApp(target.store);
+    const user = `core-race-${newKey()}`;
+    await app.request(async (session) => {
+      await session.authenticate(user);
+    });
+    const lines = await Promise.all([
+      app.request(async (session) => {
+        await session.rotate();
+      }),
+      app.request(async (session) => {
+        await session.rotate();
+      }),
+    ]);
+    // One wins and sets its new cookie; the other ends without a session and clears its cookie.
+    expect(await target.store.listByUser(user)).toHaveLength(1);
+    expect(lines.filter((line) => line !== undefined && !/Max-Age=0/i.test(line))).toHaveLength(1);
+    expect(lines.filter((line) => line !== undefined && /Max-Age=0/i.test(line))).toHaveLength(1);
+  });
+});
 
 describe('RedisStore on a Redis Cluster', () => {
   it('spreads sessions over every master (no hash tag pins them to one slot)', async () => {

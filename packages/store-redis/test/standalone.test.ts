@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
 import { describeRedisStoreBehaviour, type RedisTarget } from './support/behaviour.js';
 import { deletePrefix, newKey, record, uniquePrefix } from './support/fixtures.js';
+import { holdingClient } from './support/intercept.js';
 
 // The shared Redis of the test environment (scripts/ensure-services.sh starts it). Every run
 // works under its own prefix and deletes only that prefix's keys.
@@ -68,6 +69,84 @@ describe('RedisStore on standalone Redis', () => {
     } finally {
       monitor.disconnect();
     }
+  });
+
+  it('rotates in one step: one script call naming both keys', async () => {
+    const [oldKey, to] = [newKey(), newKey()];
+    await target.store.set(oldKey, record({ userId: 'one-step' }), {
+      expiresAt: Date.now() + 60_000,
+      expectedVersion: null,
+    });
+    const monitor = await client.monitor();
+    const seen: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      // What the clients sent, not what the scripts ran inside (source "lua").
+      if (source === 'lua') return;
+      if (args.some((arg) => arg.includes(oldKey) || arg.includes(to))) seen.push(args.map(String));
+    });
+    try {
+      expect(
+        await target.store.rotate(oldKey, to, record({ userId: 'one-step' }), {
+          expiresAt: Date.now() + 60_000,
+          expectedVersion: 1,
+        }),
+      ).toBe(true);
+      // Index the new key, the rotation script, then the old key out of its index (last).
+      await expect.poll(() => seen.some((args) => args[0]?.toLowerCase() === 'zrem'), { timeout: 2000 }).toBe(true);
+      const sessionKeys = [`${target.prefix}s:${oldKey}`, `${target.prefix}s:${to}`];
+      const onSessions = seen.filter((args) => sessionKeys.some((key) => args.includes(key)));
+      // EVALSHA (or EVAL after a NOSCRIPT): one command, both keys, nothing else on either key.
+      expect(onSessions.length).toBeGreaterThan(0);
+      for (const args of onSessions) {
+        expect(['evalsha', 'eval']).toContain(args[0]?.toLowerCase());
+        expect(args.slice(2, 5)).toEqual(['2', ...sessionKeys]);
+      }
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
+  it('a rotate whose old record was destroyed first resolves false and leaves nothing under either key', async () => {
+    const { store, prefix } = target;
+    const [oldKey, to] = [newKey(), newKey()];
+    await store.set(oldKey, record({ userId: 'gone' }), { expiresAt: Date.now() + 60_000, expectedVersion: null });
+    await store.destroy(oldKey);
+    expect(
+      await store.rotate(oldKey, to, record({ userId: 'gone' }), {
+        expiresAt: Date.now() + 60_000,
+        expectedVersion: 1,
+      }),
+    ).toBe(false);
+    expect(await client.exists(`${prefix}s:${oldKey}`, `${prefix}s:${to}`)).toBe(0);
+    expect(await store.listByUser('gone')).toEqual([]);
+  });
+
+  it('leaves no pointer behind: the old key is deleted, and destroying it later does not touch the new record', async () => {
+    const { store, prefix } = target;
+    const [oldKey, to] = [newKey(), newKey()];
+    await store.set(oldKey, record({ userId: 'kept' }), { expiresAt: Date.now() + 60_000, expectedVersion: null });
+    const moved = record({ userId: 'kept', data: { moved: 1 } });
+    expect(await store.rotate(oldKey, to, moved, { expiresAt: Date.now() + 60_000, expectedVersion: 1 })).toBe(true);
+    expect(await client.exists(`${prefix}s:${oldKey}`)).toBe(0);
+    await store.destroy(oldKey);
+    expect(await store.get(to)).toEqual(moved);
+  });
+
+  it('listByUser finds a session that rotates between its read of the index and its read of the records', async () => {
+    const { store, prefix } = target;
+    const user = `list-${newKey()}`;
+    const [oldKey, to] = [newKey(), newKey()];
+    await store.set(oldKey, record({ userId: user }), { expiresAt: Date.now() + 60_000, expectedVersion: null });
+    // The listing's MGET waits until the whole rotation is done: its index read saw only the old
+    // key, which is gone by the time the records are read.
+    const holding = holdingClient(client, 'mget', `${prefix}s:${oldKey}`);
+    const lister = new RedisStore({ client: holding.client, prefix });
+    const listing = lister.listByUser(user);
+    await holding.held.reached;
+    const moved = record({ userId: user, data: { moved: true } });
+    expect(await store.rotate(oldKey, to, moved, { expiresAt: Date.now() + 60_000, expectedVersion: 1 })).toBe(true);
+    holding.held.release();
+    expect(await listing).toEqual([{ key: to, record: moved }]);
   });
 
   it('creates its own client from a url, and close() quits only that one', async () => {

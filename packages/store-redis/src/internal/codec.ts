@@ -132,3 +132,41 @@ export function userIdOf(value: string): string | null {
     return null;
   }
 }
+
+/**
+ * The two values a session key can hold besides a record (Redis Cluster rotation, see
+ * `RedisStore.rotate`); neither starts with `[`, so every script and `decodeSession` read them
+ * as "no session".
+ *
+ * - A **forward pointer**, `>` + the new key's length + `:` + the new key (core's key, without
+ *   the prefix), left under an old key by a rotation: a `destroy` of the old key follows it and
+ *   ends the new record too. While the rotation is under way the pointer also *carries* the old
+ *   record's value after the key (`>22:<key>[3,…]`), so `listByUser` still sees the session in
+ *   the moment when neither key holds a record; the rotation drops it once the new record is
+ *   written. Only this module reads the length (the scripts compare whole prefixes).
+ * - A **tombstone**, `!`, written by a `destroy` that followed a pointer to a key whose
+ *   record was not written yet: a create-only write of that key then fails.
+ */
+export const TOMBSTONE = '!';
+
+/** The forward pointer to `newKey` (without a carried record). */
+export function pointerHead(newKey: string): string {
+  return `>${newKey.length}:${newKey}`;
+}
+
+/** A forward pointer parsed: its target key and the carried old record (`null` once dropped). */
+export interface ForwardPointer {
+  target: string;
+  carried: string | null;
+}
+
+/** The forward pointer a stored value is, or `undefined` when it is none (a record, a tombstone, …). */
+export function parsePointer(value: string): ForwardPointer | undefined {
+  if (value.charCodeAt(0) !== 62 /* > */) return undefined;
+  const match = /^>(\d{1,4}):/.exec(value);
+  if (match === null) return undefined;
+  const start = match[0].length;
+  const end = start + Number(match[1]);
+  if (end > value.length || end === start) return undefined;
+  return { target: value.slice(start, end), carried: end === value.length ? null : value.slice(end) };
+}

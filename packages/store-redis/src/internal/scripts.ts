@@ -1,11 +1,14 @@
 import { USER_ID_INDEX } from './codec.js';
 
 /**
- * The Lua scripts of the store. Each one touches exactly one key, so each is trivially
- * single-slot in a Redis Cluster: a session key and its user's index live in different slots
- * (a session is found by its key alone), and the order of the separate calls is what keeps them
- * consistent (see `RedisStore`). Registered with ioredis `defineCommand`: sent once per
- * connection with EVAL, then called by EVALSHA.
+ * The Lua scripts of the store. Each one but `ROTATE_SCRIPT` touches exactly one key, so each is
+ * trivially single-slot in a Redis Cluster: a session key and its user's index live in different
+ * slots (a session is found by its key alone), and the order of the separate calls is what keeps
+ * them consistent (see `RedisStore`). `ROTATE_SCRIPT` changes two session keys in one step and
+ * is used only where they live on one server (standalone, Sentinel); a Cluster rotates with
+ * `ROTATE_BEGIN_SCRIPT`, a create-only `CAS_SCRIPT` and `ROTATE_SETTLE_SCRIPT` instead.
+ * Registered with ioredis `defineCommand` (`KEY_COUNTS` says how many keys each takes): sent
+ * once per connection with EVAL, then called by EVALSHA.
  *
  * Times: session expiries are milliseconds since the epoch; index scores are whole seconds
  * (rounded up, so a score is never earlier than the session's expiry) because a 10-digit
@@ -28,15 +31,17 @@ import { USER_ID_INDEX } from './codec.js';
  * signed-in visitor's request costs one script, not two. "The same user" is a string comparison
  * of the stored userId right after the head with ARGV[5] (JSON.stringify is one-to-one on
  * strings): no decoding of the record, whatever its size. A value that does not start with that
- * head (corrupt or foreign) counts as absent, as `get` treats it. `SET … PXAT` with a time in
- * the past deletes the key.
+ * head (corrupt or foreign, a forward pointer or a tombstone: see `codec.ts`) is no record to
+ * replace; but a create (ARGV[3] '') fails on *any* value, because a fresh key holds nothing: a
+ * tombstone must stop the create of a rotation whose old key was destroyed meanwhile. `SET …
+ * PXAT` with a time in the past deletes the key.
  */
 export const CAS_SCRIPT = `
 local current = redis.call('GET', KEYS[1])
 local version, indexed
 if current then version, indexed = string.match(current, '^%[(%d+),(%d+),') end
 if ARGV[3] == '' then
-  if version then return 0 end
+  if current then return 0 end
 elseif version ~= ARGV[3] then
   return 0
 end
@@ -62,7 +67,7 @@ return 1
  * KEYS[1] session key; ARGV[1] expiry (ms since epoch); ARGV[2] '1' .. userId when the caller
  * has already indexed the session under that user with this expiry, else '0'; ARGV[3] the
  * whole second the index entry must reach.
- * Returns 0 when absent (no-op), 1 when done, or {userId} when the session belongs to a user
+ * Returns 0 when absent or not a record (a forward pointer, a tombstone: no-op), 1 when done, or {userId} when the session belongs to a user
  * whose index must first be moved forward (the caller does that, then calls again), so that
  * a session never outlives its index entry. The stored `indexedUntil` is left as it is (a
  * lower bound of the index entry: at worst a later write indexes again).
@@ -113,12 +118,84 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. now)
 return redis.call('ZRANGE', KEYS[1], 0, -1)
 `;
 
+/**
+ * Rotation of a session id on one server (standalone, Sentinel): one atomic step.
+ * KEYS[1] old session key; KEYS[2] new session key; ARGV[1] the version the old record must
+ * have; ARGV[2] the new record's version; ARGV[3] the new record without its head
+ * (`encodeSessionBody`); ARGV[4] its expiry (ms since epoch, > 0); ARGV[5] the second up to
+ * which the caller has just indexed it under its user ('0' without a user).
+ * When the old key holds a record at that version and the new key holds nothing at all,
+ * deletes the old key and writes the new record (`PXAT`; a time in the past deletes it), and
+ * returns the old value (the caller removes the old key from its user's index); else changes
+ * nothing and returns 0.
+ */
+export const ROTATE_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if not current or string.match(current, '^%[(%d+),%d+,') ~= ARGV[1] then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[2], '[' .. ARGV[2] .. ',' .. ARGV[5] .. ',' .. ARGV[3], 'PXAT', ARGV[4])
+return current
+`;
+
+/**
+ * First step of a rotation in a Redis Cluster (the two keys live in different slots): takes the
+ * old record. KEYS[1] old session key; ARGV[1] the version it must have; ARGV[2] the forward
+ * pointer to the new key (`pointerHead`).
+ * When the key holds a record at that version, replaces it, keeping its expiry, by the pointer
+ * carrying the record (`ARGV[2] .. record`) and returns the record's value; else returns 0.
+ * From here on the old key reads as absent everywhere, no other rotation or write of it
+ * succeeds, and a `destroy` of it follows the pointer (see `RedisStore.rotate`).
+ */
+export const ROTATE_BEGIN_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if not current or string.match(current, '^%[(%d+),%d+,') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2] .. current, 'KEEPTTL')
+return current
+`;
+
+/**
+ * Last step of a rotation in a Redis Cluster, on the old key. KEYS[1] old session key;
+ * ARGV[1] the forward pointer `ROTATE_BEGIN_SCRIPT` wrote (without the carried record);
+ * ARGV[2] '0' when the new record was written: drop the carried record, leaving the bare
+ * pointer; '1' when it was not: put the carried record back.
+ * Acts only while the key still holds that pointer with a carried record (a `destroy` may have
+ * taken it meanwhile); keeps the expiry. Returns 1 when it changed the key, else 0.
+ */
+export const ROTATE_SETTLE_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if not current or #current <= #ARGV[1] or string.sub(current, 1, #ARGV[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '1' then
+  redis.call('SET', KEYS[1], string.sub(current, #ARGV[1] + 1), 'KEEPTTL')
+else
+  redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+end
+return 1
+`;
+
+/**
+ * Ends whatever a forward pointer leads to (see `RedisStore.destroy`). KEYS[1] session key;
+ * ARGV[1] how long the tombstone lasts (ms).
+ * Replaces the value, whatever it is (nothing yet, a record, another pointer), by the tombstone
+ * `!`, which reads as absent and makes a create of the key fail; returns the previous value
+ * (nil when there was none), so the caller can tidy the index or follow the next pointer.
+ */
+export const TOMBSTONE_SCRIPT = `
+local previous = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[1], '!', 'PX', ARGV[1])
+return previous
+`;
+
 /** Names under which the scripts are defined on the client (namespaced: the client may be shared). */
 export const COMMANDS = {
   cas: 'spartanSessionsCas',
   touch: 'spartanSessionsTouch',
   indexAdd: 'spartanSessionsIndexAdd',
   indexList: 'spartanSessionsIndexList',
+  rotate: 'spartanSessionsRotate',
+  rotateBegin: 'spartanSessionsRotateBegin',
+  rotateSettle: 'spartanSessionsRotateSettle',
+  tombstone: 'spartanSessionsTombstone',
 } as const;
 
 export const SCRIPTS: Record<keyof typeof COMMANDS, string> = {
@@ -126,4 +203,20 @@ export const SCRIPTS: Record<keyof typeof COMMANDS, string> = {
   touch: TOUCH_SCRIPT,
   indexAdd: INDEX_ADD_SCRIPT,
   indexList: INDEX_LIST_SCRIPT,
+  rotate: ROTATE_SCRIPT,
+  rotateBegin: ROTATE_BEGIN_SCRIPT,
+  rotateSettle: ROTATE_SETTLE_SCRIPT,
+  tombstone: TOMBSTONE_SCRIPT,
+};
+
+/** How many of each script's arguments are keys (`KEYS[…]`), for `defineCommand`. */
+export const KEY_COUNTS: Record<keyof typeof COMMANDS, 1 | 2> = {
+  cas: 1,
+  touch: 1,
+  indexAdd: 1,
+  indexList: 1,
+  rotate: 2,
+  rotateBegin: 1,
+  rotateSettle: 1,
+  tombstone: 1,
 };

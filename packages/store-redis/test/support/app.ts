@@ -19,7 +19,8 @@ export function sessionApp(store: SessionStore) {
   const cookieName = manager.cookieName;
   let cookie: string | undefined;
 
-  async function request(handler: (session: Session) => unknown = () => {}): Promise<void> {
+  /** One request; resolves the session's `Set-Cookie` line of the response, if there was one. */
+  async function request(handler: (session: Session) => unknown = () => {}): Promise<string | undefined> {
     const headers = new Map([['host', 'localhost:3000']]);
     if (cookie !== undefined) headers.set('cookie', `${cookieName}=${cookie}`);
     const cookies = parseCookieHeader(headers.get('cookie'));
@@ -39,6 +40,7 @@ export function sessionApp(store: SessionStore) {
     if (line !== undefined) {
       cookie = /Max-Age=0/i.test(line) ? undefined : line.slice(cookieName.length + 1, line.indexOf(';'));
     }
+    return line;
   }
 
   return {

@@ -2,6 +2,7 @@ import { isSpartanError, type StoredSession } from '@spartan-sessions/core';
 import type { Cluster, Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import type { RedisStore } from '../../src/index.js';
+import { encodeSession, pointerHead, TOMBSTONE } from '../../src/internal/codec.js';
 import { newKey, record } from './fixtures.js';
 import { waitFor } from './servers.js';
 
@@ -241,15 +242,110 @@ export function describeRedisStoreBehaviour(name: string, target: () => RedisTar
       expect(await store.listByUser('nobody')).toEqual([]);
     });
 
-    it('treats a corrupt value as absent, and lets a create replace it', async () => {
+    it('reads a corrupt value, a forward pointer and a tombstone as absent: touch and writes never revive them, a create fails on them', async () => {
       const { store, client, prefix } = target();
-      const key = newKey();
-      await client.set(`${prefix}s:${key}`, 'not a session', 'PX', HOUR);
-      expect(await store.get(key)).toBeNull();
-      await store.touch(key, later());
-      expect(await store.set(key, record(), { expiresAt: later(), expectedVersion: 1 })).toBe(false);
-      expect(await store.set(key, record(), { expiresAt: later(), expectedVersion: null })).toBe(true);
-      expect((await store.get(key))?.version).toBe(1);
+      const user = `husk-${newKey()}`;
+      const values = [
+        'not a session',
+        pointerHead(newKey()),
+        // A pointer carrying a record (a Cluster rotation under way) whose target is tombstoned.
+        `${pointerHead(newKey())}${encodeSession(record({ userId: user }))}`,
+        TOMBSTONE,
+      ];
+      for (const value of values) {
+        const key = newKey();
+        const sessionKey = `${prefix}s:${key}`;
+        const until = Date.now() + HOUR;
+        await client.set(sessionKey, value, 'PXAT', until);
+        await client.zadd(`${prefix}u:${user}`, Math.ceil(until / 1000), key);
+        const pointer = value.startsWith('>') ? /^>(\d+):/.exec(value) : null;
+        if (pointer !== null) {
+          const targetKey = value.slice(pointer[0].length, pointer[0].length + Number(pointer[1]));
+          await client.set(`${prefix}s:${targetKey}`, TOMBSTONE, 'PX', HOUR);
+        }
+        expect(await store.get(key), value).toBeNull();
+        await store.touch(key, later() + HOUR);
+        expect(
+          await store.set(key, record({ userId: user, version: 2 }), { expiresAt: later(), expectedVersion: 1 }),
+        ).toBe(false);
+        expect(
+          await store.set(key, record({ userId: user }), { expiresAt: later(), expectedVersion: null }),
+          value,
+        ).toBe(false);
+        expect(await client.get(sessionKey)).toBe(value);
+        expect(Number(await client.pexpiretime(sessionKey))).toBe(until);
+      }
+      expect(await store.listByUser(user)).toEqual([]);
+    });
+
+    it('rotate writes the new record as set does (head, expiry, index ahead) and takes the old one out of its index', async () => {
+      const { store, client, prefix } = target();
+      const user = `rot-${newKey()}`;
+      const [oldKey, newKey_] = [newKey(), newKey()];
+      await store.set(oldKey, record({ userId: user }), { expiresAt: later(), expectedVersion: null });
+      const expiresAt = later() + HOUR;
+      const moved = record({ userId: user, version: 1, data: { moved: true } });
+      expect(await store.rotate(oldKey, newKey_, moved, { expiresAt, expectedVersion: 1 })).toBe(true);
+      const raw = await client.get(`${prefix}s:${newKey_}`);
+      const head = /^\[1,(\d+),/.exec(raw ?? '');
+      expect(head, raw ?? 'null').not.toBeNull();
+      expect(Number(await client.pexpiretime(`${prefix}s:${newKey_}`))).toBe(expiresAt);
+      const score = Number(await client.zscore(`${prefix}u:${user}`, newKey_));
+      expect(score).toBeGreaterThanOrEqual(Math.ceil(expiresAt / 1000));
+      expect(Number(head![1])).toBe(score);
+      expect(await store.get(newKey_)).toEqual(moved);
+      expect(await store.get(oldKey)).toBeNull();
+      // Tidied after the rotation, not waited for.
+      await expect.poll(() => client.zscore(`${prefix}u:${user}`, oldKey)).toBeNull();
+      expect(await store.listByUser(user)).toEqual([{ key: newKey_, record: moved }]);
+      // The new record is a normal one: written, touched and destroyed like any other.
+      const next = { ...moved, version: 2, data: { moved: 'again' } };
+      expect(await store.set(newKey_, next, { expiresAt, expectedVersion: 1 })).toBe(true);
+      await store.destroy(newKey_);
+      expect(await store.get(newKey_)).toBeNull();
+      expect(await client.zscore(`${prefix}u:${user}`, newKey_)).toBeNull();
+    });
+
+    it('rotate leaves the old record as it was when it fails on the version or a taken key', async () => {
+      const { store, client, prefix } = target();
+      const [oldKey, taken, free] = [newKey(), newKey(), newKey()];
+      await store.set(oldKey, record({ userId: 'rot-fail', version: 3 }), {
+        expiresAt: later(),
+        expectedVersion: null,
+      });
+      await store.set(taken, record(), { expiresAt: later(), expectedVersion: null });
+      const before = await client.get(`${prefix}s:${oldKey}`);
+      const expiry = Number(await client.pexpiretime(`${prefix}s:${oldKey}`));
+      const attempt = (to: string, expectedVersion: number) =>
+        store.rotate(oldKey, to, record({ userId: 'rot-fail' }), { expiresAt: later(), expectedVersion });
+      expect(await attempt(free, 2)).toBe(false);
+      expect(await attempt(taken, 3)).toBe(false);
+      expect(await client.get(`${prefix}s:${oldKey}`)).toBe(before);
+      expect(Number(await client.pexpiretime(`${prefix}s:${oldKey}`))).toBe(expiry);
+      expect(await client.exists(`${prefix}s:${free}`)).toBe(0);
+      expect((await store.get(taken))?.userId).toBeNull();
+      // And it still rotates afterwards.
+      expect(await attempt(free, 3)).toBe(true);
+    });
+
+    it('rejects bad rotate arguments with sessions/store-unavailable (invalid-argument) and changes nothing', async () => {
+      const { store, client, prefix } = target();
+      const oldKey = newKey();
+      await store.set(oldKey, record(), { expiresAt: later(), expectedVersion: null });
+      const before = await client.get(`${prefix}s:${oldKey}`);
+      const to = newKey();
+      const invalid = (promise: Promise<unknown>) =>
+        expect(promise).rejects.toSatisfy(
+          (error: unknown) =>
+            isSpartanError(error, 'sessions/store-unavailable') && error.details.reason === 'invalid-argument',
+        );
+      const opts = { expiresAt: later(), expectedVersion: 1 };
+      await invalid(store.rotate(oldKey, 'k'.repeat(513), record(), opts));
+      await invalid(store.rotate(oldKey, to, record({ data: { big: 1n } }), opts));
+      await invalid(store.rotate(oldKey, to, record(), { expiresAt: 9e15, expectedVersion: 1 }));
+      await invalid(store.rotate(oldKey, to, record(), { expiresAt: later(), expectedVersion: -1 }));
+      expect(await client.get(`${prefix}s:${oldKey}`)).toBe(before);
+      expect(await client.exists(`${prefix}s:${to}`)).toBe(0);
     });
 
     it('rejects bad arguments with sessions/store-unavailable (invalid-argument)', async () => {
