@@ -62,3 +62,51 @@ it('lists and revokes a user’s sessions across browsers', async () => {
     expect(session.cart).toBeUndefined();
   });
 });
+
+it('revokeUser while a request of that user is rotating: the commit leaves no live session and clears the cookie', async () => {
+  const app = sessionApp(store);
+  await app.request(async (session) => {
+    await session.authenticate('bob-redis');
+    session.cart = ['lamp'];
+  });
+  expect(await store.listByUser('bob-redis')).toHaveLength(1);
+  const line = await app.request(async (session) => {
+    await session.rotate();
+    // Another request (an administrator) revokes the user before this one commits.
+    expect(await app.manager.revokeUser('bob-redis')).toBe(1);
+  });
+  expect(line).toMatch(/Max-Age=0/i);
+  expect(app.cookie).toBeUndefined();
+  expect(await store.listByUser('bob-redis')).toEqual([]);
+});
+
+it('revokeUser while a request is signing in again (authenticate rotates): the commit leaves no live session', async () => {
+  const app = sessionApp(store);
+  await app.request(async (session) => {
+    await session.authenticate('carol-redis');
+  });
+  const line = await app.request(async (session) => {
+    await session.authenticate('carol-redis');
+    expect(await app.manager.revokeUser('carol-redis')).toBe(1);
+  });
+  expect(line).toMatch(/Max-Age=0/i);
+  expect(await store.listByUser('carol-redis')).toEqual([]);
+});
+
+it('two parallel rotations of one session: one wins, the other ends without a session', async () => {
+  const app = sessionApp(store);
+  await app.request(async (session) => {
+    await session.authenticate('dave-redis');
+  });
+  const lines = await Promise.all([
+    app.request(async (session) => {
+      await session.rotate();
+    }),
+    app.request(async (session) => {
+      await session.rotate();
+    }),
+  ]);
+  expect(await store.listByUser('dave-redis')).toHaveLength(1);
+  expect(lines.filter((line) => line !== undefined && !/Max-Age=0/i.test(line))).toHaveLength(1);
+  expect(lines.filter((line) => line !== undefined && /Max-Age=0/i.test(line))).toHaveLength(1);
+});
