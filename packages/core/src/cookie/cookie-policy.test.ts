@@ -152,14 +152,32 @@ describe('policy overlay (attributesFor)', () => {
     });
   });
 
-  it('__Host- forces Path=/ and no Domain whatever the caller asks (RFC 6265bis §4.1.3.2)', () => {
-    const policy = cookiePolicy();
-    const attributes = policy.attributesFor(policy.nameFor('theme'), { path: '/app', domain: 'evil.example' });
-    expect(attributes.path).toBe('/');
-    expect(attributes).not.toHaveProperty('domain');
+  it('__Host- forces Path=/ and no Domain, and refuses a caller path or domain instead of changing it (RFC 6265bis §4.1.3.2)', () => {
+    const policy = cookiePolicy({ cookies: { prefix: 'host' } });
+    expect(policy.attributesFor(policy.nameFor('theme'), { path: '/' }).path).toBe('/');
+    expect(() => policy.attributesFor(policy.nameFor('theme'), { path: '/app' })).toThrowError(
+      expect.objectContaining({ code: 'sessions/option-type-incorrect', details: { option: 'path' } }),
+    );
+    expect(() => policy.attributesFor('__Host-theme', { domain: 'evil.example' })).toThrowError(
+      expect.objectContaining({ code: 'sessions/option-type-incorrect', details: { option: 'domain' } }),
+    );
     const withDomain = cookiePolicy({ domain: 'example.com', cookies: { prefix: 'none' } });
     expect(withDomain.attributesFor('__Host-csrf')).not.toHaveProperty('domain');
     expect(withDomain.attributesFor('__Host-csrf').path).toBe('/');
+  });
+
+  it('auto: a cookie with its own path keeps it and gets __Secure-; with its own domain, no prefix (SPEC §3)', () => {
+    const policy = cookiePolicy();
+    expect(policy.nameFor('theme')).toBe('__Host-theme');
+    expect(policy.nameFor('theme', {})).toBe('__Host-theme');
+    expect(policy.nameFor('theme', { path: '/' })).toBe('__Host-theme');
+    const name = policy.nameFor('subc', { path: '/sub' });
+    expect(name).toBe('__Secure-subc');
+    expect(policy.attributesFor(name, { path: '/sub' })).toMatchObject({ path: '/sub', secure: true });
+    expect(policy.nameFor('wide', { domain: 'example.com' })).toBe('wide');
+    expect(policy.attributesFor('wide', { domain: 'example.com' })).toMatchObject({ domain: 'example.com', path: '/' });
+    expect(policy.namesFor('subc')).toEqual(['__Host-subc', '__Secure-subc']);
+    expect(cookiePolicy({ cookies: { secure: false } }).nameFor('subc', { path: '/sub' })).toBe('subc');
   });
 
   it('__Secure- and __Host- force Secure even when the policy does not (RFC 6265bis §4.1.3.1)', () => {
@@ -168,7 +186,7 @@ describe('policy overlay (attributesFor)', () => {
     expect(policy.attributesFor('__Secure-theme').secure).toBe(true);
     expect(policy.attributesFor('__secure-theme', {}).secure).toBe(true);
     expect(policy.attributesFor('__Host-theme').secure).toBe(true);
-    expect(policy.attributesFor('__HOST-theme', { path: '/x' })).toMatchObject({ secure: true, path: '/' });
+    expect(policy.attributesFor('__HOST-theme', { path: '/' })).toMatchObject({ secure: true, path: '/' });
   });
 
   it('__Secure- keeps the caller path and domain', () => {

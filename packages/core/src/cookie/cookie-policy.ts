@@ -94,6 +94,8 @@ function optionError(option: string, expected: string): SpartanError {
 }
 
 const PATH_RULE = 'a path starting with "/", without spaces, ";", "," or control characters (at most 1024 characters)';
+const HOST_PLACE_RULE =
+  'absent on a __Host- cookie (it must have Path=/ and no Domain): use prefix "auto" or "secure" for a cookie with its own path or domain';
 const DOMAIN_RULE =
   'a host name (letters, digits, hyphens and dots, an optional leading "."), without spaces, ",", ";", a port or control characters';
 
@@ -194,8 +196,36 @@ export class CookiePolicy {
    * RFC 6265bis §4.1.3). A name that already carries a prefix (`__Host-csrf`, any case) is kept
    * as it is, and `attributesFor` enforces that prefix's rules.
    */
-  nameFor(name: string): string {
-    return this.prefix === '' || prefixKindOf(name) !== 'none' ? name : this.prefix + name;
+  nameFor(name: string, options?: CookieOptions): string {
+    if (prefixKindOf(name) !== 'none') return name;
+    const prefix = options === undefined ? this.prefix : this.#prefixOf(options);
+    return prefix === '' ? name : prefix + name;
+  }
+
+  /**
+   * The names a cookie called `name` may carry under this policy, the policy's own first: under
+   * `auto` a cookie given its own path carries `__Secure-` instead of `__Host-`, and a reader
+   * does not know which one was set.
+   */
+  namesFor(name: string): readonly string[] {
+    const usual = this.nameFor(name);
+    return this.prefix === '__Host-' && this.#auto && usual !== name ? [usual, `__Secure-${name}`] : [usual];
+  }
+
+  /**
+   * The prefix of one cookie. The policy's choice unless `auto` and the cookie has its own path
+   * or domain: the prefix then follows the cookie's own place (SPEC §3), so a path or domain is
+   * never changed to fit a prefix.
+   */
+  #prefixOf(options: CookieOptions): CookiePolicy['prefix'] {
+    if (!this.#auto || (options.path === undefined && options.domain === undefined)) return this.prefix;
+    const { path, domain, cookies } = this.policy.config;
+    if (!cookies.secure || (options.domain ?? domain) !== null) return '';
+    return (options.path ?? path) === '/' ? '__Host-' : '__Secure-';
+  }
+
+  get #auto(): boolean {
+    return this.policy.config.cookies.prefix === 'auto';
   }
 
   /**
@@ -211,7 +241,11 @@ export class CookiePolicy {
     if (options === undefined) return base;
     checkOptions(options);
     const attributes: CookieAttributes = { ...base };
-    if (kind !== 'host') {
+    if (kind === 'host') {
+      // RFC 6265bis §4.1.3.2: Path=/ and no Domain. Refused rather than silently changed.
+      if (options.path !== undefined && options.path !== '/') throw optionError('path', HOST_PLACE_RULE);
+      if (options.domain !== undefined) throw optionError('domain', HOST_PLACE_RULE);
+    } else {
       if (options.path !== undefined) attributes.path = options.path;
       if (options.domain !== undefined) attributes.domain = options.domain;
     }
@@ -529,7 +563,7 @@ export function createCookieTools(options: CookieToolsOptions): CookieTools {
         throw missingParams('cookieMaker needs { name, value }', 'name');
       const baseName = checkName(params.name, 'cookieMaker');
       if (isMissing(params.value)) throw missingParams(`cookieMaker needs a value for "${baseName}"`, 'value');
-      const name = cookiePolicy.nameFor(baseName);
+      const name = cookiePolicy.nameFor(baseName, params.options);
       const attributes = cookiePolicy.attributesFor(name, params.options);
       // Before sealing: no WebCrypto work for a cookie the browser would drop anyway.
       cookiePolicy.assertSecureTransport(view, attributes, name);
@@ -540,25 +574,29 @@ export function createCookieTools(options: CookieToolsOptions): CookieTools {
     },
     clear(jar, params) {
       if (typeof params !== 'object' || params === null) throw missingParams('cookieMonster needs { name }', 'name');
-      const name = cookiePolicy.nameFor(checkName(params.name, 'cookieMonster'));
+      const name = cookiePolicy.nameFor(checkName(params.name, 'cookieMonster'), params.options);
       const header = cookiePolicy.serializeClear(name, params.options);
       jar.setCookie(name, header);
       return { name, header };
     },
     reader(jar) {
-      const finalName = (name: string): string | undefined =>
-        typeof name === 'string' && name.length > 0 ? cookiePolicy.nameFor(name) : undefined;
+      // The first of the names the cookie may carry that the request has (see `namesFor`).
+      const found = (name: string): { final: string; value: string } | undefined => {
+        if (typeof name !== 'string' || name.length === 0) return undefined;
+        for (const final of cookiePolicy.namesFor(name)) {
+          const value = jar.get(final);
+          if (value !== undefined) return { final, value };
+        }
+        return undefined;
+      };
       return {
         get(name) {
-          const final = finalName(name);
-          const value = final === undefined ? undefined : jar.get(final);
-          return value === undefined ? undefined : decodeCookieValue(value);
+          const cookie = found(name);
+          return cookie === undefined ? undefined : decodeCookieValue(cookie.value);
         },
         async sealed(name) {
-          const final = finalName(name);
-          if (final === undefined) return null;
-          const value = jar.get(final);
-          return value === undefined ? null : sealer.unseal(final, value);
+          const cookie = found(name);
+          return cookie === undefined ? null : sealer.unseal(cookie.final, cookie.value);
         },
       };
     },

@@ -71,6 +71,24 @@ describe('make (cookieMaker)', () => {
     expect(jar.setCookies.get('__Host-theme')).toBe(made.header);
   });
 
+  it('under auto, a cookie with its own path keeps it (__Secure-), cookieMonster clears it and the reader finds it', async () => {
+    const jar = memoryJar();
+    const cookieTools = tools();
+    const made = await cookieTools.make(secureView(), jar, { name: 'subc', value: '1', options: { path: '/sub' } });
+    expect(made.header).toBe('__Secure-subc=1; Path=/sub; HttpOnly; Secure; SameSite=Lax');
+    const cleared = cookieTools.clear(jar, { name: 'subc', options: { path: '/sub' } });
+    expect(cleared.name).toBe('__Secure-subc');
+    expect(cleared.header).toMatch(/^__Secure-subc=; Max-Age=0; Path=\/sub;/);
+    const sealed = await cookieTools.make(secureView(), jar, {
+      name: 'cart',
+      value: { items: 2 },
+      options: { path: '/shop', sealed: true },
+    });
+    const reader = cookieTools.reader(memoryJar(`__Secure-subc=1; ${sealed.name}=${sealed.value}`));
+    expect(reader.get('subc')).toBe('1');
+    expect(await reader.sealed('cart')).toEqual({ items: 2 });
+  });
+
   it('the policy overrides the caller httpOnly/secure/sameSite; maxAge is in seconds', async () => {
     const jar = memoryJar();
     const made = await tools({ cookies: { sameSite: 'strict' } }).make(secureView(), jar, {
