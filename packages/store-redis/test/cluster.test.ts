@@ -212,6 +212,50 @@ describe('RedisStore rotation on a Redis Cluster (old and new key in different s
   });
 });
 
+describe('RedisStore rotation through an auto-pipelining Cluster client', () => {
+  it('rotates sessions issued in one tick, and of ten racing rotations of one session exactly one wins', async () => {
+    const pipelined = new Cluster(
+      cluster!.ports.map((port) => ({ host: '127.0.0.1', port })),
+      { enableAutoPipelining: true },
+    );
+    pipelined.on('error', () => {});
+    try {
+      const store = new RedisStore({ client: pipelined, prefix: target.prefix });
+      const user = `pipelined-${newKey()}`;
+      const keys = Array.from({ length: 20 }, () => newKey());
+      const later = Date.now() + 600_000;
+      await Promise.all(
+        keys.map((key, i) =>
+          store.set(key, record({ userId: user, data: { i } }), { expiresAt: later, expectedVersion: null }),
+        ),
+      );
+      const moved = keys.map(() => newKey());
+      const rotated = await Promise.all(
+        keys.map((key, i) =>
+          store.rotate(key, moved[i]!, record({ userId: user, data: { i } }), { expiresAt: later, expectedVersion: 1 }),
+        ),
+      );
+      expect(rotated.every(Boolean)).toBe(true);
+      expect((await store.listByUser(user)).map((entry) => entry.key).sort()).toEqual([...moved].sort());
+      const racers = Array.from({ length: 10 }, () => newKey());
+      const racing = await Promise.all(
+        racers.map((to) =>
+          store.rotate(moved[0]!, to, record({ userId: user }), { expiresAt: later, expectedVersion: 1 }),
+        ),
+      );
+      expect(racing.filter(Boolean)).toHaveLength(1);
+      const winner = racers[racing.indexOf(true)]!;
+      expect((await store.listByUser(user)).map((entry) => entry.key).sort()).toEqual(
+        [winner, ...moved.slice(1)].sort(),
+      );
+      await Promise.all(keys.map((key) => store.destroy(key)));
+      expect(await store.listByUser(user)).toEqual([]);
+    } finally {
+      pipelined.disconnect();
+    }
+  });
+});
+
 describe('SessionManager over the RedisStore on a Redis Cluster', () => {
   it('revokeUser while a request of that user is rotating: the commit leaves no live session and clears the cookie', async () => {
     const app = sessionApp(target.store);

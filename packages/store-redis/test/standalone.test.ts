@@ -167,6 +167,26 @@ describe('RedisStore on standalone Redis', () => {
       );
       const read = await Promise.all(keys.map((each) => owned.get(each)));
       expect(read.map((each) => each?.data)).toEqual(keys.map((_, i) => ({ i })));
+      // Rotations in one tick too (a two-key script): each its own, and ten racing for one.
+      const moved = keys.map(() => newKey());
+      const rotated = await Promise.all(
+        keys.map((each, i) =>
+          owned.rotate(each, moved[i]!, record({ data: { i } }), {
+            expiresAt: Date.now() + 60_000,
+            expectedVersion: 1,
+          }),
+        ),
+      );
+      expect(rotated.every(Boolean)).toBe(true);
+      expect((await Promise.all(moved.map((each) => owned.get(each)))).map((each) => each?.data)).toEqual(
+        keys.map((_, i) => ({ i })),
+      );
+      const racing = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          owned.rotate(moved[0]!, newKey(), record(), { expiresAt: Date.now() + 60_000, expectedVersion: 1 }),
+        ),
+      );
+      expect(racing.filter(Boolean)).toHaveLength(1);
     } finally {
       await deletePrefix(client, prefix);
       await owned.close();
