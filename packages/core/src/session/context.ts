@@ -236,7 +236,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     return Object.freeze({
       createdAt: meta.createdAt,
       lastSeenAt: meta.lastSeenAt,
-      expiresAt: this.#m.expiresAt(record),
+      expiresAt: meta.createdAt + this.#m.timing.ttl,
       idleExpiresAt: this.#m.idleExpiresAt(record),
       zone: meta.zone,
       userId: meta.userId,

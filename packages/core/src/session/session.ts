@@ -4,8 +4,9 @@ import type { SessionZone } from '../ports.js';
 export interface SessionMeta {
   readonly createdAt: number;
   readonly lastSeenAt: number;
-  /** When the session dies at the latest: the earlier of its absolute and idle expiry. */
+  /** The absolute end of the session: `createdAt + ttl`, whatever its activity. */
   readonly expiresAt: number;
+  /** When the session ends if idle: `lastSeenAt` plus the idle limit in force (privileged or not). */
   readonly idleExpiresAt: number;
   readonly zone: SessionZone;
   readonly userId: string | null;
