@@ -92,7 +92,11 @@ export interface SessionStore {
   touch(key: string, expiresAt: number): Promise<void>;
   /** Deletes the record and its index entry; no-op when absent. */
   destroy(key: string): Promise<void>;
-  /** Every live (unexpired) session of `userId`. Order unspecified. */
+  /**
+   * Every live (unexpired) session of `userId`. Order unspecified. A session that is being
+   * rotated while the listing runs is listed under its old or its new key, never missed:
+   * `revokeUser` ends a user's sessions by listing until a listing finds none.
+   */
   listByUser(userId: string): Promise<UserSessionEntry[]>;
   /** Releases what the store opened itself (never a client it was given). */
   close?(): Promise<void>;

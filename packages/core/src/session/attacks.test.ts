@@ -375,6 +375,30 @@ describe.each<StoreKind>(['in-process store', 'promise-only store'])('attacks on
 });
 
 describe('rotation timing', () => {
+  it('a rotation whose new key is taken (an id collision) fails closed at once instead of retrying the same id', async () => {
+    let rotations = 0;
+    const t = setup(
+      'promise-only store',
+      {},
+      {
+        rotate: async () => {
+          rotations++;
+          return false;
+        },
+      },
+    );
+    const cookie = await t.signIn('alice');
+    const rotating = await t.begin(cookie);
+    await rotating.session.rotate();
+    const error: unknown = await rotating.commit().then(
+      () => null,
+      (rejection: unknown) => rejection,
+    );
+    expect(error).toMatchObject({ code: 'sessions/store-unavailable', details: { reason: 'id-collision' } });
+    expect(rotations).toBe(1);
+    expect(await t.memory.listByUser('alice')).toHaveLength(1);
+  });
+
   it('a renewal that finds its session revoked ends without one', async () => {
     const t = setup('in-process store', { config: { duration: { renewal: 60 } } });
     const cookie = await t.signIn('alice');

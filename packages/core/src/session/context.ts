@@ -1,7 +1,7 @@
 import { isSecureRequest } from '../cookie/transport.js';
 import { SpartanError } from '../errors/errors.js';
 import type { CookieJar, CsrfSecretHolder, RequestView, SessionZone, StoredSession } from '../ports.js';
-import { keyHashOf, type SessionIdentity } from './ids.js';
+import { keyHashOf, type SessionEnd, type SessionIdentity } from './ids.js';
 import type { ManagerInternals } from './manager.js';
 import { drive, isPromiseLike, type MaybePromise, type Steps, settle } from './maybe.js';
 import {
@@ -150,8 +150,14 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     const record = yield* settle(m.records.get(identity.key));
     const now = m.clock.now();
     if (!record) {
-      // Strict mode: a well-signed id the store does not know is never adopted (fixation).
-      m.emit({ type: 'fixation-rejected', at: now, keyHash: keyHashOf(identity.key), reason: 'unknown-id' });
+      // Strict mode: a well-signed id the store does not know is never adopted (fixation). Past
+      // the end its cookie carries, the store forgot it at expiry: the visitor walked away.
+      const { end } = identity;
+      m.emit(
+        now >= end.at
+          ? { type: 'expired', at: now, keyHash: keyHashOf(identity.key), reason: end.reason }
+          : { type: 'fixation-rejected', at: now, keyHash: keyHashOf(identity.key), reason: 'unknown-id' },
+      );
       m.codec.forget(cookieValue);
       return fresh();
     }
@@ -427,6 +433,12 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
       yield* this.#discardStored('regenerate');
     } else if (this.#stored !== null && (dataChanged || metaChanged || this.#touchDue)) {
       yield* this.#writeUpdate(data, whole, now);
+      // The write moved the session's end: a cookie whose end lags by a touch interval or more
+      // is issued again, so a forgotten record past its cookie's end reads as expired.
+      const stored = this.#stored as SessionIdentity | null;
+      if (stored !== null && this.#endOf(this.#meta).at - stored.end.at >= Math.max(this.#m.timing.touchAfter, 1000)) {
+        this.#resignCookie = true;
+      }
     }
     if (this.#stored === null) {
       // A lazy session that ends empty: nothing stored, and its provisional id is dropped.
@@ -450,7 +462,9 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     const m = this.#m;
     const previous = this.#stored;
     const reason = this.#rotation ?? 'rotate';
-    const identity = yield* settle(m.codec.identifyNow(this.#pendingId!));
+    const identity = yield* settle(
+      m.codec.identifyNow(this.#pendingId!, this.#endOf({ ...this.#meta, lastSeenAt: now, rotatedAt: now })),
+    );
     if (previous === null) {
       const meta: MetaState = { ...this.#meta, lastSeenAt: now, rotatedAt: now };
       const record = this.#recordFor(data, meta, 1);
@@ -603,17 +617,35 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
         this.#dropStored();
         return null;
       }
+      if (rotateTo !== null && current.version === expectedVersion) {
+        // The old record is as it was, so the new key was taken: 256 random bits collided with a
+        // live session. Never adopted, never retried under the same id.
+        throw new SpartanError('sessions/store-unavailable', undefined, {
+          operation: 'rotate',
+          reason: 'id-collision',
+        });
+      }
       rebase(current.version, current.data, recordMeta(current));
     }
     throw new SpartanError('sessions/store-unavailable', undefined, { operation: 'set', reason: 'write-contention' });
   }
 
-  /** Same id, a tag under the current secret (the cookie was signed with a rotated-out one). */
+  /**
+   * Same id, a new cookie value: a tag under the current secret (the cookie was signed with a
+   * rotated-out one) and the session's end as it stands now.
+   */
   *#resign(stored: SessionIdentity): Steps<void> {
     this.#resignCookie = false;
     this.#m.codec.forget(stored.cookieValue);
-    this.#stored = yield* settle(this.#m.codec.identifyNow(stored.id));
+    this.#stored = yield* settle(this.#m.codec.identifyNow(stored.id, this.#endOf(this.#meta)));
     this.#setCookie(this.#stored, this.#meta);
+  }
+
+  /** When a session with `meta` ends if nothing happens: its absolute end or its idle deadline. */
+  #endOf(meta: MetaState): SessionEnd {
+    const absolute = meta.createdAt + this.#m.timing.ttl;
+    const idle = this.#m.idleExpiresAt(this.#recordFor({}, meta, 1));
+    return absolute <= idle ? { at: absolute, reason: 'ttl' } : { at: idle, reason: 'idle' };
   }
 
   #recordFor(data: Record<string, unknown>, meta: MetaState, version: number): StoredSession {

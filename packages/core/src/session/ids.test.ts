@@ -4,10 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { createWebCrypto, type SessionCrypto } from '../crypto/crypto.js';
 import { base64urlDecode } from '../crypto/encoding.js';
 import { nodeCrypto } from '../node/index.js';
-import { keyHashOf, SessionIdCodec } from './ids.js';
+import { keyHashOf, type SessionEnd, SessionIdCodec } from './ids.js';
 
 const secret = 'a-very-long-secret-for-tests-0001';
 const older = 'an-older-secret-still-verifying-02';
+/** 2026-01-01T00:30:00Z, an idle deadline. */
+const END: SessionEnd = { at: Date.UTC(2026, 0, 1, 0, 30), reason: 'idle' };
 
 function counting(inner: SessionCrypto) {
   const calls = { hmac: 0, sha: 0 };
@@ -28,17 +30,17 @@ function counting(inner: SessionCrypto) {
 describe('session ids', () => {
   it('are 256 bits from the CSPRNG, base64url', async () => {
     const codec = new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto });
-    const identity = await codec.issue();
+    const identity = await codec.issue(END);
     expect(identity.id).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(base64urlDecode(identity.id)).toHaveLength(32);
-    expect(identity.cookieValue).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
+    expect(identity.cookieValue).toMatch(/^[A-Za-z0-9_-]{43}\.[0-9a-z]{1,11}[ti]\.[A-Za-z0-9_-]{43}$/);
     expect(identity.cookieValue.startsWith(`${identity.id}.`)).toBe(true);
-    expect((await codec.issue()).id).not.toBe(identity.id);
+    expect((await codec.issue(END)).id).not.toBe(identity.id);
   });
 
   it('store keys are a hash of the id, never the id itself', async () => {
     const codec = new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto });
-    const identity = await codec.issue();
+    const identity = await codec.issue(END);
     expect(identity.key).not.toContain(identity.id);
     expect(identity.key).toHaveLength(22);
     // The first 128 bits of SHA-256(id), base64url.
@@ -49,7 +51,7 @@ describe('session ids', () => {
   it('verify accepts its own cookie values (WebCrypto and node:crypto agree)', async () => {
     const web = new SessionIdCodec({ secrets: [secret], crypto: createWebCrypto(), cacheSize: 0 });
     const node = new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto, cacheSize: 0 });
-    const identity = await web.issue();
+    const identity = await web.issue(END);
     const verified = await node.verify(identity.cookieValue);
     expect(verified?.identity).toEqual(identity);
     expect(verified?.current).toBe(true);
@@ -58,7 +60,7 @@ describe('session ids', () => {
   it('a value tagged with a rotated-out secret still verifies but is marked for re-signing', async () => {
     const before = new SessionIdCodec({ secrets: [older], crypto: nodeCrypto });
     const after = new SessionIdCodec({ secrets: [secret, older], crypto: nodeCrypto });
-    const identity = await before.issue();
+    const identity = await before.issue(END);
     const verified = await after.verify(identity.cookieValue);
     expect(verified?.identity.key).toBe(identity.key);
     expect(verified?.current).toBe(false);
@@ -74,20 +76,35 @@ describe('session ids', () => {
       expect(await codec.verify(`${id}.${oldTag}`)).toBeNull();
     }
     const key = createHmac('sha256', secret).update('spartan-sessions/v1/session-cookie').digest('base64url');
-    const tag = createHmac('sha256', key).update(id).digest('base64url');
-    expect((await codec.identify(id)).cookieValue).toBe(`${id}.${tag}`);
-    expect((await codec.verify(`${id}.${tag}`))?.current).toBe(true);
+    const signed = `${id}.${(END.at / 1000).toString(36)}i`;
+    const tag = createHmac('sha256', key).update(signed).digest('base64url');
+    expect((await codec.identify(id, END)).cookieValue).toBe(`${signed}.${tag}`);
+    expect((await codec.verify(`${signed}.${tag}`))?.current).toBe(true);
+  });
+
+  it('carries the session end, signed: read back as it was written, refused when changed', async () => {
+    const codec = new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto, cacheSize: 0 });
+    const end: SessionEnd = { at: Date.UTC(2026, 5, 1, 12, 0, 7), reason: 'ttl' };
+    const identity = await codec.issue(end);
+    expect(identity.end).toEqual(end);
+    expect((await codec.verify(identity.cookieValue))?.identity.end).toEqual(end);
+    // Rounded down to the second: never later than the real end.
+    expect((await codec.issue({ at: end.at + 999, reason: 'idle' })).end).toEqual({ at: end.at, reason: 'idle' });
+    const [id, hint, tag] = identity.cookieValue.split('.') as [string, string, string];
+    const later = `${(Number.parseInt(hint.slice(0, -1), 36) + 3600).toString(36)}t`;
+    expect(await codec.verify(`${id}.${later}.${tag}`)).toBeNull();
+    expect(await codec.verify(`${id}.${hint.slice(0, -1)}i.${tag}`)).toBeNull();
   });
 
   it('derives each key once: a codec on WebCrypto answers synchronously once its key is derived', async () => {
     const { crypto, calls } = counting(createWebCrypto());
     const codec = new SessionIdCodec({ secrets: [secret, older], crypto, cacheSize: 0 });
-    const first = codec.identifyNow(codec.generateId());
+    const first = codec.identifyNow(codec.generateId(), END);
     expect(first).toBeInstanceOf(Promise);
     await first;
     // One derivation (the first secret's key) and one tag.
     expect(calls.hmac).toBe(2);
-    const issuedBefore = await new SessionIdCodec({ secrets: [older], crypto: nodeCrypto }).issue();
+    const issuedBefore = await new SessionIdCodec({ secrets: [older], crypto: nodeCrypto }).issue(END);
     expect((await codec.verify(issuedBefore.cookieValue))?.current).toBe(false);
     // Two tags (one per key) and the older secret's derivation.
     expect(calls.hmac).toBe(5);
@@ -97,14 +114,14 @@ describe('session ids', () => {
 
   it('with a synchronous crypto the first call is synchronous too (the key is derived on the spot)', () => {
     const codec = new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto });
-    const identity = codec.identifyNow(codec.generateId());
+    const identity = codec.identifyNow(codec.generateId(), END);
     expect(identity).not.toBeInstanceOf(Promise);
   });
 
   it('caches verified values so a returning visitor costs no HMAC and no hash', async () => {
     const { crypto, calls } = counting(nodeCrypto);
     const codec = new SessionIdCodec({ secrets: [secret], crypto });
-    const identity = await new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto }).issue();
+    const identity = await new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto }).issue(END);
     await codec.verify(identity.cookieValue);
     const after = { ...calls };
     await codec.verify(identity.cookieValue);
@@ -118,7 +135,7 @@ describe('session ids', () => {
     const { crypto, calls } = counting(nodeCrypto);
     const codec = new SessionIdCodec({ secrets: [secret], crypto, cacheSize: 2 });
     const issuer = new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto });
-    const [a, b, c] = [await issuer.issue(), await issuer.issue(), await issuer.issue()];
+    const [a, b, c] = [await issuer.issue(END), await issuer.issue(END), await issuer.issue(END)];
     await codec.verify(a.cookieValue);
     await codec.verify(b.cookieValue);
     await codec.verify(a.cookieValue); // a is now the most recent
@@ -134,10 +151,10 @@ describe('session ids', () => {
     const { crypto, calls } = counting(nodeCrypto);
     const codec = new SessionIdCodec({ secrets: [secret], crypto, cacheSize: 8 });
     const issuer = new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto });
-    const kept = await issuer.issue();
+    const kept = await issuer.issue(END);
     await codec.verify(kept.cookieValue);
     const others = [];
-    for (let i = 0; i < 40; i++) others.push(await issuer.issue());
+    for (let i = 0; i < 40; i++) others.push(await issuer.issue(END));
     for (let i = 0; i < others.length; i++) {
       await codec.verify(others[i]!.cookieValue);
       if (i % 4 === 3) {
@@ -169,7 +186,7 @@ describe('session ids', () => {
 
   it('never throws on arbitrary input and never accepts a modified value (property)', async () => {
     const codec = new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto, cacheSize: 0 });
-    const identity = await codec.issue();
+    const identity = await codec.issue(END);
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 120 }), async (value) => {
         const verified = await codec.verify(value);

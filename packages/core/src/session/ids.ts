@@ -11,16 +11,34 @@ const ID_LENGTH = 43;
 const TAG_LENGTH = 43;
 /** Store keys: the first 16 bytes of SHA-256(id), 22 base64url characters. */
 const KEY_BYTES = 16;
-/** `<id>.<tag>` */
-const COOKIE_VALUE_LENGTH = ID_LENGTH + 1 + TAG_LENGTH;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** The end hint: whole seconds since the epoch in base 36, then `t` (absolute end) or `i` (idle). */
+const END_HINT = /^[0-9a-z]{1,11}[ti]$/;
+/** `<id>.<end>.<tag>`: the shortest and the longest a cookie value can be. */
+const MIN_COOKIE_VALUE_LENGTH = ID_LENGTH + 1 + 2 + 1 + TAG_LENGTH;
+const MAX_COOKIE_VALUE_LENGTH = ID_LENGTH + 1 + 12 + 1 + TAG_LENGTH;
+
+/**
+ * When the session ends if nothing happens, as of the last time its cookie was issued: the
+ * earlier of its absolute end and its idle deadline, and which of the two it is. Signed with
+ * the id, so a cookie whose record the store has forgotten can be told apart: past this time
+ * the session ended by expiry (`expired`), before it the id was ended on purpose or never
+ * stored (`fixation-rejected`).
+ */
+export interface SessionEnd {
+  /** ms since the epoch (whole seconds). */
+  readonly at: number;
+  readonly reason: 'ttl' | 'idle';
+}
 
 /** A session's three names: the raw id (cookie only), its cookie value, its store key. */
 export interface SessionIdentity {
   /** The raw id. Lives in the cookie only: never in the store, a log, an error or an event. */
   readonly id: string;
-  /** `<id>.<tag>`, what the cookie carries. */
+  /** `<id>.<end>.<tag>`, what the cookie carries. */
   readonly cookieValue: string;
+  /** The end the cookie value carries (see `SessionEnd`). */
+  readonly end: SessionEnd;
   /**
    * base64url of the first 128 bits of SHA-256(id) (22 characters): the store key, so a leaked
    * store dump cannot be replayed. 128 bits keep preimages out of reach and collisions between
@@ -82,35 +100,42 @@ export class SessionIdCodec {
     return base64urlEncode(randomPool(this.#crypto).take(ID_BYTES));
   }
 
-  /** The signed cookie value and store key of a raw id made by `generateId`. */
-  async identify(id: string): Promise<SessionIdentity> {
-    return this.identifyNow(id);
+  /** The signed cookie value and store key of a raw id made by `generateId`, carrying `end`. */
+  async identify(id: string, end: SessionEnd): Promise<SessionIdentity> {
+    return this.identifyNow(id, end);
   }
 
   /** `identify`, synchronous when the crypto is (node:crypto). */
-  identifyNow(id: string): MaybePromise<SessionIdentity> {
+  identifyNow(id: string, end: SessionEnd): MaybePromise<SessionIdentity> {
     const key = this.#keys.key(0);
     // Only the first call of a codec on WebCrypto waits for the key.
-    if (isPromiseLike(key)) return key.then((derived) => this.#identifyWith(derived, id));
-    return this.#identifyWith(key, id);
+    if (isPromiseLike(key)) return key.then((derived) => this.#identifyWith(derived, id, end));
+    return this.#identifyWith(key, id, end);
   }
 
-  #identifyWith(key: string, id: string): MaybePromise<SessionIdentity> {
-    const tag = this.#crypto.hmacSha256(key, id);
+  #identifyWith(key: string, id: string, end: SessionEnd): MaybePromise<SessionIdentity> {
+    const signed = `${id}.${encodeEnd(end)}`;
+    const tag = this.#crypto.hmacSha256(key, signed);
     const hash = this.#crypto.sha256(id);
-    if (!isPromiseLike(tag) && !isPromiseLike(hash)) return this.#identified(id, tag, hash);
-    return Promise.all([tag, hash]).then(([tagBytes, hashBytes]) => this.#identified(id, tagBytes, hashBytes));
+    if (!isPromiseLike(tag) && !isPromiseLike(hash)) return this.#identified(id, signed, tag, hash);
+    return Promise.all([tag, hash]).then(([tagBytes, hashBytes]) => this.#identified(id, signed, tagBytes, hashBytes));
   }
 
-  #identified(id: string, tag: Uint8Array, hash: Uint8Array): SessionIdentity {
-    const identity: SessionIdentity = { id, cookieValue: `${id}.${base64urlEncode(tag)}`, key: keyOf(hash) };
-    this.#remember(identity.cookieValue, { identity, current: true });
+  #identified(id: string, signed: string, tag: Uint8Array, hash: Uint8Array): SessionIdentity {
+    const cookieValue = `${signed}.${base64urlEncode(tag)}`;
+    const identity: SessionIdentity = {
+      id,
+      cookieValue,
+      key: keyOf(hash),
+      end: decodeEnd(signed.slice(ID_LENGTH + 1)),
+    };
+    this.#remember(cookieValue, { identity, current: true });
     return identity;
   }
 
-  /** A fresh identity: `identify(generateId())`. */
-  issue(): Promise<SessionIdentity> {
-    return this.identify(this.generateId());
+  /** A fresh identity: `identify(generateId(), end)`. */
+  issue(end: SessionEnd): Promise<SessionIdentity> {
+    return this.identify(this.generateId(), end);
   }
 
   /**
@@ -125,20 +150,28 @@ export class SessionIdCodec {
   verifyNow(cookieValue: string): MaybePromise<VerifiedCookie | null> {
     const cached = this.verifiedBefore(cookieValue);
     if (cached !== undefined) return cached;
-    if (cookieValue.length !== COOKIE_VALUE_LENGTH || cookieValue[ID_LENGTH] !== '.') return null;
+    const length = cookieValue.length;
+    if (length < MIN_COOKIE_VALUE_LENGTH || length > MAX_COOKIE_VALUE_LENGTH || cookieValue[ID_LENGTH] !== '.') {
+      return null;
+    }
+    const tagAt = length - TAG_LENGTH;
+    if (cookieValue[tagAt - 1] !== '.') return null;
     const id = cookieValue.slice(0, ID_LENGTH);
-    const tag = cookieValue.slice(ID_LENGTH + 1);
-    if (!BASE64URL.test(id) || !BASE64URL.test(tag)) return null;
-    return drive(this.#verifySteps(cookieValue, id, tag));
+    const hint = cookieValue.slice(ID_LENGTH + 1, tagAt - 1);
+    const tag = cookieValue.slice(tagAt);
+    if (!BASE64URL.test(id) || !END_HINT.test(hint) || !BASE64URL.test(tag)) return null;
+    return drive(this.#verifySteps(cookieValue, id, hint, tag));
   }
 
-  *#verifySteps(cookieValue: string, id: string, tag: string): Steps<VerifiedCookie | null> {
+  *#verifySteps(cookieValue: string, id: string, hint: string, tag: string): Steps<VerifiedCookie | null> {
+    const signed = cookieValue.slice(0, cookieValue.length - TAG_LENGTH - 1);
     for (let i = 0; i < this.#keys.count; i++) {
       const key = yield* settle(this.#keys.key(i));
-      const expected = base64urlEncode(yield* settle(this.#crypto.hmacSha256(key, id)));
+      const expected = base64urlEncode(yield* settle(this.#crypto.hmacSha256(key, signed)));
       if (timingSafeEqual(expected, tag)) {
         const key = keyOf(yield* settle(this.#crypto.sha256(id)));
-        const verified: VerifiedCookie = { identity: { id, cookieValue, key }, current: i === 0 };
+        const identity: SessionIdentity = { id, cookieValue, key, end: decodeEnd(hint) };
+        const verified: VerifiedCookie = { identity, current: i === 0 };
         this.#remember(cookieValue, verified);
         return verified;
       }
@@ -175,6 +208,18 @@ export class SessionIdCodec {
     }
     this.#verified.set(cookieValue, { verified, stamp: ++this.#stamp });
   }
+}
+
+/** `SessionEnd` as the cookie carries it: whole seconds (rounded down) in base 36, `t` or `i`. */
+function encodeEnd(end: SessionEnd): string {
+  return `${Math.max(0, Math.floor(end.at / 1000)).toString(36)}${end.reason === 'ttl' ? 't' : 'i'}`;
+}
+
+function decodeEnd(hint: string): SessionEnd {
+  return {
+    at: Number.parseInt(hint.slice(0, -1), 36) * 1000,
+    reason: hint.endsWith('t') ? 'ttl' : 'idle',
+  };
 }
 
 /** The store key of a raw id from its SHA-256: the first 128 bits, base64url. */

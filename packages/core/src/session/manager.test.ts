@@ -229,7 +229,7 @@ describe('SessionManager setup', () => {
     );
     context.session.user = 'x';
     await context.commit();
-    expect(setCookies[0]).toMatch(/^__Host-spartan=[\w-]{43}\.[\w-]{43};/);
+    expect(setCookies[0]).toMatch(/^__Host-spartan=[\w-]{43}\.[0-9a-z]+[ti]\.[\w-]{43};/);
     await manager.close();
   });
 });
@@ -250,7 +250,7 @@ describe('lazy sessions', () => {
       session.views = 1;
     });
     expect(response.setCookie).toMatch(
-      /^__Host-spartan=[\w-]{43}\.[\w-]{43}; Path=\/; Expires=[^;]+ GMT; HttpOnly; Secure; SameSite=Lax$/,
+      /^__Host-spartan=[\w-]{43}\.[0-9a-z]+[ti]\.[\w-]{43}; Path=\/; Expires=[^;]+ GMT; HttpOnly; Secure; SameSite=Lax$/,
     );
     const expires = Date.parse(/Expires=([^;]+)/.exec(response.setCookie!)![1]!);
     expect(expires).toBe(Math.floor((t.clock.now() + 43200 * SECOND) / 1000) * 1000);
@@ -348,7 +348,7 @@ describe('returning visitors', () => {
 });
 
 describe('expiry', () => {
-  it('a record the store forgot at its idle expiry is gone: the returning visitor starts anew', async () => {
+  it('a record the store forgot at its idle expiry is gone: the returning visitor starts anew, reported as expired', async () => {
     const t = setup();
     await t.request((session) => {
       session.a = 1;
@@ -357,6 +357,39 @@ describe('expiry', () => {
     const response = await t.request();
     expect(response.session.a).toBeUndefined();
     expect(response.setCookie).toMatch(/Max-Age=0/);
+    // Not a fixation alarm: the cookie's signed end says the session ran out (issue 13, defect 2).
+    expect(t.events.at(-1)).toMatchObject({ type: 'expired', reason: 'idle' });
+    expect(t.events.some((event) => event.type === 'fixation-rejected')).toBe(false);
+  });
+
+  it('the cookie follows the session end as the user keeps it alive: a later revocation is not mistaken for expiry', async () => {
+    const t = setup({ config: { duration: { idle: 1800, touchAfter: 60 } } });
+    await t.request((session) => session.authenticate('u'));
+    // Active every 20 minutes for an hour: each touch moves the end and re-issues the cookie.
+    for (let i = 0; i < 3; i++) {
+      t.clock.advance(20 * MINUTE);
+      const response = await t.request();
+      expect(response.session.meta.userId).toBe('u');
+      expect(response.setCookie).toMatch(/^__Host-spartan=/);
+    }
+    // A returning visitor inside the touch interval gets no new cookie.
+    t.clock.advance(30 * SECOND);
+    expect((await t.request()).setCookie).toBeUndefined();
+    const cookie = t.cookie ?? null;
+    await t.manager.revokeUser('u');
+    // Past the end the first cookie carried, before the one the last touch gave.
+    t.clock.advance(10 * MINUTE);
+    await t.request(undefined, { cookie });
+    expect(t.events.at(-1)).toMatchObject({ type: 'fixation-rejected', reason: 'unknown-id' });
+  });
+
+  it('a session ended on purpose (logout, revocation) whose cookie comes back before its end is still a fixation alarm', async () => {
+    const t = setup();
+    await t.request((session) => session.authenticate('u'));
+    const cookie = t.cookie;
+    await t.manager.revokeUser('u');
+    t.clock.advance(MINUTE);
+    await t.request(undefined, { cookie: cookie ?? null });
     expect(t.events.at(-1)).toMatchObject({ type: 'fixation-rejected', reason: 'unknown-id' });
   });
 
@@ -1035,7 +1068,7 @@ describe('the session object', () => {
     expect(meta).toEqual({
       createdAt: start,
       lastSeenAt: start + 10 * MINUTE,
-      expiresAt: start + 10 * MINUTE + 1800 * SECOND,
+      expiresAt: start + 43200 * SECOND,
       idleExpiresAt: start + 10 * MINUTE + 1800 * SECOND,
       zone: 'normal',
       userId: 'u',
