@@ -436,8 +436,11 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
       // The write moved the session's end: a cookie whose end lags by a touch interval or more
       // is issued again, so a forgotten record past its cookie's end reads as expired.
       const stored = this.#stored as SessionIdentity | null;
-      if (stored !== null && this.#endOf(this.#meta).at - stored.end.at >= Math.max(this.#m.timing.touchAfter, 1000)) {
-        this.#resignCookie = true;
+      if (stored !== null) {
+        const end = this.#endOf(this.#meta);
+        const moved = end.at - stored.end.at >= Math.max(this.#m.timing.touchAfter, 1000);
+        // Once the absolute end comes before the idle deadline the end stops moving: say so once.
+        if (moved || end.reason !== stored.end.reason) this.#resignCookie = true;
       }
     }
     if (this.#stored === null) {
