@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isSpartanError, type SpartanError } from '../errors/errors.js';
-import { defaultPolicy, parsePolicy } from './policy.js';
+import { SessionManager } from '../session/manager.js';
+import { defaultPolicy, isParsedPolicy, parsePolicy } from './policy.js';
 
 function issuesOf(input: unknown): Array<{ path: string; message: string }> {
   try {
@@ -129,5 +130,22 @@ describe('parsePolicy', () => {
 
   it('reports a non-object document at the root', () => {
     expect(issuesOf('nope')[0]!.path).toBe('(root)');
+  });
+});
+
+describe('parsed policies', () => {
+  it('a policy parsePolicy returned is taken as it is; a frozen look-alike is validated like any input', () => {
+    const parsed = parsePolicy({ config: { name: 'app' } });
+    expect(parsePolicy(parsed)).toBe(parsed);
+    expect(isParsedPolicy(parsed)).toBe(true);
+    const lookAlike = Object.freeze({
+      sessionPolicy: Object.freeze({ enabled: true }),
+      config: Object.freeze({ ...parsed.config, cookies: Object.freeze({ ...parsed.config.cookies, secure: 'no' }) }),
+    });
+    expect(isParsedPolicy(lookAlike)).toBe(false);
+    expect(() => parsePolicy(lookAlike)).toThrowError(expect.objectContaining({ code: 'sessions/invalid-policy' }));
+    expect(() => new SessionManager({ policy: lookAlike, secrets: 'x'.repeat(32) })).toThrowError(
+      expect.objectContaining({ code: 'sessions/invalid-policy' }),
+    );
   });
 });

@@ -148,8 +148,13 @@ export type PolicyConfig = Policy['config'];
  * defaults. Throws `sessions/invalid-policy` whose `details.issues` names every bad path.
  */
 export function parsePolicy(input: unknown = {}): Policy {
+  if (isParsedPolicy(input)) return input;
   const result = policySchema.safeParse(input ?? {});
-  if (result.success) return deepFreeze(result.data);
+  if (result.success) {
+    const policy = deepFreeze(result.data);
+    PARSED.add(policy);
+    return policy;
+  }
   const issues = result.error.issues.map((issue) => ({
     path: issue.path.map(String).join('.') || '(root)',
     message: issue.message,
@@ -159,6 +164,17 @@ export function parsePolicy(input: unknown = {}): Policy {
     `The security policy is invalid: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
     { issues },
   );
+}
+
+/**
+ * Policies `parsePolicy` made. Only these skip validation: a frozen object that merely looks
+ * like a parsed policy (the same keys, `Object.freeze`d by hand) is validated like any input.
+ */
+const PARSED = new WeakSet<object>();
+
+/** Whether `value` is a policy `parsePolicy` returned (and so needs no validation). */
+export function isParsedPolicy(value: unknown): value is Policy {
+  return typeof value === 'object' && value !== null && PARSED.has(value);
 }
 
 /** The default policy (every secure default). */

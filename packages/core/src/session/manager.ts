@@ -103,7 +103,7 @@ export class SessionManager {
   readonly #internals: ManagerInternals;
 
   constructor(options: SessionManagerOptions) {
-    const policy = isParsedPolicy(options.policy) ? options.policy : parsePolicy(options.policy ?? {});
+    const policy = parsePolicy(options.policy ?? {});
     if (!policy.sessionPolicy.enabled) {
       throw new SpartanError('sessions/disabled-by-policy');
     }
@@ -291,15 +291,6 @@ export function matchesPrefix(path: string, prefix: string): boolean {
   return path === base || path.startsWith(`${base}/`);
 }
 
-function isParsedPolicy(value: unknown): value is Policy {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    Object.isFrozen(value) &&
-    'config' in value &&
-    'sessionPolicy' in value
-  );
-}
 
 function createSessionCookieWriter(policy: Policy): SessionCookieWriter {
   const cookiePolicy = new CookiePolicy(policy);
