@@ -57,6 +57,24 @@ export function describeFailures({ kind, start }: KitContext): void {
       expect((await browser.get('/read')).json<SessionView>()).toMatchObject({ data: { kept: '1' }, userId: null });
     });
 
+    it('never sends the redirect of a request whose session could not be saved', async () => {
+      const app = await start({
+        storeTimeout: 100,
+        routes: [
+          get('/set-and-redirect', (request) => {
+            request.session.redirected = true;
+            return { redirect: '/elsewhere' };
+          }),
+        ],
+      });
+      app.store.mode = mode;
+      const response = await app.browser().get('/set-and-redirect');
+      expect(response.status).toBe(503);
+      expect(response.headers.get('location')).toBeNull();
+      expect(response.json<ErrorBody>().error).toBe('sessions/store-unavailable');
+      expectNoLiveSessionCookie(response, '__Host-spartan');
+    });
+
     it('serves again once the store is back', async () => {
       const app = await startApp();
       const browser = app.browser();

@@ -113,6 +113,23 @@ export function describeSessions({ start }: KitContext): void {
       expect(read.body).not.toMatch(/isAdmin/);
     });
 
+    it('commits the session before a redirect goes out', async () => {
+      const app = await start({
+        routes: [
+          get('/set-and-redirect', (request) => {
+            request.session.redirected = true;
+            return { redirect: '/read' };
+          }),
+        ],
+      });
+      const browser = app.browser();
+      const response = await browser.get('/set-and-redirect');
+      expect(response.status).toBe(302);
+      expect(response.headers.get('location')).toBe('/read');
+      expect(response.cookie('__Host-spartan')?.value).toBeTruthy();
+      expect((await browser.get('/read')).json<SessionView>().data).toEqual({ redirected: true });
+    });
+
     it('exposes the session id: the same as session.id, and the new one after regenerate()', async () => {
       const app = await start({
         routes: [

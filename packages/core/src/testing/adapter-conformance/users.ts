@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Browser } from './browser.js';
-import type { KitContext, RunningApp, SessionView } from './fixture.js';
+import { type Browser, isCleared } from './browser.js';
+import { get, type KitContext, type RunningApp, type SessionView } from './fixture.js';
 
 async function signIn(app: RunningApp, user: string): Promise<Browser> {
   const browser = app.browser();
@@ -52,6 +52,38 @@ export function describeUsers({ start }: KitContext): void {
         expect(read).toMatchObject({ data: {}, userId: null });
       }
       expect(await userOf(bystander)).toBe('eve');
+    });
+
+    it('a user revoked while one of their requests rotates stays signed out', async () => {
+      let reached!: () => void;
+      const waiting = new Promise<void>((resolve) => {
+        reached = resolve;
+      });
+      let open!: () => void;
+      const opened = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      const app = await start({
+        routes: [
+          get('/slow-rotate', async (request) => {
+            await request.session.rotate();
+            // The request is still running (a slow body, a slow API) when the user is revoked.
+            reached();
+            await opened;
+            return { text: 'rotated' };
+          }),
+        ],
+      });
+      const browser = await signIn(app, 'mallory');
+      const rotating = browser.get('/slow-rotate');
+      await waiting;
+      expect(await app.manager.revokeUser('mallory')).toBe(1);
+      open();
+      const response = await rotating;
+      const cookie = response.cookie('__Host-spartan');
+      if (cookie !== undefined) expect(isCleared(cookie), cookie.line).toBe(true);
+      expect(await app.store.inner.listByUser('mallory')).toEqual([]);
+      expect(await userOf(browser)).toBeNull();
     });
 
     it('listUserSessions() lists the live sessions without ids, marking the current one; revokeOtherSessions() ends the others', async () => {
