@@ -4,8 +4,8 @@ import type { Browser } from './browser.js';
 import type { ErrorBody, KitContext } from './fixture.js';
 
 const MODES = [
-  { mode: 'session', title: 'synchronizer token (csrf({ cookie: false }))' },
-  { mode: 'cookie', title: 'double submit (csrf({ cookie: true }))' },
+  { mode: 'session', title: 'synchronizer token (cookie: false)' },
+  { mode: 'cookie', title: 'double submit (cookie: true)' },
 ] as const;
 
 const CSRF_COOKIE = '__Host-spartan.csrf';
