@@ -3,14 +3,14 @@ import type {
   ClearCookieParams,
   ClearedCookie,
   CookieReader,
-  CookieTools,
   MadeCookie,
   MakeCookieParams,
 } from '@spartan-sessions/core';
-import { ExpressCookieJar, exchangeOf, existingExchange } from './internal/exchange.js';
+import { callWithCallback, type NodeCallback, type SpartanCore, withCallback } from '@spartan-sessions/core/adapter';
+import { scopeOf } from './middleware.js';
 
 /** A node-style callback, as the original module and express-session take them. */
-export type CookieCallback<T> = (error: Error | null, result?: T) => void;
+export type CookieCallback<T> = NodeCallback<T>;
 
 /** `cookieMaker(req, res, { name, value, options }, callback?)`. */
 export interface CookieMaker {
@@ -36,58 +36,21 @@ export interface CookieMonster {
 /** `cookieReader(req)` → `{ get(name), sealed(name) }`. */
 export type CookieReaderFactory = (req: IncomingMessage) => CookieReader;
 
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
-
-/** The three cookie tools of SPEC §7, over core's `createCookieTools`. */
-export function createCookieFunctions(tools: CookieTools): {
+/** The three cookie tools of SPEC §7 over the request's scope. */
+export function createCookieFunctions(core: SpartanCore): {
   cookieMaker: CookieMaker;
   cookieMonster: CookieMonster;
   cookieReader: CookieReaderFactory;
 } {
-  function cookieMaker(
+  const cookieMaker = (
     req: IncomingMessage,
     res: ServerResponse,
     params: MakeCookieParams,
     callback?: CookieCallback<MadeCookie>,
-  ): Promise<MadeCookie | undefined> {
-    const { view, jar } = exchangeOf(req, res);
-    const made = tools.make(view, jar, params);
-    if (typeof callback !== 'function') return made;
-    return made.then(
-      (cookie) => {
-        callback(null, cookie);
-        return cookie;
-      },
-      (error: unknown) => {
-        callback(asError(error));
-        return undefined;
-      },
-    );
-  }
-
-  function cookieMonster(
-    res: ServerResponse,
-    params: ClearCookieParams,
-    callback?: CookieCallback<ClearedCookie>,
-  ): ClearedCookie | undefined {
-    const jar = existingExchange(res.req)?.jar ?? new ExpressCookieJar(res.req, res);
-    if (typeof callback !== 'function') return tools.clear(jar, params);
-    let cleared: ClearedCookie;
-    try {
-      cleared = tools.clear(jar, params);
-    } catch (error) {
-      callback(asError(error));
-      return undefined;
-    }
-    callback(null, cleared);
-    return cleared;
-  }
-
-  function cookieReader(req: IncomingMessage): CookieReader {
-    return tools.reader(existingExchange(req)?.jar ?? new ExpressCookieJar(req, undefined));
-  }
-
+  ) => withCallback(scopeOf(core, req, res).makeCookie(params), callback);
+  const cookieMonster = (res: ServerResponse, params: ClearCookieParams, callback?: CookieCallback<ClearedCookie>) =>
+    callWithCallback(() => scopeOf(core, res.req, res).clearCookie(params), callback);
+  const cookieReader = (req: IncomingMessage & { res?: ServerResponse }): CookieReader =>
+    scopeOf(core, req, req.res as ServerResponse).cookieReader();
   return { cookieMaker: cookieMaker as CookieMaker, cookieMonster: cookieMonster as CookieMonster, cookieReader };
 }

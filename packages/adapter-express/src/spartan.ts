@@ -1,23 +1,12 @@
-import {
-  type CsrfGuard,
-  type CsrfGuardMode,
-  type CsrfOptions,
-  createCookieTools,
-  createCsrfGuard,
-  type Policy,
-  type PolicyInput,
-  SessionManager,
-  type SessionManagerOptions,
-  validateCsrfOptions,
-} from '@spartan-sessions/core';
+import type { CsrfOptions, Policy, PolicyInput } from '@spartan-sessions/core';
+import { SpartanCore, type SpartanCoreOptions } from '@spartan-sessions/core/adapter';
 import { nodeCrypto, readPolicySync } from '@spartan-sessions/core/node';
 import type { RequestHandler } from 'express';
 import { type CookieMaker, type CookieMonster, type CookieReaderFactory, createCookieFunctions } from './cookies.js';
-import { createCsrfMiddleware } from './csrf.js';
-import { createSessioner } from './sessioner.js';
+import { createCsrfMiddleware, createSessioner } from './middleware.js';
 
-/** Options of `spartan(...)`: the `SessionManager`'s, with `policy` also accepted as a file path. */
-export interface SpartanOptions extends Omit<SessionManagerOptions, 'policy'> {
+/** Options of `spartan(...)` (SPEC §7), with `policy` also accepted as a file path. */
+export interface SpartanOptions extends Omit<SpartanCoreOptions, 'policy'> {
   /**
    * A parsed policy (`parsePolicy`), a `security.json` document, or the path of a `security.json`
    * file (read synchronously, once, here).
@@ -44,45 +33,26 @@ export interface ExpressSessions {
 export interface SpartanExpress {
   sessions: ExpressSessions;
   /** The session engine, e.g. for `manager.revokeUser(userId)`. */
-  manager: SessionManager;
+  manager: SpartanCore['manager'];
 }
 
 /**
  * Sets spartan-sessions up for Express 4 or 5. Throws `sessions/disabled-by-policy`,
- * `sessions/invalid-policy`, `sessions/missing-secret` or `sessions/weak-secret`.
+ * `sessions/invalid-policy`, `sessions/missing-secret`, `sessions/weak-secret` or
+ * `sessions/option-type-incorrect`.
  */
 export function spartan(options: SpartanOptions): SpartanExpress {
-  const { policy, ...managerOptions } = options;
-  const manager = new SessionManager({
+  const policy = options?.policy;
+  const core = new SpartanCore({
     // Synchronous node:crypto: a returning visitor's cookie is verified without a WebCrypto hop.
     crypto: nodeCrypto,
-    ...managerOptions,
+    ...options,
     policy: typeof policy === 'string' ? readPolicySync(policy) : policy,
   });
-  const tools = createCookieTools({ policy: manager.policy, secrets: options.secrets });
-  const guards = new Map<CsrfGuardMode, CsrfGuard>();
-  const guardFor = (mode: CsrfGuardMode): CsrfGuard => {
-    let guard = guards.get(mode);
-    if (guard === undefined) {
-      guard = createCsrfGuard({
-        policy: manager.policy,
-        secrets: options.secrets,
-        mode,
-        onEvent: options.onEvent,
-        crypto: nodeCrypto,
-        clock: options.clock,
-      });
-      guards.set(mode, guard);
-    }
-    return guard;
-  };
   const sessions: ExpressSessions = {
-    sessioner: createSessioner(manager),
-    ...createCookieFunctions(tools),
-    csrf(csrfOptions) {
-      const checked = validateCsrfOptions(csrfOptions);
-      return createCsrfMiddleware(guardFor(checked.cookie ? 'double-submit' : 'synchronizer'), checked);
-    },
+    sessioner: createSessioner(core),
+    ...createCookieFunctions(core),
+    csrf: (csrfOptions) => createCsrfMiddleware(core, core.csrfGuard(csrfOptions)),
   };
-  return { sessions, manager };
+  return { sessions, manager: core.manager };
 }

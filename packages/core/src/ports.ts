@@ -115,24 +115,60 @@ export interface SessionStore {
 
 /** A case-insensitive view of request headers. */
 export interface HeaderReader {
-  /** The header's value (first one when repeated, joined with ", " is also fine), lower-case name. */
+  /**
+   * The header by its lower-case name, `undefined` when absent. A header sent more than once
+   * is joined with ", " in the order received (RFC 9110 §5.3), as Node and the fetch API's
+   * `Headers.get` do; core then refuses what a repeated `Host`, `Origin` or
+   * `X-Forwarded-Proto` cannot be. Repeated `Cookie` lines are joined with "; " instead (RFC
+   * 6265 §5.4; Node's `IncomingMessage` does so, the fetch API's `Headers.get` does not).
+   */
   get(name: string): string | undefined;
 }
 
 /**
  * What core needs to know of a request. Adapters build it from their framework's request
- * once per request; core never touches a framework object.
+ * once per request; core never touches a framework object, and no Node type appears here (an
+ * adapter over the fetch API's `Request` builds one in a few lines).
  */
 export interface RequestView {
   /** Upper-case HTTP method. */
   method: string;
-  /** The URL path without the query string, e.g. `/admin/users`. */
+  /**
+   * The path of the request target as the client sent it, without the query string, e.g.
+   * `/admin/users` — never the path inside a mounted router or a plugin's prefix: privileged
+   * areas are matched against the full path (core folds case, percent-escapes and repeated
+   * slashes itself). An absolute-form target (`GET http://host/admin`) gives its pathname.
+   */
   path: string;
   headers: HeaderReader;
-  /** True when the socket itself is TLS (not what a proxy says: core decides on that). */
+  /**
+   * True when the connection itself is TLS (not what a proxy says). Core alone decides whether
+   * the request counts as secure: `transport.trustProxy` makes it honour the first value of
+   * `X-Forwarded-Proto`, `transport.localhostIsSecure` treats `localhost`, `127.0.0.1` and
+   * `[::1]` over http as browsers do. Adapters never read either header for this.
+   */
   encrypted: boolean;
   /** The parsed request body, when the framework has parsed one (for the CSRF form field). */
   body?: unknown;
+}
+
+/**
+ * The response headers of one request, as an adapter exposes them to core's request scope.
+ * Core decides every header it writes (the session and CSRF cookies, `Cache-Control`,
+ * `Clear-Site-Data`) and merges its `Set-Cookie` lines with the application's by cookie name;
+ * the adapter only reads and writes what it is told.
+ */
+export interface ResponseHeaders {
+  /** The `Set-Cookie` lines the response holds now (the application's too), in order. */
+  getSetCookie(): readonly string[];
+  /** Replaces every `Set-Cookie` line of the response with `lines`. */
+  setSetCookie(lines: readonly string[]): void;
+  /** Sets (replaces) header `name`. */
+  setHeader(name: string, value: string): void;
+  /** Removes header `name`. */
+  removeHeader(name: string): void;
+  /** False once the headers have been sent: then core writes nothing. */
+  readonly headersWritable: boolean;
 }
 
 /** Options of a cookie being set, after the policy has been applied. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import * as adapter from '../src/adapter/index.js';
 import * as main from '../src/index.js';
 import * as node from '../src/node/index.js';
 import * as testing from '../src/testing/index.js';
@@ -9,7 +10,28 @@ describe('@spartan-sessions/core export names', () => {
     expect(Object.keys(main).sort()).toMatchSnapshot();
   });
   it('./node entry', () => {
-    expect(Object.keys(node).sort()).toEqual(['fetchSecret', 'nodeCrypto', 'readPolicy', 'readPolicySync']);
+    expect(Object.keys(node).sort()).toEqual([
+      'NodeExchange',
+      'existingNodeScope',
+      'fetchSecret',
+      'holdResponse',
+      'nodeCrypto',
+      'nodeScope',
+      'pathnameOf',
+      'readPolicy',
+      'readPolicySync',
+    ]);
+  });
+  it('./adapter entry', () => {
+    expect(Object.keys(adapter).sort()).toEqual([
+      'RequestScope',
+      'SessionContext',
+      'SpartanCore',
+      'callWithCallback',
+      'createSpartanCore',
+      'isPromiseLike',
+      'withCallback',
+    ]);
   });
   it('./testing entry', () => {
     expect(Object.keys(testing).sort()).toMatchSnapshot();

@@ -36,13 +36,19 @@ describe("core's main entry", () => {
     expect([...specifiers].sort()).toEqual(['iron-webcrypto', 'zod']);
   });
 
+  it('the ./adapter entry is as pure: a fetch-API adapter (Deno, Bun, edge runtimes) can use it', () => {
+    const { specifiers } = walk(join(srcDir, 'adapter', 'index.ts'));
+    expect([...specifiers].filter((specifier) => builtins.has(specifier))).toEqual([]);
+    expect([...specifiers].sort()).toEqual(['iron-webcrypto', 'zod']);
+  });
+
   it('the Node-only helpers live in the ./node entry', () => {
     const { specifiers } = walk(join(srcDir, 'node', 'index.ts'));
     expect([...specifiers].some((specifier) => specifier.startsWith('node:'))).toBe(true);
   });
 
   it('the built bundle of the main entry names no node: module', () => {
-    for (const file of ['index.js', 'index.cjs']) {
+    for (const file of ['index.js', 'index.cjs', 'adapter.js', 'adapter.cjs']) {
       const text = readFileSync(join(srcDir, '..', 'dist', file), 'utf8');
       expect(text).not.toMatch(/['"]node:/);
       expect(text).not.toMatch(/require\(['"](crypto|fs|path|os|buffer|util)['"]\)/);

@@ -1,6 +1,6 @@
 import { IncomingMessage } from 'node:http';
 import type { Session } from '@spartan-sessions/core';
-import { existingExchange } from './exchange.js';
+import { existingNodeScope } from '@spartan-sessions/core/node';
 
 /**
  * `req.session`, `req.sessionID` and `req.csrfToken()` without adding properties to `req`.
@@ -14,7 +14,7 @@ import { existingExchange } from './exchange.js';
  */
 
 function sessionOf(request: IncomingMessage): Session | undefined {
-  return existingExchange(request)?.context?.session;
+  return existingNodeScope(request)?.session;
 }
 
 function getSession(this: IncomingMessage): Session | undefined {
@@ -36,7 +36,7 @@ function setSessionId(this: IncomingMessage, value: unknown): void {
 }
 
 function getCsrfToken(this: IncomingMessage): (() => string) | undefined {
-  return existingExchange(this)?.csrfToken;
+  return existingNodeScope(this)?.csrfTokenFunction;
 }
 
 function setCsrfToken(this: IncomingMessage, value: unknown): void {

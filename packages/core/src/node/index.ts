@@ -10,6 +10,9 @@ import { normalizeSecrets } from '../crypto/secrets.js';
 import { SpartanError } from '../errors/errors.js';
 import { type Policy, parsePolicy } from '../policy/policy.js';
 
+export { holdResponse } from './hold-response.js';
+export { existingNodeScope, NodeExchange, nodeScope, pathnameOf } from './http.js';
+
 /**
  * `SessionCrypto` over node:crypto. Its HMAC and hash are synchronous, so a request pays no
  * thread-pool hop (each WebCrypto call in Node costs tens of microseconds or more).

@@ -291,7 +291,6 @@ export function matchesPrefix(path: string, prefix: string): boolean {
   return path === base || path.startsWith(`${base}/`);
 }
 
-
 function createSessionCookieWriter(policy: Policy): SessionCookieWriter {
   const cookiePolicy = new CookiePolicy(policy);
   return {

@@ -1,4 +1,5 @@
 import type { SessionZone } from '../ports.js';
+import { type NodeCallback, withCallback } from './callbacks.js';
 
 /** Read-only facts about a session (all times in ms since the epoch). */
 export interface SessionMeta {
@@ -24,7 +25,7 @@ export interface UserSessionInfo {
 }
 
 /** A node-style callback, accepted as express-session does (`req.session.save(cb)`). */
-export type SessionCallback<T = void> = (error: Error | null, result?: T) => void;
+export type SessionCallback<T = void> = NodeCallback<T>;
 
 /** What a `SessionContext` does for the session object it backs. */
 export interface SessionBackend {
@@ -40,17 +41,6 @@ export interface SessionBackend {
   touch(): Promise<void>;
   listUserSessions(): Promise<UserSessionInfo[]>;
   revokeOtherSessions(): Promise<number>;
-}
-
-function settle<T>(promise: Promise<T>, callback: SessionCallback<T> | undefined): Promise<T> {
-  if (typeof callback !== 'function') return promise;
-  promise.then(
-    (value) => callback(null, value),
-    (error: unknown) => callback(error instanceof Error ? error : new Error(String(error))),
-  );
-  // With a callback the caller handles the error there; keep the returned promise from being
-  // an unhandled rejection.
-  return promise.catch(() => undefined as T);
 }
 
 /**
@@ -82,52 +72,52 @@ export class Session {
 
   /** New id, empty data, no user (express-session semantics). */
   regenerate(callback?: SessionCallback): Promise<void> {
-    return settle(this.#backend.regenerate(), callback);
+    return withCallback(this.#backend.regenerate(), callback);
   }
 
   /** New id, data kept. */
   rotate(callback?: SessionCallback): Promise<void> {
-    return settle(this.#backend.rotate(), callback);
+    return withCallback(this.#backend.rotate(), callback);
   }
 
   /** Rotates, records the user and the authentication time, indexes under the user, enforces `maxSessions`. */
   authenticate(userId: string, callback?: SessionCallback): Promise<void> {
-    return settle(this.#backend.authenticate(userId), callback);
+    return withCallback(this.#backend.authenticate(userId), callback);
   }
 
   /** Refreshes the authentication time (privileged areas) and rotates. */
   reauthenticate(callback?: SessionCallback): Promise<void> {
-    return settle(this.#backend.reauthenticate(), callback);
+    return withCallback(this.#backend.reauthenticate(), callback);
   }
 
   /** Deletes the record and clears the cookie. */
   destroy(callback?: SessionCallback): Promise<void> {
-    return settle(this.#backend.destroy(), callback);
+    return withCallback(this.#backend.destroy(), callback);
   }
 
   /** Writes the session now (it is also written when the response ends). */
   save(callback?: SessionCallback): Promise<void> {
-    return settle(this.#backend.save(), callback);
+    return withCallback(this.#backend.save(), callback);
   }
 
   /** Re-reads the data from the store, dropping this request's unsaved changes. */
   reload(callback?: SessionCallback): Promise<void> {
-    return settle(this.#backend.reload(), callback);
+    return withCallback(this.#backend.reload(), callback);
   }
 
   /** Marks the session as active now (its idle clock restarts when the response ends). */
   touch(callback?: SessionCallback): Promise<void> {
-    return settle(this.#backend.touch(), callback);
+    return withCallback(this.#backend.touch(), callback);
   }
 
   /** This user's live sessions, without ids. */
   listUserSessions(callback?: SessionCallback<UserSessionInfo[]>): Promise<UserSessionInfo[]> {
-    return settle(this.#backend.listUserSessions(), callback);
+    return withCallback(this.#backend.listUserSessions(), callback);
   }
 
   /** Destroys every other session of this user; resolves how many were revoked. */
   revokeOtherSessions(callback?: SessionCallback<number>): Promise<number> {
-    return settle(this.#backend.revokeOtherSessions(), callback);
+    return withCallback(this.#backend.revokeOtherSessions(), callback);
   }
 }
 

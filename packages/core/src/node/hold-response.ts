@@ -1,17 +1,20 @@
 import { ServerResponse } from 'node:http';
+import type { RequestScope } from '../adapter/request-scope.js';
 
 /**
- * Holding the response until the session is committed.
+ * Holding a Node response until the request's scope has done its work (`beforeSend`): for any
+ * adapter over Node's `http` (Express; a framework that writes through `ServerResponse`).
  *
  * The session cookie can only be written once the store has accepted the record (a rotated id
  * the store never saw would log the user out). So the first call that would put bytes on the
  * wire — `writeHead`, `write`, `flushHeaders` or `end`, whoever calls it (`res.send`,
  * `res.redirect`, `stream.pipe(res)`, Node's implicit headers) — first runs the pending work
- * (`context.commitNow()`, a CSRF cookie). When it finishes synchronously (nothing to write, or
- * an in-process store) the call goes straight through on the same tick; when it has to wait (a
- * Redis write), that call and every later one are queued and replayed, in order, once it is
- * done. If the commit fails the response is dropped, never sent: the error goes to Express's
- * error path instead (fail closed).
+ * (`scope.beforeSend()`: the session's commit, a CSRF cookie). When it finishes synchronously
+ * (nothing to write, or an in-process store) the call goes straight through on the same tick;
+ * when it has to wait (a Redis write), that call and every later one are queued and replayed,
+ * in order, once it is done. If the work fails the response is dropped, never sent: the
+ * scope prepares the error response's headers (`failureResponse`) and the error goes to the
+ * framework's error path instead (fail closed).
  *
  * The hooks are defined once, on `ServerResponse.prototype`, and find their state under a
  * symbol on the response: a request costs one small state object and no closure.
@@ -26,17 +29,11 @@ type Hooked = 'writeHead' | 'write' | 'end' | 'flushHeaders';
  */
 type Phase = 'open' | 'committing' | 'passing';
 
-/** Work that must finish before the response's first byte: a session commit, a CSRF cookie. */
-export interface BeforeSend {
-  /** `undefined` when done synchronously, else a promise; throws or rejects when it fails. */
-  commitNow(): unknown;
-}
-
 interface HookState {
-  /** Run in order before anything is sent. */
-  readonly pending: BeforeSend[];
-  /** Express's `next` of the sessioner: where a failed commit's error goes. */
-  readonly next: (error: unknown) => void;
+  /** Whose work runs before anything is sent. */
+  readonly scope: RequestScope;
+  /** Where a failed work's error goes (Express: the sessioner's `next`). */
+  readonly onFailure: (error: unknown) => void;
   /** The methods the hooks stand in front of (what a replay calls). */
   readonly original: Readonly<Record<Hooked, Method>>;
   /** Whether the hooks are the shared prototype ones (else they were put on the response itself). */
@@ -128,28 +125,20 @@ function installPrototypeHooks(): void {
 }
 
 /**
- * Installs the hold on `response`. When the commit fails, the response still unsent, the error
- * goes to `next(error)` (the sessioner's), so the application's error handler answers it.
+ * Holds `response` until `scope.beforeSend()` is done. When it fails, the response still
+ * unsent, the error goes to `onFailure(error)` so the application's error handler answers it.
+ * A second call for the same response is a no-op (the sessioner and csrf() share one hold).
  */
-export function holdResponseUntilCommitted(
-  response: ServerResponse,
-  work: BeforeSend,
-  next: (error: unknown) => void,
-): void {
-  const existing = stateOf(response);
-  if (existing !== undefined) {
-    // A second middleware (csrf after the sessioner) adds its work to the same hold.
-    if (existing.phase === 'open' && !existing.pending.includes(work)) existing.pending.push(work);
-    return;
-  }
+export function holdResponse(response: ServerResponse, scope: RequestScope, onFailure: (error: unknown) => void): void {
+  if (stateOf(response) !== undefined) return;
   installPrototypeHooks();
   const own = response as unknown as Record<Hooked, Method>;
   // The shared prototype hooks serve when nothing in front of them overrides a method of this
   // response; otherwise the hooks go on the response itself, in front of the overrides.
   const viaPrototype = HOOKED.every((name) => own[name] === prototypeHooks[name]);
   (response as HoldingResponse)[HOLD] = {
-    pending: [work],
-    next,
+    scope,
+    onFailure,
     original: viaPrototype
       ? nodeMethods!
       : { writeHead: own.writeHead, write: own.write, end: own.end, flushHeaders: own.flushHeaders },
@@ -186,49 +175,32 @@ function gatedWrite(response: HookedResponse, state: HookState, args: unknown[])
 }
 
 /**
- * Runs the pending work on the caller's stack as far as it goes synchronously: `pass` when all
- * of it finished (the response goes out on this tick), `queue` when part of it has to wait or
- * failed (then the queued calls are dropped and the error goes to `next`).
+ * Runs the scope's work on the caller's stack as far as it goes synchronously: `pass` when it
+ * finished (the response goes out on this tick), `queue` when it has to wait or failed (then
+ * the queued calls are dropped and the error goes to `onFailure`).
  */
 function startCommit(response: HookedResponse, state: HookState): Gate {
-  const works = state.pending;
-  for (let i = 0; i < works.length; i++) {
-    let result: unknown;
-    try {
-      result = works[i]!.commitNow();
-    } catch (error) {
-      // Failed on the handler's stack: hand the error to Express after the handler has run on,
-      // as a failure that waited does, so what the handler still writes is queued and dropped
-      // instead of racing the error page.
-      state.phase = 'committing';
-      queueMicrotask(() => abandon(response, state, error));
-      return 'queue';
-    }
-    if (result instanceof Promise) {
-      state.phase = 'committing';
-      void finishCommit(response, state, result, i + 1);
-      return 'queue';
-    }
+  let result: unknown;
+  try {
+    result = state.scope.beforeSend();
+  } catch (error) {
+    // Failed on the handler's stack: hand the error on after the handler has run on, as a
+    // failure that waited does, so what the handler still writes is queued and dropped instead
+    // of racing the error page.
+    state.phase = 'committing';
+    queueMicrotask(() => abandon(response, state, error));
+    return 'queue';
+  }
+  if (result instanceof Promise) {
+    state.phase = 'committing';
+    result.then(
+      () => release(response, state),
+      (error: unknown) => abandon(response, state, error),
+    );
+    return 'queue';
   }
   state.phase = 'passing';
   return 'pass';
-}
-
-/** Never rejects: every outcome ends in a response. */
-async function finishCommit(
-  response: HookedResponse,
-  state: HookState,
-  waiting: Promise<unknown>,
-  next: number,
-): Promise<void> {
-  try {
-    await waiting;
-    for (let i = next; i < state.pending.length; i++) await state.pending[i]!.commitNow();
-  } catch (error) {
-    abandon(response, state, error);
-    return;
-  }
-  release(response, state);
 }
 
 function release(response: HookedResponse, state: HookState): void {
@@ -254,41 +226,19 @@ function release(response: HookedResponse, state: HookState): void {
   }
 }
 
-/**
- * Entity headers of the response that will not be sent: the error response must not inherit
- * them (a `Location` would turn it into a redirect, a `Content-Length` would not match).
- */
-const DISCARDED_HEADERS = [
-  'content-type',
-  'content-length',
-  'content-encoding',
-  'content-language',
-  'content-range',
-  'content-disposition',
-  'content-location',
-  'etag',
-  'last-modified',
-  'location',
-  'refresh',
-  'transfer-encoding',
-] as const;
-
 function abandon(response: HookedResponse, state: HookState, error: unknown): void {
   state.phase = 'passing';
   state.queue.length = 0;
   state.drainOwed = false;
-  if (response.headersSent) {
-    // Something wrote past the hooks; a truncated success must not pass for one.
-    response.destroy();
-    return;
-  }
   try {
-    for (const name of DISCARDED_HEADERS) response.removeHeader(name);
-    response.setHeader('Cache-Control', 'no-store');
-    const status = (error as { status?: unknown } | null)?.status;
-    // An error handler that forgets to set a status must not answer with the original 200.
-    response.statusCode = typeof status === 'number' ? status : 500;
-    state.next(error);
+    const status = state.scope.failureResponse(error);
+    if (status === null) {
+      // Something wrote past the hooks; a truncated success must not pass for one.
+      response.destroy();
+      return;
+    }
+    response.statusCode = status;
+    state.onFailure(error);
   } catch {
     response.destroy();
   }

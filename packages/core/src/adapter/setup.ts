@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import { type CookieTools, createCookieTools } from '../cookie/cookie-policy.js';
+import { type SessionCrypto, webCrypto } from '../crypto/crypto.js';
+import { type CsrfGuardMode, createCsrfGuard, validateCsrfOptions } from '../csrf/index.js';
+import { SpartanError } from '../errors/errors.js';
+import { type Policy, type PolicyInput, parsePolicy } from '../policy/policy.js';
+import type { Clock, CsrfGuard, RequestView, ResponseHeaders, SessionEventListener, SessionStore } from '../ports.js';
+import { SessionManager } from '../session/manager.js';
+import { RequestScope } from './request-scope.js';
+
+/**
+ * Options of every adapter's `spartan(...)` (SPEC §7), as core takes them. Adapters add only
+ * what their framework needs (Express: a policy given as a file path, read by the node entry).
+ */
+export interface SpartanCoreOptions {
+  /** A parsed policy (`parsePolicy`) or the `security.json` document itself. @default every secure default */
+  policy?: Policy | PolicyInput | undefined;
+  /** The first signs, all verify. Each at least 32 characters. */
+  secrets: string | readonly string[];
+  /** Where sessions live. @default a new `MemoryStore` (bounded, single process) */
+  store?: SessionStore | undefined;
+  /**
+   * Crypto primitives, used for everything: session ids and tags, CSRF secrets and masks.
+   * @default WebCrypto; Node adapters pass `nodeCrypto` from `@spartan-sessions/core/node`
+   */
+  crypto?: SessionCrypto | undefined;
+  /** Time source (ms since the epoch). @default `Date.now` */
+  clock?: Clock | undefined;
+  /** Audit events; never given a raw id or a secret. A throwing listener never breaks a request. */
+  onEvent?: SessionEventListener | undefined;
+  /** Longest a store call may take, in milliseconds. @default 2000 */
+  storeTimeout?: number | undefined;
+  /** Compare-and-set attempts before a write fails with `store-unavailable`. @default 64 */
+  maxWriteAttempts?: number | undefined;
+  /** Verified cookie values remembered (signature checks only, never records). @default 10000 */
+  verifiedCookieCacheSize?: number | undefined;
+}
+
+const isFunction = (value: unknown): boolean => typeof value === 'function';
+const withMethods =
+  (...names: string[]) =>
+  (value: unknown): boolean =>
+    typeof value === 'object' &&
+    value !== null &&
+    names.every((name) => isFunction((value as Record<string, unknown>)[name]));
+
+/**
+ * The options' shapes. `secrets` and `policy` have codes of their own (`missing-secret`,
+ * `weak-secret`, `invalid-policy`) and are checked by `normalizeSecrets` and `parsePolicy`;
+ * everything else that is wrong is `sessions/option-type-incorrect` naming the option. Unknown
+ * options are refused too: a misspelt `secret` or `stor` must not silently fall back to a
+ * default.
+ */
+const optionsSchema = z.strictObject({
+  policy: z.unknown().optional(),
+  secrets: z.unknown(),
+  store: z
+    .custom<SessionStore>(withMethods('get', 'set', 'rotate', 'touch', 'destroy', 'listByUser'), {
+      message: 'must implement SessionStore (get, set, rotate, touch, destroy, listByUser)',
+    })
+    .optional(),
+  crypto: z
+    .custom<SessionCrypto>(withMethods('randomBytes', 'hmacSha256', 'sha256'), {
+      message: 'must be a SessionCrypto (randomBytes, hmacSha256, sha256)',
+    })
+    .optional(),
+  clock: z.custom<Clock>(withMethods('now'), { message: 'must be an object with a now() method' }).optional(),
+  onEvent: z.custom<SessionEventListener>(isFunction, { message: 'must be a function' }).optional(),
+  storeTimeout: z.number().int().positive().optional(),
+  maxWriteAttempts: z.number().int().positive().optional(),
+  verifiedCookieCacheSize: z.number().int().nonnegative().optional(),
+});
+
+function checkOptions(options: unknown): SpartanCoreOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new SpartanError('sessions/missing-secret', 'spartan() needs an options object holding `secrets`');
+  }
+  const result = optionsSchema.safeParse(options);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const option = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.map(String).join('.');
+    const message =
+      issue.code === 'unrecognized_keys' ? `unknown option${issue.keys.length > 1 ? 's' : ''}` : issue.message;
+    throw new SpartanError('sessions/option-type-incorrect', `\`${option}\`: ${message}`, { option });
+  }
+  return options as SpartanCoreOptions;
+}
+
+/**
+ * What every adapter's `spartan(...)` sets up, once: the validated options, the session
+ * manager, the cookie tools and one CSRF guard per mode, all on the crypto the user chose.
+ * Adapters open a `RequestScope` per request with `scope(view, response)`.
+ */
+export class SpartanCore {
+  readonly manager: SessionManager;
+  readonly policy: Policy;
+  /** The cores of `cookieMaker`, `cookieMonster` and `cookieReader`. */
+  readonly cookies: CookieTools;
+  readonly #options: SpartanCoreOptions;
+  readonly #crypto: SessionCrypto;
+  readonly #guards = new Map<CsrfGuardMode, CsrfGuard>();
+
+  /**
+   * Throws `sessions/disabled-by-policy`, `sessions/invalid-policy`, `sessions/missing-secret`,
+   * `sessions/weak-secret` or `sessions/option-type-incorrect`.
+   */
+  constructor(options: SpartanCoreOptions) {
+    const checked = checkOptions(options);
+    this.#crypto = checked.crypto ?? webCrypto();
+    this.manager = new SessionManager({
+      ...checked,
+      policy: parsePolicy(checked.policy ?? {}),
+      crypto: this.#crypto,
+    });
+    this.policy = this.manager.policy;
+    this.#options = checked;
+    this.cookies = createCookieTools({ policy: this.policy, secrets: checked.secrets });
+  }
+
+  /**
+   * The guard `csrf(options)` installs: options validated (`sessions/missing-csrf-options`,
+   * `sessions/option-type-incorrect`), `cookie: true` double submit, `cookie: false`
+   * synchronizer token. One guard per mode, made on first use.
+   */
+  csrfGuard(options: unknown): CsrfGuard {
+    const mode: CsrfGuardMode = validateCsrfOptions(options).cookie ? 'double-submit' : 'synchronizer';
+    let guard = this.#guards.get(mode);
+    if (guard === undefined) {
+      guard = createCsrfGuard({
+        policy: this.policy,
+        secrets: this.#options.secrets,
+        mode,
+        onEvent: this.#options.onEvent,
+        crypto: this.#crypto,
+        clock: this.#options.clock,
+      });
+      this.#guards.set(mode, guard);
+    }
+    return guard;
+  }
+
+  /** The scope of one request: see `RequestScope`. */
+  scope(view: RequestView, response: ResponseHeaders): RequestScope {
+    return new RequestScope(this, view, response);
+  }
+}
+
+/** `new SpartanCore(options)`. */
+export function createSpartanCore(options: SpartanCoreOptions): SpartanCore {
+  return new SpartanCore(options);
+}
