@@ -44,7 +44,7 @@ export { ERROR_CODES, isSpartanError, SpartanError } from './errors/errors.js';
 export type { Policy, PolicyConfig, PolicyInput } from './policy/policy.js';
 export { defaultPolicy, parsePolicy } from './policy/policy.js';
 export * from './ports.js';
-export { SessionContext, type SessionCookieWriter } from './session/context.js';
+export { SessionContext } from './session/context.js';
 export { keyHashOf, SessionIdCodec, type SessionIdentity, type VerifiedCookie } from './session/ids.js';
 export { matchesPrefix, SessionManager, type SessionManagerOptions } from './session/manager.js';
 export type { MaybePromise } from './session/maybe.js';
@@ -55,6 +55,7 @@ export {
   type SessionMeta,
   type UserSessionInfo,
 } from './session/session.js';
+export type { SessionCookieWriter } from './session/session-cookie.js';
 export {
   createDeadlineRunner,
   DEFAULT_STORE_TIMEOUT_MS,

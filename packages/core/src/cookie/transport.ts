@@ -21,16 +21,24 @@ export function hostnameOf(host: string): string {
 }
 
 /**
+ * Whether a proxy core trusts (`transport.trustProxy`) says the client's request came over
+ * https: the first value of `X-Forwarded-Proto` is the client-facing hop's protocol (later
+ * values were appended by proxies further in). The only place that header is read.
+ */
+function cameOverHttps(view: RequestView, transport: TransportPolicy): boolean {
+  if (!transport.trustProxy) return false;
+  const forwarded = view.headers.get('x-forwarded-proto');
+  if (forwarded === undefined) return false;
+  const comma = forwarded.indexOf(',');
+  return (comma === -1 ? forwarded : forwarded.slice(0, comma)).trim().toLowerCase() === 'https';
+}
+
+/**
  * Whether the request arrived over a connection the browser considers secure, i.e. whether a
  * `Secure` cookie set in the response will be kept.
  */
 export function isSecureRequest(view: RequestView, transport: TransportPolicy): boolean {
-  if (view.encrypted) return true;
-  if (transport.trustProxy) {
-    const forwarded = view.headers.get('x-forwarded-proto');
-    // The first value is the client-facing hop's protocol.
-    if (forwarded !== undefined && forwarded.split(',')[0]!.trim().toLowerCase() === 'https') return true;
-  }
+  if (view.encrypted || cameOverHttps(view, transport)) return true;
   if (transport.localhostIsSecure) {
     const host = view.headers.get('host');
     if (host !== undefined) {
@@ -56,11 +64,7 @@ export function requestOrigin(view: RequestView, transport: TransportPolicy): st
   if (host === undefined) return null;
   const match = HOST_HEADER.exec(host.trim().toLowerCase());
   if (match === null) return null;
-  let scheme = view.encrypted ? 'https' : 'http';
-  if (!view.encrypted && transport.trustProxy) {
-    const forwarded = view.headers.get('x-forwarded-proto');
-    if (forwarded !== undefined && forwarded.split(',')[0]!.trim().toLowerCase() === 'https') scheme = 'https';
-  }
+  const scheme = view.encrypted || cameOverHttps(view, transport) ? 'https' : 'http';
   const port = match[2];
   return port === undefined || port === DEFAULT_PORT[scheme]
     ? `${scheme}://${match[1]}`

@@ -84,8 +84,8 @@ export function pathnameOf(target: string): string {
 
 /**
  * The scope is held by the request under a symbol. Not a WeakMap: V8 keeps every WeakMap entry
- * of a short-lived key in an ephemeron table each garbage collection works through (measured:
- * 15–25 µs of a ~130 µs Express request for two entries); a symbol-keyed property costs about
+ * of a short-lived key in an ephemeron table each garbage collection works through, which
+ * measurably slowed every request (docs/performance.md); a symbol-keyed property costs about
  * nothing and stays out of `Object.keys`, `for…in` and JSON.
  */
 const SCOPE: unique symbol = Symbol('spartan-sessions.scope');

@@ -1,9 +1,24 @@
-import { isSecureRequest } from '../cookie/transport.js';
 import { SpartanError } from '../errors/errors.js';
-import type { CookieJar, CsrfSecretHolder, RequestView, SessionZone, StoredSession } from '../ports.js';
+import type { CookieJar, CsrfSecretHolder, RequestView, StoredSession } from '../ports.js';
 import { keyHashOf, type SessionEnd, type SessionIdentity } from './ids.js';
 import type { ManagerInternals } from './manager.js';
 import { drive, isPromiseLike, type MaybePromise, type Steps, settle } from './maybe.js';
+import {
+  applyChanges,
+  backoff,
+  type DataChanges,
+  diffData,
+  diffMeta,
+  freshMeta,
+  type MetaState,
+  metaOf,
+  recordOf,
+  sameMeta,
+  serializeSessionData,
+  snapshotKeys,
+  userOf,
+  type WrittenRecord,
+} from './record.js';
 import {
   readData,
   replaceData,
@@ -12,35 +27,6 @@ import {
   type SessionMeta,
   type UserSessionInfo,
 } from './session.js';
-
-/** Serializes the session cookie; built once per manager from the cookie policy. */
-export interface SessionCookieWriter {
-  /** The cookie name with its prefix. */
-  readonly name: string;
-  /** Whether the cookie carries `Secure` (then it must not be set over an insecure connection). */
-  readonly secure: boolean;
-  serialize(value: string, expiresAt: number): string;
-  serializeClear(): string;
-}
-
-/** What a write stored, handed to the next write of the same session in this process. */
-export interface WrittenRecord {
-  version: number;
-  meta: MetaState;
-  /** The data as JSON (parsed by the receiver: no object is shared between requests). */
-  dataJson: string;
-}
-
-/** The metadata fields of a record a request can change (data is tracked per key). */
-export interface MetaState {
-  createdAt: number;
-  lastSeenAt: number;
-  rotatedAt: number;
-  userId: string | null;
-  authenticatedAt: number | null;
-  zone: SessionZone;
-  csrfSecret: string | null;
-}
 
 type Rotation = 'authenticate' | 'reauthenticate' | 'rotate' | 'regenerate' | 'renewal' | 'zone-enter' | 'zone-leave';
 
@@ -67,7 +53,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   /** The library refused the request (see `refuse()`). */
   #refused = false;
 
-  readonly #m: ManagerInternals;
+  readonly #manager: ManagerInternals;
   readonly #view: RequestView;
   readonly #jar: CookieJar;
   /** The identity the record is stored under now, `null` when nothing is stored. */
@@ -100,13 +86,13 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     record: StoredSession | null,
     flags: { clearCookie: boolean; resignCookie: boolean },
   ) {
-    this.#m = internals;
+    this.#manager = internals;
     this.#view = view;
     this.#jar = jar;
     this.#stored = stored;
     const now = internals.clock.now();
     this.#version = record?.version ?? 0;
-    this.#meta = record ? recordMeta(record) : freshMeta(now, 'normal');
+    this.#meta = record ? metaOf(record) : freshMeta(now, 'normal');
     this.#storedMeta = { ...this.#meta };
     const data = record?.data ?? {};
     this.#snapshot = JSON.stringify(data);
@@ -184,7 +170,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
 
   /** Zone changes rotate the id; a stale authentication in a privileged area is refused. */
   #applyZone(): void {
-    const zone = this.#m.zoneOf(this.#view.path);
+    const zone = this.#manager.zoneOf(this.#view.path);
     if (zone === 'excluded') return;
     if (this.#stored !== null && zone !== this.#meta.zone) {
       this.#meta.zone = zone;
@@ -194,7 +180,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     }
     if (zone === 'privileged') {
       const authenticatedAt = this.#meta.authenticatedAt;
-      if (authenticatedAt === null || this.#m.clock.now() - authenticatedAt > this.#m.timing.reauthAfter) {
+      if (authenticatedAt === null || this.#manager.clock.now() - authenticatedAt > this.#manager.timing.reauthAfter) {
         this.accessError = new SpartanError('sessions/reauthentication-required', undefined, {
           reason: authenticatedAt === null ? 'not-authenticated' : 'stale-authentication',
         });
@@ -203,7 +189,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   }
 
   #requestRotation(reason: Rotation): void {
-    this.#pendingId = this.#m.codec.generateId();
+    this.#pendingId = this.#manager.codec.generateId();
     // A rotation asked for by the application names itself; renewal or zone changes do not
     // override an earlier, more specific reason.
     if (
@@ -232,18 +218,18 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     if (this.#pendingId !== null) return this.#pendingId;
     if (this.#stored !== null) return this.#stored.id;
     // A lazy session has no id yet: choose one now (it is only stored if the session is).
-    this.#pendingId = this.#m.codec.generateId();
+    this.#pendingId = this.#manager.codec.generateId();
     return this.#pendingId;
   }
 
   meta(): SessionMeta {
     const meta = this.#meta;
-    const record = this.#recordFor({}, meta, 0);
+    const record = recordOf({}, meta, 0);
     return Object.freeze({
       createdAt: meta.createdAt,
       lastSeenAt: meta.lastSeenAt,
-      expiresAt: meta.createdAt + this.#m.timing.ttl,
-      idleExpiresAt: this.#m.idleExpiresAt(record),
+      expiresAt: meta.createdAt + this.#manager.timing.ttl,
+      idleExpiresAt: this.#manager.idleExpiresAt(record),
       zone: meta.zone,
       userId: meta.userId,
       authenticatedAt: meta.authenticatedAt,
@@ -252,7 +238,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
 
   async regenerate(): Promise<void> {
     this.#session = new Session(this, {});
-    this.#meta = freshMeta(this.#m.clock.now(), this.#meta.zone);
+    this.#meta = freshMeta(this.#manager.clock.now(), this.#meta.zone);
     this.#requestRotation('regenerate');
   }
 
@@ -266,7 +252,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
         option: 'userId',
       });
     }
-    const now = this.#m.clock.now();
+    const now = this.#manager.clock.now();
     this.#meta.userId = userId;
     this.#meta.authenticatedAt = now;
     // New tokens on a privilege change (OWASP): a synchronizer secret an anonymous visitor (or
@@ -274,7 +260,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     // creates a new one the next time a token is asked for.
     this.#meta.csrfSecret = null;
     this.#requestRotation('authenticate');
-    if (this.accessError && this.#m.zoneOf(this.#view.path) === 'privileged') this.accessError = null;
+    if (this.accessError && this.#manager.zoneOf(this.#view.path) === 'privileged') this.accessError = null;
   }
 
   async reauthenticate(): Promise<void> {
@@ -283,7 +269,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
         reason: 'not-authenticated',
       });
     }
-    this.#meta.authenticatedAt = this.#m.clock.now();
+    this.#meta.authenticatedAt = this.#manager.clock.now();
     this.#requestRotation('reauthenticate');
     this.accessError = null;
   }
@@ -291,7 +277,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   async destroy(): Promise<void> {
     await drive(this.#discardStored('logout'));
     replaceData(this.session, {});
-    const { clearSiteData } = this.#m.policy.config.logout;
+    const { clearSiteData } = this.#manager.policy.config.logout;
     if (clearSiteData.length > 0) {
       this.#jar.setHeader('Clear-Site-Data', clearSiteData.map((directive) => `"${directive}"`).join(', '));
     }
@@ -303,10 +289,10 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     const stored = this.#stored;
     const userId = this.#storedMeta.userId;
     if (stored !== null) {
-      yield* settle(this.#m.records.destroy(stored.key));
-      this.#m.emit({
+      yield* settle(this.#manager.records.destroy(stored.key));
+      this.#manager.emit({
         type: 'destroyed',
-        at: this.#m.clock.now(),
+        at: this.#manager.clock.now(),
         keyHash: keyHashOf(stored.key),
         ...(userId !== null && { userId }),
         reason,
@@ -325,7 +311,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
       replaceData(this.session, {});
       return;
     }
-    const record = await this.#m.records.get(stored.key);
+    const record = await this.#manager.records.get(stored.key);
     if (!record) {
       // Revoked or expired meanwhile: the session is gone.
       this.#dropStored();
@@ -342,16 +328,16 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   async listUserSessions(): Promise<UserSessionInfo[]> {
     const userId = this.#storedMeta.userId;
     if (userId === null) return [];
-    const now = this.#m.clock.now();
+    const now = this.#manager.clock.now();
     const currentKey = this.#stored?.key;
-    const entries = await this.#m.call('listByUser', () => this.#m.store.listByUser(userId));
+    const entries = await this.#manager.call('listByUser', () => this.#manager.store.listByUser(userId));
     return entries
-      .filter((entry) => entry.record.userId === userId && this.#m.expiresAt(entry.record) > now)
+      .filter((entry) => entry.record.userId === userId && this.#manager.expiresAt(entry.record) > now)
       .map((entry) => ({
         current: entry.key === currentKey,
         createdAt: entry.record.createdAt,
         lastSeenAt: entry.record.lastSeenAt,
-        expiresAt: this.#m.expiresAt(entry.record),
+        expiresAt: this.#manager.expiresAt(entry.record),
         zone: entry.record.zone,
       }))
       .sort((a, b) => b.lastSeenAt - a.lastSeenAt);
@@ -360,7 +346,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   async revokeOtherSessions(): Promise<number> {
     const userId = this.#storedMeta.userId;
     if (userId === null) return 0;
-    return this.#m.revokeUserSessions(userId, this.#stored?.key ?? null, 'user-revoked-others');
+    return this.#manager.revokeUserSessions(userId, this.#stored?.key ?? null, 'user-revoked-others');
   }
 
   // ── CsrfSecretHolder ──────────────────────────────────────────────────────────────────────
@@ -417,7 +403,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   }
 
   *#persist(): Steps<void> {
-    const now = this.#m.clock.now();
+    const now = this.#manager.clock.now();
     const data = readData(this.session);
     const whole = serializeSessionData(data);
     const dataChanged = whole !== this.#snapshot;
@@ -426,7 +412,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     const holds = this.#holdsAnything(data);
     if (holds && (this.#pendingId !== null || this.#stored === null)) {
       // A rotation, or a lazy session that now holds something (after destroy() too).
-      this.#pendingId ??= this.#m.codec.generateId();
+      this.#pendingId ??= this.#manager.codec.generateId();
       yield* this.#writeNew(data, whole, now);
     } else if (this.#pendingId !== null && this.#stored !== null) {
       // Rotated into an empty session (logout's regenerate): drop the old one, store nothing.
@@ -438,7 +424,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
       const stored = this.#stored as SessionIdentity | null;
       if (stored !== null) {
         const end = this.#endOf(this.#meta);
-        const moved = end.at - stored.end.at >= Math.max(this.#m.timing.touchAfter, 1000);
+        const moved = end.at - stored.end.at >= Math.max(this.#manager.timing.touchAfter, 1000);
         // Once the absolute end comes before the idle deadline the end stops moving: say so once.
         if (moved || end.reason !== stored.end.reason) this.#resignCookie = true;
       }
@@ -462,7 +448,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
    * The cookie is set only once the record is stored and `maxSessions` enforced.
    */
   *#writeNew(data: Record<string, unknown>, whole: string, now: number): Steps<void> {
-    const m = this.#m;
+    const m = this.#manager;
     const previous = this.#stored;
     const reason = this.#rotation ?? 'rotate';
     const identity = yield* settle(
@@ -470,7 +456,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     );
     if (previous === null) {
       const meta: MetaState = { ...this.#meta, lastSeenAt: now, rotatedAt: now };
-      const record = this.#recordFor(data, meta, 1);
+      const record = recordOf(data, meta, 1);
       const written = yield* settle(
         m.records.set(identity.key, record, { expiresAt: m.expiresAt(record), expectedVersion: null }),
       );
@@ -511,13 +497,13 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
    */
   *#abandonNew(identity: SessionIdentity): Steps<void> {
     try {
-      yield* settle(this.#m.records.destroy(identity.key));
+      yield* settle(this.#manager.records.destroy(identity.key));
     } catch {
       // The store is failing: the original error is the one to report.
     }
-    this.#m.emit({
+    this.#manager.emit({
       type: 'destroyed',
-      at: this.#m.clock.now(),
+      at: this.#manager.clock.now(),
       keyHash: keyHashOf(identity.key),
       ...userOf(this.#meta),
       reason: 'max-sessions-unenforced',
@@ -535,7 +521,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
    * synchronous store no write is ever in flight, so there is nothing to wait for.
    */
   *#writeUpdate(data: Record<string, unknown>, whole: string, now: number): Steps<void> {
-    const m = this.#m;
+    const m = this.#manager;
     if (m.records.synchronous) {
       yield* this.#compareAndSet(data, whole, now, null, null);
       return;
@@ -571,7 +557,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     latest: WrittenRecord | null,
     rotateTo: SessionIdentity | null,
   ): Steps<WrittenRecord | null> {
-    const m = this.#m;
+    const m = this.#manager;
     const identity = this.#stored!;
     // A rotation stamps the new record; `regenerate()` starts a new session, so a rebase merges
     // nothing of what other requests wrote to the old one (only the version moves on).
@@ -597,7 +583,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     }
     for (let attempt = 1; attempt <= m.maxWriteAttempts; attempt++) {
       // A rotated record starts its own version count under its new key.
-      const record = this.#recordFor(baseData, baseMeta, rotateTo === null ? expectedVersion + 1 : 1);
+      const record = recordOf(baseData, baseMeta, rotateTo === null ? expectedVersion + 1 : 1);
       const options = { expiresAt: m.expiresAt(record), expectedVersion };
       const written = yield* settle(
         rotateTo === null
@@ -628,7 +614,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
           reason: 'id-collision',
         });
       }
-      rebase(current.version, current.data, recordMeta(current));
+      rebase(current.version, current.data, metaOf(current));
     }
     throw new SpartanError('sessions/store-unavailable', undefined, { operation: 'set', reason: 'write-contention' });
   }
@@ -639,30 +625,16 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
    */
   *#resign(stored: SessionIdentity): Steps<void> {
     this.#resignCookie = false;
-    this.#m.codec.forget(stored.cookieValue);
-    this.#stored = yield* settle(this.#m.codec.identifyNow(stored.id, this.#endOf(this.#meta)));
+    this.#manager.codec.forget(stored.cookieValue);
+    this.#stored = yield* settle(this.#manager.codec.identifyNow(stored.id, this.#endOf(this.#meta)));
     this.#setCookie(this.#stored, this.#meta);
   }
 
   /** When a session with `meta` ends if nothing happens: its absolute end or its idle deadline. */
   #endOf(meta: MetaState): SessionEnd {
-    const absolute = meta.createdAt + this.#m.timing.ttl;
-    const idle = this.#m.idleExpiresAt(this.#recordFor({}, meta, 1));
+    const absolute = meta.createdAt + this.#manager.timing.ttl;
+    const idle = this.#manager.idleExpiresAt(recordOf({}, meta, 1));
     return absolute <= idle ? { at: absolute, reason: 'ttl' } : { at: idle, reason: 'idle' };
-  }
-
-  #recordFor(data: Record<string, unknown>, meta: MetaState, version: number): StoredSession {
-    return {
-      version,
-      data,
-      createdAt: meta.createdAt,
-      lastSeenAt: meta.lastSeenAt,
-      rotatedAt: meta.rotatedAt,
-      userId: meta.userId,
-      authenticatedAt: meta.authenticatedAt,
-      zone: meta.zone,
-      csrfSecret: meta.csrfSecret,
-    };
   }
 
   /** The store now holds what this request wrote: `version`, `meta` and data as `dataJson`. */
@@ -677,14 +649,14 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
 
   #adopt(record: StoredSession): void {
     this.#version = record.version;
-    this.#meta = { ...recordMeta(record), zone: this.#meta.zone };
-    this.#storedMeta = recordMeta(record);
+    this.#meta = { ...metaOf(record), zone: this.#meta.zone };
+    this.#storedMeta = metaOf(record);
     this.#snapshot = JSON.stringify(record.data);
   }
 
   #dropStored(): void {
     if (this.#stored) {
-      this.#m.codec.forget(this.#stored.cookieValue);
+      this.#manager.codec.forget(this.#stored.cookieValue);
       this.#clearCookie = true;
     }
     this.#stored = null;
@@ -692,7 +664,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     this.#rotation = null;
     this.#version = 0;
     replaceData(this.session, {});
-    this.#meta = freshMeta(this.#m.clock.now(), this.#meta.zone);
+    this.#meta = freshMeta(this.#manager.clock.now(), this.#meta.zone);
     this.#storedMeta = { ...this.#meta };
     this.#snapshot = '{}';
   }
@@ -705,10 +677,10 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   #cookieHeadersPending = false;
 
   #setCookie(identity: SessionIdentity, meta: MetaState): void {
-    this.#assertTransport();
+    this.#manager.cookies.assertTransport(this.#view);
     this.#jar.setCookie(
-      this.#m.cookieName,
-      this.#m.cookies.serialize(identity.cookieValue, meta.createdAt + this.#m.timing.ttl),
+      this.#manager.cookieName,
+      this.#manager.cookies.serialize(identity.cookieValue, meta.createdAt + this.#manager.timing.ttl),
     );
     this.#clearCookie = false;
     this.#cookieHeadersPending = true;
@@ -716,7 +688,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
 
   #writeCookieHeaders(): void {
     if (this.#clearCookie && this.#stored === null) {
-      this.#jar.setCookie(this.#m.cookieName, this.#m.cookies.serializeClear());
+      this.#jar.setCookie(this.#manager.cookieName, this.#manager.cookies.serializeClear());
       this.#clearCookie = false;
       this.#cookieHeadersPending = true;
     }
@@ -726,118 +698,4 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
       this.#cookieHeadersPending = false;
     }
   }
-
-  #assertTransport(): void {
-    if (this.#m.cookies.secure && !isSecureRequest(this.#view, this.#m.policy.config.transport)) {
-      throw new SpartanError(
-        'session/insecure-connection',
-        'The session cookie is Secure but this request came over plain HTTP: serve over HTTPS, or set transport.trustProxy behind a TLS-terminating proxy',
-      );
-    }
-  }
-}
-
-/** Random wait after the `attempt`-th lost compare-and-set: up to 1, 2, 4 … 16 ms. */
-function backoff(attempt: number): Promise<void> {
-  const ceiling = Math.min(16, 2 ** (attempt - 1));
-  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
-}
-
-/** The metadata of a session that starts now: no user, no CSRF secret. */
-function freshMeta(now: number, zone: SessionZone): MetaState {
-  return {
-    createdAt: now,
-    lastSeenAt: now,
-    rotatedAt: now,
-    userId: null,
-    authenticatedAt: null,
-    zone,
-    csrfSecret: null,
-  };
-}
-
-/**
- * The session's data as JSON. Data that JSON cannot hold (a BigInt, a circular reference, a
- * throwing `toJSON`) is the application's mistake: a `SpartanError` with a safe message, never
- * the raw `TypeError`, whose message names the data's properties.
- */
-function serializeSessionData(data: Record<string, unknown>): string {
-  try {
-    return JSON.stringify(data);
-  } catch {
-    throw new SpartanError(
-      'sessions/option-type-incorrect',
-      'Session data must be JSON-serializable (no BigInt, no circular references)',
-      { option: 'session data', reason: 'not-serializable' },
-    );
-  }
-}
-
-/** The `userId` field of an event about a session of `meta`, when it has a user. */
-function userOf(meta: MetaState): { userId?: string } {
-  return meta.userId === null ? {} : { userId: meta.userId };
-}
-
-function recordMeta(record: StoredSession): MetaState {
-  return {
-    createdAt: record.createdAt,
-    lastSeenAt: record.lastSeenAt,
-    rotatedAt: record.rotatedAt,
-    userId: record.userId,
-    authenticatedAt: record.authenticatedAt,
-    zone: record.zone,
-    csrfSecret: record.csrfSecret,
-  };
-}
-
-const META_FIELDS = [
-  'createdAt',
-  'lastSeenAt',
-  'rotatedAt',
-  'userId',
-  'authenticatedAt',
-  'zone',
-  'csrfSecret',
-] as const;
-
-function sameMeta(a: MetaState, b: MetaState): boolean {
-  // lastSeenAt changes only through a touch, which has its own trigger.
-  return META_FIELDS.every((field) => field === 'lastSeenAt' || a[field] === b[field]);
-}
-
-function diffMeta(before: MetaState, after: MetaState): Partial<MetaState> {
-  const changes: Partial<MetaState> = {};
-  for (const field of META_FIELDS) {
-    if (field !== 'lastSeenAt' && before[field] !== after[field]) {
-      (changes as Record<string, unknown>)[field] = after[field];
-    }
-  }
-  return changes;
-}
-
-function snapshotKeys(data: Record<string, unknown>): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const key of Object.keys(data)) map.set(key, JSON.stringify(data[key]) ?? 'undefined');
-  return map;
-}
-
-interface DataChanges {
-  set: Map<string, unknown>;
-  deleted: Set<string>;
-}
-
-function diffData(snapshot: Map<string, string>, data: Record<string, unknown>): DataChanges {
-  const changes: DataChanges = { set: new Map(), deleted: new Set() };
-  for (const key of Object.keys(data)) {
-    if (snapshot.get(key) !== (JSON.stringify(data[key]) ?? 'undefined')) changes.set.set(key, data[key]);
-  }
-  for (const key of snapshot.keys()) if (!(key in data)) changes.deleted.add(key);
-  return changes;
-}
-
-function applyChanges(base: Record<string, unknown>, changes: DataChanges): Record<string, unknown> {
-  const next: Record<string, unknown> = { ...base };
-  for (const [key, value] of changes.set) next[key] = value;
-  for (const key of changes.deleted) delete next[key];
-  return next;
 }

@@ -18,9 +18,11 @@ import {
   type UserSessionEntry,
 } from '../ports.js';
 import { MemoryStore } from '../store/memory-store.js';
-import { SessionContext, type SessionCookieWriter, type WrittenRecord } from './context.js';
+import { SessionContext } from './context.js';
 import { keyHashOf, SessionIdCodec } from './ids.js';
 import type { MaybePromise } from './maybe.js';
+import type { WrittenRecord } from './record.js';
+import { createSessionCookieWriter, type SessionCookieWriter } from './session-cookie.js';
 import { createRecordCalls, createStoreCaller, DEFAULT_STORE_TIMEOUT_MS, type RecordCalls } from './store-call.js';
 
 /** Options of `new SessionManager(...)`. */
@@ -289,14 +291,4 @@ export function matchesPrefix(path: string, prefix: string): boolean {
   if (prefix === '/') return true;
   const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
   return path === base || path.startsWith(`${base}/`);
-}
-
-function createSessionCookieWriter(policy: Policy): SessionCookieWriter {
-  const cookiePolicy = new CookiePolicy(policy);
-  return {
-    name: cookiePolicy.sessionCookieName,
-    secure: policy.config.cookies.secure,
-    serialize: (value, expiresAt) => cookiePolicy.serializeSessionCookie(value, expiresAt),
-    serializeClear: () => cookiePolicy.serializeSessionCookieClear(),
-  };
 }
