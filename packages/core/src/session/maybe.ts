@@ -4,8 +4,9 @@
  * A returning visitor's request on an in-process store needs no I/O: its cookie was verified
  * before, the store answers synchronously, node:crypto hashes synchronously. Written with
  * `async`/`await`, that request would still pay a promise and a microtask per step, and the
- * adapter would have to hold the response until a later tick (measured in docs/performance.md). So the session's load and commit are written once, as generators that `yield` each
- * value that may be a promise, and `drive` runs them: step by step on the caller's stack while
+ * adapter would have to hold the response until a later tick (measured: docs/performance.md).
+ * So the session's load and commit are written once, as generators that `yield` each value
+ * that may be a promise, and `drive` runs them: step by step on the caller's stack while
  * every yielded value is plain, switching to `await` from the first promise on. One body of
  * logic serves both paths, so the two cannot drift apart.
  */
