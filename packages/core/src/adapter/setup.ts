@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type CookieTools, createCookieTools } from '../cookie/cookie-policy.js';
 import { type SessionCrypto, webCrypto } from '../crypto/crypto.js';
+import { normalizeSecrets } from '../crypto/secrets.js';
 import { type CsrfGuardMode, createCsrfGuard, validateCsrfOptions } from '../csrf/index.js';
 import { SpartanError } from '../errors/errors.js';
 import { type Policy, type PolicyInput, parsePolicy } from '../policy/policy.js';
@@ -75,6 +76,8 @@ function checkOptions(options: unknown): SpartanCoreOptions {
   if (typeof options !== 'object' || options === null) {
     throw new SpartanError('sessions/missing-secret', 'spartan() needs an options object holding `secrets`');
   }
+  // The secrets first: without them nothing else matters (`missing-secret`, `weak-secret`).
+  normalizeSecrets((options as { secrets?: unknown }).secrets);
   const result = optionsSchema.safeParse(options);
   if (!result.success) {
     const issue = result.error.issues[0]!;
