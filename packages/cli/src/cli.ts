@@ -3,12 +3,12 @@ import packageJson from '../package.json' with { type: 'json' };
 import { runDoctor } from './commands/doctor.js';
 import { runInit } from './commands/init.js';
 import { runSecret } from './commands/secret.js';
-import { runList, runRevoke } from './commands/sessions.js';
-import { DEFAULT_TIMEOUT_MS } from './commands/store.js';
 import { describeError, EXIT, type ExitCode, exitCodeOf, oneLine } from './errors.js';
 import { type CliIo, colourEnabled, paint, processIo } from './io.js';
 
 const BIN = 'spartan-sessions';
+/** Longest wait for one store call (ms): RedisStore's own default. */
+const DEFAULT_TIMEOUT_MS = 2000;
 
 /** A command-line error commander found, with the command it belongs to. */
 class ParseFailure extends Error {
@@ -98,7 +98,7 @@ Example:
     .argument('[path]', 'the policy file', 'security.json')
     .option('--json', 'print the report as JSON (for CI)')
     .option(
-      '--env-file <file>',
+      '--dotenv <file>',
       'read SESSION_SECRET, SESSION_SECRET_FILE and SESSION_SECRET_PREVIOUS from this file too',
     )
     .addHelpText(
@@ -112,9 +112,9 @@ A secret's value is never printed. Exit 1 on errors, 0 with warnings only.
 
 Examples:
   $ ${BIN} doctor
-  $ ${BIN} doctor config/security.json --env-file .env --json`,
+  $ ${BIN} doctor config/security.json --dotenv .env --json`,
     )
-    .action(async (path: string, options: { json?: boolean; envFile?: string }) => {
+    .action(async (path: string, options: { json?: boolean; dotenv?: string }) => {
       setExitCode(await runDoctor(path, options, io, out));
     });
 
@@ -125,15 +125,15 @@ Examples:
       '--previous',
       'print the .env lines of a rotation: SESSION_SECRET new, SESSION_SECRET_PREVIOUS the current one',
     )
-    .option('--env-file <file>', 'with --previous: read the current secret from this file too')
+    .option('--dotenv <file>', 'with --previous: read the current secret from this file too')
     .addHelpText(
       'after',
       `
 Examples:
   $ ${BIN} secret
-  $ ${BIN} secret --previous --env-file .env`,
+  $ ${BIN} secret --previous --dotenv .env`,
     )
-    .action((options: { previous?: boolean; envFile?: string }) => {
+    .action((options: { previous?: boolean; dotenv?: string }) => {
       runSecret(options, io);
     });
 
@@ -178,6 +178,8 @@ Examples:
     .description("list a user's live sessions: key hash, created, last seen, expires, zone (never an id)")
     .option('--json', 'print JSON (times in ms since the epoch)')
     .action(async (_options: unknown, command: Command) => {
+      // Loaded on use: ioredis and the store are most of the start-up time of the other commands.
+      const { runList } = await import('./commands/sessions.js');
       await runList(command.opts(), io, out);
     });
 
@@ -193,6 +195,7 @@ Prints one JSON line per ended session on stdout, the same 'revoked' event the l
 ({"type":"revoked","at":…,"keyHash":…,"userId":…,"reason":…}), and a summary on stderr.`,
     )
     .action(async (_options: unknown, command: Command) => {
+      const { runRevoke } = await import('./commands/sessions.js');
       await runRevoke(command.opts(), io);
     });
 

@@ -5,17 +5,19 @@ import { usageError } from './errors.js';
 import type { CliIo } from './io.js';
 
 /**
- * The environment a command looks at: the process's, with the variables of `--env-file` on top
- * (the file wins: asking to check a file means checking what it says). Parsed by Node's own
- * `util.parseEnv`, the parser behind `node --env-file`.
+ * The environment a command looks at: the process's, with the variables of `--dotenv FILE` on
+ * top (the file wins: asking to check a file means checking what it says). Parsed by Node's own
+ * `util.parseEnv`, the parser behind `node --env-file`. (The option is not called `--env-file`:
+ * Node 20 and 22 take a script argument of that name for their own and exit 9 when the file is
+ * missing, nodejs/node#54232.)
  */
-export function environmentWith(io: CliIo, envFile: string | undefined): Readonly<Record<string, string | undefined>> {
-  if (envFile === undefined) return io.env;
+export function environmentWith(io: CliIo, dotenv: string | undefined): Readonly<Record<string, string | undefined>> {
+  if (dotenv === undefined) return io.env;
   let text: string;
   try {
-    text = readFileSync(resolve(io.cwd, envFile), 'utf8');
+    text = readFileSync(resolve(io.cwd, dotenv), 'utf8');
   } catch {
-    throw usageError(`--env-file: cannot read ${envFile}`, { option: '--env-file' });
+    throw usageError(`--dotenv: cannot read ${dotenv}`, { option: '--dotenv' });
   }
   return { ...io.env, ...parseEnv(text) };
 }

@@ -6,12 +6,12 @@ import type { CliIo, Paint } from '../io.js';
 
 export interface DoctorOptions {
   json?: boolean;
-  envFile?: string;
+  dotenv?: string;
 }
 
 /** `doctor [path]`: the report as text (or JSON with `--json`); resolves the exit code (1 on errors). */
 export async function runDoctor(path: string, options: DoctorOptions, io: CliIo, colour: Paint): Promise<0 | 1> {
-  const env = environmentWith(io, options.envFile);
+  const env = environmentWith(io, options.dotenv);
   const report = await diagnosePolicy({ path: resolve(io.cwd, path), env });
   report.policy.path = path;
   io.stdout.write(options.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report, colour));

@@ -28,16 +28,16 @@ export async function runInit(options: InitOptions, io: CliIo, colour: Paint): P
   const dir = resolve(io.cwd, options.dir ?? '.');
   const shown = (file: string) => relative(io.cwd, file) || '.';
   const policyFile = join(dir, 'security.json');
-  const envFile = join(dir, '.env');
+  const envPath = join(dir, '.env');
   const gitignoreFile = join(dir, '.gitignore');
 
-  const existingEnv = await readIfExists(envFile);
+  const existingEnv = await readIfExists(envPath);
   const policyExists = (await readIfExists(policyFile)) !== null;
   const secretExists = existingEnv !== null && parseEnv(existingEnv).SESSION_SECRET !== undefined;
   if ((policyExists || secretExists) && options.force !== true) {
     const inTheWay = [
       policyExists ? shown(policyFile) : null,
-      secretExists ? `SESSION_SECRET in ${shown(envFile)}` : null,
+      secretExists ? `SESSION_SECRET in ${shown(envPath)}` : null,
     ]
       .filter((item) => item !== null)
       .join(' and ');
@@ -53,7 +53,7 @@ export async function runInit(options: InitOptions, io: CliIo, colour: Paint): P
   const kept = existingEnv === null ? '' : existingEnv.replace(SECRET_LINE, '');
   const header =
     existingEnv === null ? '# spartan-sessions: the session secret. Never commit this file.\n' : separator(kept);
-  await writeSecretFile(envFile, `${kept}${header}${envLine('SESSION_SECRET', createSecret())}\n`);
+  await writeSecretFile(envPath, `${kept}${header}${envLine('SESSION_SECRET', createSecret())}\n`);
 
   const gitignore = await readIfExists(gitignoreFile);
   let gitignoreNote: string;
@@ -71,16 +71,16 @@ export async function runInit(options: InitOptions, io: CliIo, colour: Paint): P
     `${wrote} ${shown(policyFile)}  the secure defaults: idle ${duration(policy.config.duration.idle)}, absolute ${duration(
       policy.config.duration.ttl,
     )}, __Host- cookie, CSRF enforced`,
-    `${wrote} ${shown(envFile)}  SESSION_SECRET: ${SECRET_BYTES * 8} bits from the CSPRNG, file mode 0600${
+    `${wrote} ${shown(envPath)}  SESSION_SECRET: ${SECRET_BYTES * 8} bits from the CSPRNG, file mode 0600${
       existingEnv === null ? '' : ' (its other variables kept)'
     }`,
     `${colour.dim('•')} ${gitignoreNote}`,
     '',
     colour.bold('next:'),
-    `  1. load ${shown(envFile)} when the app starts (node --env-file=.env app.js) and pass`,
+    `  1. load ${shown(envPath)} when the app starts (node --env-file=.env app.js) and pass`,
     "     secrets: fetchSecret('SESSION_SECRET') from @spartan-sessions/core/node",
     `  2. fit ${shown(policyFile)} to your app (privileged.paths, csrf.trustedOrigins), then check it:`,
-    `     spartan-sessions doctor ${shown(policyFile)} --env-file ${shown(envFile)}`,
+    `     spartan-sessions doctor ${shown(policyFile)} --dotenv ${shown(envPath)}`,
   ];
   io.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -5,7 +5,7 @@ import { createSecret } from '../secret.js';
 
 export interface SecretOptions {
   previous?: boolean;
-  envFile?: string;
+  dotenv?: string;
 }
 
 /**
@@ -20,7 +20,7 @@ export function runSecret(options: SecretOptions, io: CliIo): void {
     return;
   }
   // Throws sessions/missing-secret or sessions/weak-secret, never with the value in it.
-  const [current = '', ...older] = fetchSecret('SESSION_SECRET', environmentWith(io, options.envFile));
+  const [current = '', ...older] = fetchSecret('SESSION_SECRET', environmentWith(io, options.dotenv));
   io.stdout.write(`${envLine('SESSION_SECRET', fresh)}\n${envLine('SESSION_SECRET_PREVIOUS', current)}\n`);
   const notes = [
     'SESSION_SECRET signs from now on; the old one, in SESSION_SECRET_PREVIOUS, still verifies the cookies it signed.',

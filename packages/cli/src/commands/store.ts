@@ -18,7 +18,7 @@ export interface OpenedStore {
   close(): void;
 }
 
-export const DEFAULT_TIMEOUT_MS = 2000;
+const DEFAULT_TIMEOUT_MS = 2000;
 
 /**
  * Opens the store the options name: `--redis URL` (standalone), `--cluster SEEDS` (Redis

@@ -45,7 +45,7 @@ export function checkSecrets(
       finding(
         'secret.present',
         'info',
-        `no ${variable} or ${fileVariable} here, so the secret was not checked (run doctor where the app runs, or pass --env-file)`,
+        `no ${variable} or ${fileVariable} here, so the secret was not checked (run doctor where the app runs, or pass --dotenv .env)`,
       ),
     );
     return { summary, findings };
