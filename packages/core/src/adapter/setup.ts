@@ -6,35 +6,19 @@ import { type CsrfGuardMode, createCsrfGuard, validateCsrfOptions } from '../csr
 import { SpartanError } from '../errors/errors.js';
 import { type Policy, type PolicyInput, parsePolicy } from '../policy/policy.js';
 import type { Clock, CsrfGuard, RequestView, ResponseHeaders, SessionEventListener, SessionStore } from '../ports.js';
-import { SessionManager } from '../session/manager.js';
+import { SessionManager, type SessionManagerOptions } from '../session/manager.js';
 import { RequestScope } from './request-scope.js';
 
 /**
- * Options of every adapter's `spartan(...)` (SPEC §7), as core takes them. Adapters add only
- * what their framework needs (Express: a policy given as a file path, read by the node entry).
+ * Options of every adapter's `spartan(...)` (SPEC §7), as core takes them: the manager's
+ * (`SessionManagerOptions`, documented there), with the policy as a parsed policy or the
+ * `security.json` document. `crypto` is used for everything (session ids and tags, CSRF
+ * secrets and masks). Adapters add only what their framework needs (Express: a policy given as
+ * a file path, read by the node entry).
  */
-export interface SpartanCoreOptions {
+export interface SpartanCoreOptions extends Omit<SessionManagerOptions, 'policy'> {
   /** A parsed policy (`parsePolicy`) or the `security.json` document itself. @default every secure default */
   policy?: Policy | PolicyInput | undefined;
-  /** The first signs, all verify. Each at least 32 characters. */
-  secrets: string | readonly string[];
-  /** Where sessions live. @default a new `MemoryStore` (bounded, single process) */
-  store?: SessionStore | undefined;
-  /**
-   * Crypto primitives, used for everything: session ids and tags, CSRF secrets and masks.
-   * @default WebCrypto; Node adapters pass `nodeCrypto` from `@spartan-sessions/core/node`
-   */
-  crypto?: SessionCrypto | undefined;
-  /** Time source (ms since the epoch). @default `Date.now` */
-  clock?: Clock | undefined;
-  /** Audit events; never given a raw id or a secret. A throwing listener never breaks a request. */
-  onEvent?: SessionEventListener | undefined;
-  /** Longest a store call may take, in milliseconds. @default 2000 */
-  storeTimeout?: number | undefined;
-  /** Compare-and-set attempts before a write fails with `store-unavailable`. @default 64 */
-  maxWriteAttempts?: number | undefined;
-  /** Verified cookie values remembered (signature checks only, never records). @default 10000 */
-  verifiedCookieCacheSize?: number | undefined;
 }
 
 const isFunction = (value: unknown): boolean => typeof value === 'function';
