@@ -1,8 +1,7 @@
+export { type CookieOptions, CookiePolicy } from './cookie/cookie-policy.js';
 export {
   type ClearCookieParams,
   type ClearedCookie,
-  type CookieOptions,
-  CookiePolicy,
   type CookieReader,
   type CookieTools,
   type CookieToolsOptions,
@@ -11,7 +10,7 @@ export {
   encodeCookieValue,
   type MadeCookie,
   type MakeCookieParams,
-} from './cookie/cookie-policy.js';
+} from './cookie/cookie-tools.js';
 export { MAX_COOKIE_BYTES, parseCookieHeader, readCookie, serializeCookie } from './cookie/serialize.js';
 export { isSecureRequest, requestOrigin, type TransportPolicy } from './cookie/transport.js';
 export { createWebCrypto, type SessionCrypto, webCrypto } from './crypto/crypto.js';

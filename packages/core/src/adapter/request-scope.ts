@@ -4,7 +4,7 @@ import type {
   CookieReader,
   MadeCookie,
   MakeCookieParams,
-} from '../cookie/cookie-policy.js';
+} from '../cookie/cookie-tools.js';
 import { readCookie } from '../cookie/serialize.js';
 import { isSpartanError, SpartanError } from '../errors/errors.js';
 import type { CookieJar, CsrfGuard, CsrfRequest, CsrfTokenIssuer, RequestView, ResponseHeaders } from '../ports.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type CookieTools, createCookieTools } from '../cookie/cookie-policy.js';
+import { type CookieTools, createCookieTools } from '../cookie/cookie-tools.js';
 import { type SessionCrypto, webCrypto } from '../crypto/crypto.js';
 import { normalizeSecrets } from '../crypto/secrets.js';
 import { type CsrfGuardMode, createCsrfGuard, validateCsrfOptions } from '../csrf/index.js';

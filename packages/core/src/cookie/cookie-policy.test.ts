@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isSpartanError, SpartanError } from '../errors/errors.js';
 import { type PolicyInput, parsePolicy } from '../policy/policy.js';
-import { type CookieOptions, CookiePolicy, decodeCookieValue, encodeCookieValue } from './cookie-policy.js';
+import { type CookieOptions, CookiePolicy } from './cookie-policy.js';
+import { decodeCookieValue, encodeCookieValue } from './cookie-tools.js';
 import { parseCookieHeader, serializeCookie } from './serialize.js';
 import { insecureView, requestView, secureView } from './test-helpers.js';
 

@@ -4,7 +4,8 @@ import * as iron from 'iron-webcrypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isSpartanError, type SpartanError } from '../errors/errors.js';
 import { type PolicyInput, parsePolicy } from '../policy/policy.js';
-import { CookiePolicy, type CookieToolsOptions, createCookieTools, type MakeCookieParams } from './cookie-policy.js';
+import { CookiePolicy } from './cookie-policy.js';
+import { type CookieToolsOptions, createCookieTools, type MakeCookieParams } from './cookie-tools.js';
 import { createSealer } from './sealed.js';
 import { insecureView, memoryJar, OLD_SECRET, requestView, SECRET, secureView } from './test-helpers.js';
 

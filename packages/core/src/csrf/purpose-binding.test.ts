@@ -1,7 +1,7 @@
 // Issue 12, item 5: a sealed value is bound to its purpose and its cookie name (SPEC §7). Each
 // test replays an attack that worked when every sealed value shared one key and one format.
 import { describe, expect, it } from 'vitest';
-import { createCookieTools } from '../cookie/cookie-policy.js';
+import { createCookieTools } from '../cookie/cookie-tools.js';
 import { memoryJar, secureView } from '../cookie/test-helpers.js';
 import { parsePolicy } from '../policy/policy.js';
 import { createCsrfGuard } from './guard.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MakeCookieParams } from '../../cookie/cookie-policy.js';
+import type { MakeCookieParams } from '../../cookie/cookie-tools.js';
 import { type ErrorBody, get, type KitContext, type SessionView } from './fixture.js';
 import type { KitRoute } from './types.js';
 

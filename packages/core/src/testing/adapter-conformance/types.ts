@@ -4,7 +4,7 @@ import type {
   CookieReader,
   MadeCookie,
   MakeCookieParams,
-} from '../../cookie/cookie-policy.js';
+} from '../../cookie/cookie-tools.js';
 import type { PolicyInput } from '../../policy/policy.js';
 import type { Clock, SessionEventListener, SessionStore } from '../../ports.js';
 import type { SessionManager } from '../../session/manager.js';
