@@ -4,7 +4,7 @@ import { isSpartanError } from '../errors/errors.js';
 import type { StoredSession } from '../ports.js';
 import { createFakeClock } from '../testing/fake-clock.js';
 import { describeStoreConformance } from '../testing/store-conformance.js';
-import { makeStoredSession } from '../testing/stored-session.js';
+import { makeStoredSession, STORED_SESSION_TIME } from '../testing/stored-session.js';
 import { MemoryStore } from './memory-store.js';
 
 const HOUR = 3_600_000;
@@ -164,6 +164,194 @@ describe('MemoryStore: bound (second-chance eviction)', () => {
     expect(listed.map((entry) => entry.key).sort()).toEqual(
       Array.from({ length: 100 }, (_, index) => `k${4900 + index}`).sort(),
     );
+  });
+});
+
+describe('MemoryStore: anonymous sessions never evict signed-in ones (issue 12)', () => {
+  const anonymous = (overrides: Partial<StoredSession> = {}) => makeStoredSession(overrides);
+  const signedIn = (userId: string, overrides: Partial<StoredSession> = {}) =>
+    makeStoredSession({ userId, authenticatedAt: STORED_SESSION_TIME, ...overrides });
+
+  function capacityRefusal(run: () => unknown): unknown {
+    try {
+      run();
+    } catch (error) {
+      return error;
+    }
+    throw new Error('expected the write to be refused');
+  }
+
+  it('a flood of anonymous sessions far beyond the bound leaves a signed-in session in place; each eviction is reported', () => {
+    const clock = createFakeClock();
+    const store = new MemoryStore({ maxSessions: 50, clock });
+    const evictions: Array<{ key: string; userId: string | null }> = [];
+    store.addEvictionListener((eviction) => evictions.push(eviction));
+    const expiresAt = clock.now() + HOUR;
+    // Signed in first and never used again during the flood: the first in line under plain CLOCK.
+    store.setSync('alice-key', signedIn('alice'), { expiresAt, expectedVersion: null });
+    for (let index = 0; index < 1000; index++) {
+      expect(store.setSync(`anon-${index}`, anonymous(), { expiresAt, expectedVersion: null })).toBe(true);
+    }
+    expect(store.getSync('alice-key')?.userId).toBe('alice');
+    expect(store.stats()).toEqual({ sessions: 50, users: 1, indexedSessions: 1 });
+    // 49 anonymous sessions fit beside alice's; each later one evicted the oldest anonymous one.
+    expect(evictions).toHaveLength(1000 - 49);
+    expect(evictions.every((eviction) => eviction.userId === null)).toBe(true);
+    expect(evictions.slice(0, 3).map((eviction) => eviction.key)).toEqual(['anon-0', 'anon-1', 'anon-2']);
+    expect(store.getSync('anon-999')).not.toBeNull();
+  });
+
+  it('a signed-in write into a store full of anonymous sessions evicts an anonymous one (second chance among them)', async () => {
+    const clock = createFakeClock();
+    const store = new MemoryStore({ maxSessions: 3, clock });
+    const evictions: Array<{ key: string; userId: string | null }> = [];
+    store.addEvictionListener((eviction) => evictions.push(eviction));
+    const expiresAt = clock.now() + HOUR;
+    for (const key of ['a', 'b', 'c']) store.setSync(key, anonymous(), { expiresAt, expectedVersion: null });
+    store.getSync('a');
+    expect(await store.set('bob-key', signedIn('bob'), { expiresAt, expectedVersion: null })).toBe(true);
+    // a was read since the last sweep: spared; b goes.
+    expect(evictions).toEqual([{ key: 'b', userId: null }]);
+    expect(store.getSync('a')).not.toBeNull();
+    expect((await store.listByUser('bob')).map((entry) => entry.key)).toEqual(['bob-key']);
+  });
+
+  it('an anonymous write into a store full of signed-in sessions is refused (capacity) and evicts none', async () => {
+    const clock = createFakeClock();
+    const store = new MemoryStore({ maxSessions: 3, clock });
+    const evictions: Array<{ key: string; userId: string | null }> = [];
+    store.addEvictionListener((eviction) => evictions.push(eviction));
+    const expiresAt = clock.now() + HOUR;
+    for (const user of ['alice', 'bob', 'carol']) {
+      store.setSync(`${user}-key`, signedIn(user), { expiresAt, expectedVersion: null });
+    }
+    const refusal = capacityRefusal(() => store.setSync('anon', anonymous(), { expiresAt, expectedVersion: null }));
+    expect(isSpartanError(refusal, 'sessions/store-unavailable')).toBe(true);
+    expect((refusal as { details: unknown }).details).toEqual({ reason: 'capacity' });
+    const rejected = await rejection(store.set('anon', anonymous(), { expiresAt, expectedVersion: null }));
+    expect(isSpartanError(rejected, 'sessions/store-unavailable')).toBe(true);
+    expect(evictions).toEqual([]);
+    expect(store.getSync('anon')).toBeNull();
+    expect(store.stats()).toEqual({ sessions: 3, users: 3, indexedSessions: 3 });
+    // A signed-in newcomer may still take the place of the least recently used signed-in session.
+    store.getSync('alice-key');
+    store.setSync('dave-key', signedIn('dave'), { expiresAt, expectedVersion: null });
+    expect(evictions).toEqual([{ key: 'bob-key', userId: 'bob' }]);
+    expect(store.getSync('alice-key')).not.toBeNull();
+    // And once an anonymous session is gone to expiry or destroy, the room is there again.
+    store.destroySync('carol-key');
+    expect(store.setSync('anon', anonymous(), { expiresAt, expectedVersion: null })).toBe(true);
+  });
+
+  it('a session signed in in place is no longer evictable by anonymous ones; one signed out in place is', () => {
+    const clock = createFakeClock();
+    const store = new MemoryStore({ maxSessions: 3, clock });
+    const evictions: string[] = [];
+    store.addEvictionListener((eviction) => evictions.push(eviction.key));
+    const expiresAt = clock.now() + HOUR;
+    for (const key of ['a', 'b', 'c']) store.setSync(key, anonymous(), { expiresAt, expectedVersion: null });
+    // a signs in without a new id (a store written by other code than core's rotation).
+    expect(store.setSync('a', signedIn('alice', { version: 2 }), { expiresAt, expectedVersion: 1 })).toBe(true);
+    for (let index = 0; index < 20; index++) {
+      store.setSync(`flood-${index}`, anonymous(), { expiresAt, expectedVersion: null });
+    }
+    expect(store.getSync('a')?.userId).toBe('alice');
+    expect(evictions).not.toContain('a');
+    // Signed out in place (kept as an anonymous session): it joins the anonymous sessions' queue.
+    expect(store.setSync('a', anonymous({ version: 3 }), { expiresAt, expectedVersion: 2 })).toBe(true);
+    expect(store.stats()).toEqual({ sessions: 3, users: 0, indexedSessions: 0 });
+    evictions.length = 0;
+    // Just written, it has its second chance: the two anonymous sessions before it go first, then
+    // the sweep passes it (clearing its mark) and evicts the two that joined after it; then it goes.
+    for (let index = 0; index < 5; index++) {
+      store.setSync(`later-${index}`, anonymous(), { expiresAt, expectedVersion: null });
+    }
+    expect(evictions).toEqual(['flood-18', 'flood-19', 'later-0', 'later-1', 'a']);
+    expect(store.getSync('a')).toBeNull();
+  });
+
+  it('a login (rotation of an anonymous record into a signed-in one) in a full store evicts nothing', () => {
+    const clock = createFakeClock();
+    const store = new MemoryStore({ maxSessions: 2, clock });
+    const evictions: string[] = [];
+    store.addEvictionListener((eviction) => evictions.push(eviction.key));
+    const expiresAt = clock.now() + HOUR;
+    store.setSync('bob-key', signedIn('bob'), { expiresAt, expectedVersion: null });
+    store.setSync('form', anonymous(), { expiresAt, expectedVersion: null });
+    expect(store.rotateSync('form', 'alice-key', signedIn('alice'), { expiresAt, expectedVersion: 1 })).toBe(true);
+    expect(evictions).toEqual([]);
+    expect(store.stats()).toEqual({ sessions: 2, users: 2, indexedSessions: 2 });
+    // The store is now full of signed-in sessions; a signed-in one renewing its id still fits.
+    expect(store.rotateSync('alice-key', 'alice-key-2', signedIn('alice'), { expiresAt, expectedVersion: 1 })).toBe(
+      true,
+    );
+    expect(evictions).toEqual([]);
+  });
+
+  it('expiry, destroy and close are not evictions', async () => {
+    const clock = createFakeClock();
+    const store = new MemoryStore({ maxSessions: 2, clock });
+    const listener = vi.fn();
+    store.addEvictionListener(listener);
+    store.setSync('brief', anonymous(), { expiresAt: clock.now() + 1000, expectedVersion: null });
+    store.setSync('gone', anonymous(), { expiresAt: clock.now() + HOUR, expectedVersion: null });
+    store.destroySync('gone');
+    clock.advance(1000);
+    store.setSync('a', anonymous(), { expiresAt: clock.now() + HOUR, expectedVersion: null });
+    store.setSync('b', anonymous(), { expiresAt: clock.now() + HOUR, expectedVersion: null });
+    await store.close();
+    expect(listener).not.toHaveBeenCalled();
+  });
+
+  it('a throwing listener breaks neither the write nor the other listeners; unsubscribing stops the calls', () => {
+    const clock = createFakeClock();
+    const store = new MemoryStore({ maxSessions: 1, clock });
+    const expiresAt = clock.now() + HOUR;
+    const second = vi.fn();
+    store.addEvictionListener(() => {
+      throw new Error('broken audit sink');
+    });
+    const unsubscribe = store.addEvictionListener(second);
+    store.setSync('a', anonymous(), { expiresAt, expectedVersion: null });
+    expect(store.setSync('b', anonymous(), { expiresAt, expectedVersion: null })).toBe(true);
+    expect(second).toHaveBeenCalledTimes(1);
+    expect(second).toHaveBeenCalledWith({ key: 'a', userId: null });
+    unsubscribe();
+    unsubscribe();
+    store.setSync('c', anonymous(), { expiresAt, expectedVersion: null });
+    expect(second).toHaveBeenCalledTimes(1);
+    expect(store.getSync('c')).not.toBeNull();
+  });
+
+  it('a listener that unsubscribes or writes while being told leaves the store within its bound', () => {
+    const clock = createFakeClock();
+    const store = new MemoryStore({ maxSessions: 2, clock });
+    const expiresAt = clock.now() + HOUR;
+    const later = vi.fn();
+    let writes = 0;
+    const unsubscribe = store.addEvictionListener(() => {
+      unsubscribe();
+      // Re-entrant: told after the write of c is complete, it writes another session (which evicts b).
+      store.setSync(`reentrant-${writes++}`, anonymous(), { expiresAt, expectedVersion: null });
+    });
+    store.addEvictionListener(later);
+    for (const key of ['a', 'b', 'c']) store.setSync(key, anonymous(), { expiresAt, expectedVersion: null });
+    expect(store.stats().sessions).toBe(2);
+    expect(store.getSync('c')).not.toBeNull();
+    expect(store.getSync('reentrant-0')).not.toBeNull();
+    expect(writes).toBe(1);
+    expect(later.mock.calls).toEqual([[{ key: 'b', userId: null }], [{ key: 'a', userId: null }]]);
+  });
+
+  it('refuses a listener that is not a function', () => {
+    const store = new MemoryStore();
+    let thrown: unknown;
+    try {
+      store.addEvictionListener('nope' as unknown as () => void);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isSpartanError(thrown, 'sessions/option-type-incorrect')).toBe(true);
   });
 });
 
@@ -429,7 +617,8 @@ describe('MemoryStore: behaves like a reference model (property-based)', () => {
         arbitrary: fc.record({
           kind: fc.constant('set' as const),
           key,
-          userId: fc.option(userId, { nil: null }),
+          // Half anonymous: both sweep queues fill, and anonymous writes meet stores full of signed-in sessions.
+          userId: fc.option(userId, { nil: null, freq: 2 }),
           version: fc.integer({ min: 1, max: 4 }),
           expected: fc.option(fc.integer({ min: 0, max: 4 }), { nil: null, freq: 2 }),
           ttl,
@@ -446,47 +635,70 @@ describe('MemoryStore: behaves like a reference model (property-based)', () => {
       },
     );
 
+  /** How often each eviction path was taken over all runs (the caller checks each was reached). */
+  interface Paths {
+    anonymousEvicted: number;
+    signedInEvicted: number;
+    refused: number;
+    kindChanged: number;
+  }
+
   const matchesModel = (
     operation: fc.Arbitrary<Operation>,
     length: { minLength: number; maxLength: number; size?: fc.SizeForArbitrary },
     maxSessions: fc.Arbitrary<number>,
     numRuns: number,
-  ): Promise<number> => {
+  ): Promise<{ peak: number; paths: Paths }> => {
     /** The most sessions any run held at once (the caller checks its runs reached the sizes it means to test). */
     let peak = 0;
+    const paths: Paths = { anonymousEvicted: 0, signedInEvicted: 0, refused: 0, kindChanged: 0 };
     return fc
       .assert(
         fc.asyncProperty(fc.array(operation, length), maxSessions, async (ops, max) => {
           const clock = createFakeClock();
           const store = new MemoryStore({ maxSessions: max, clock });
-          // The model: the sweep queue (new entries at the back) with a use mark per entry; the
-          // sweep sends a marked front entry to the back unmarked and evicts the first unmarked one.
-          // Expired entries are removed on every step.
-          const model: Array<{ key: string; record: StoredSession; expiresAt: number; used: boolean }> = [];
+          const reported: Array<{ key: string; userId: string | null }> = [];
+          store.addEvictionListener((eviction) => reported.push(eviction));
+          // The model: two sweep queues, anonymous sessions and signed-in ones (new entries at the
+          // back), with a use mark per entry; a sweep of a queue sends a marked front entry to the
+          // back unmarked and evicts the first unmarked one. A new session of either kind sweeps
+          // the anonymous queue while it holds any; a new signed-in session then sweeps the
+          // signed-in queue; a new anonymous one is refused. An entry whose kind changes in place
+          // goes to the back of its new queue, marked. Expired entries are removed on every step.
+          type Entry = { key: string; record: StoredSession; expiresAt: number; used: boolean };
+          const anonymous: Entry[] = [];
+          const signedIn: Entry[] = [];
+          const queueOf = (user: string | null): Entry[] => (user === null ? anonymous : signedIn);
+          const all = (): Entry[] => [...anonymous, ...signedIn];
           const remove = (wanted: string): void => {
-            const index = model.findIndex((entry) => entry.key === wanted);
-            if (index !== -1) model.splice(index, 1);
+            for (const queue of [anonymous, signedIn]) {
+              const index = queue.findIndex((entry) => entry.key === wanted);
+              if (index !== -1) queue.splice(index, 1);
+            }
           };
           const prune = (): void => {
-            for (let index = model.length - 1; index >= 0; index--) {
-              if (model[index]!.expiresAt <= clock.now()) model.splice(index, 1);
+            for (const queue of [anonymous, signedIn]) {
+              for (let index = queue.length - 1; index >= 0; index--) {
+                if (queue[index]!.expiresAt <= clock.now()) queue.splice(index, 1);
+              }
             }
           };
-          const evict = (): void => {
+          const evict = (queue: Entry[]): Entry => {
             for (;;) {
-              const entry = model.shift()!;
-              if (!entry.used) return;
+              const entry = queue.shift()!;
+              if (!entry.used) return entry;
               entry.used = false;
-              model.push(entry);
+              queue.push(entry);
             }
           };
-          const find = (wanted: string) => model.find((entry) => entry.key === wanted);
+          const find = (wanted: string) => all().find((entry) => entry.key === wanted);
           const bump = (wanted: string): void => {
             const entry = find(wanted);
             if (entry !== undefined) entry.used = true;
           };
           for (const op of ops) {
             prune();
+            const evicted: Entry[] = [];
             switch (op.kind) {
               case 'set': {
                 const record = makeStoredSession({
@@ -498,14 +710,40 @@ describe('MemoryStore: behaves like a reference model (property-based)', () => {
                 const current = find(op.key);
                 const matches = op.expected === null ? current === undefined : current?.record.version === op.expected;
                 const expiresAt = clock.now() + op.ttl;
-                expect(await store.set(op.key, record, { expiresAt, expectedVersion: op.expected })).toBe(matches);
-                if (matches) {
-                  if (op.ttl <= 0) remove(op.key);
-                  else if (current !== undefined) Object.assign(current, { record, expiresAt, used: true });
-                  else {
-                    if (model.length >= max) evict();
-                    model.push({ key: op.key, record, expiresAt, used: false });
+                const write = store.set(op.key, record, { expiresAt, expectedVersion: op.expected });
+                const refused =
+                  matches &&
+                  op.ttl > 0 &&
+                  current === undefined &&
+                  all().length >= max &&
+                  anonymous.length === 0 &&
+                  op.userId === null;
+                if (refused) {
+                  const error = await rejection(write);
+                  expect(isSpartanError(error, 'sessions/store-unavailable')).toBe(true);
+                  expect((error as { details: unknown }).details).toEqual({ reason: 'capacity' });
+                  paths.refused++;
+                  break;
+                }
+                expect(await write).toBe(matches);
+                if (!matches) break;
+                if (op.ttl <= 0) remove(op.key);
+                else if (current !== undefined) {
+                  const moves = (current.record.userId === null) !== (op.userId === null);
+                  if (moves) {
+                    remove(op.key);
+                    queueOf(op.userId).push(current);
+                    paths.kindChanged++;
                   }
+                  Object.assign(current, { record, expiresAt, used: true });
+                } else {
+                  if (all().length >= max) {
+                    const victim = evict(anonymous.length > 0 ? anonymous : signedIn);
+                    evicted.push(victim);
+                    if (victim.record.userId === null) paths.anonymousEvicted++;
+                    else paths.signedInEvicted++;
+                  }
+                  queueOf(op.userId).push({ key: op.key, record, expiresAt, used: false });
                 }
                 break;
               }
@@ -530,7 +768,7 @@ describe('MemoryStore: behaves like a reference model (property-based)', () => {
                 break;
               case 'list': {
                 const listed = (await store.listByUser(op.userId)).sort((x, y) => x.key.localeCompare(y.key));
-                const expected = model
+                const expected = all()
                   .filter((entry) => entry.record.userId === op.userId)
                   .map(({ key: entryKey, record }) => ({ key: entryKey, record }))
                   .sort((x, y) => x.key.localeCompare(y.key));
@@ -541,36 +779,45 @@ describe('MemoryStore: behaves like a reference model (property-based)', () => {
                 clock.advance(op.ms);
                 break;
             }
+            // Exactly the model's evictions were reported, each with its user; nothing else was.
+            expect(reported).toEqual(evicted.map((entry) => ({ key: entry.key, userId: entry.record.userId })));
+            reported.length = 0;
             peak = Math.max(peak, store.stats().sessions);
           }
           prune();
           await store.get('probe');
           const stats = store.stats();
-          expect(stats.sessions).toBe(model.length);
-          expect(stats.indexedSessions).toBe(model.filter((entry) => entry.record.userId !== null).length);
-          expect(stats.users).toBe(new Set(model.flatMap((entry) => entry.record.userId ?? [])).size);
+          const held = all();
+          expect(stats.sessions).toBe(held.length);
+          expect(stats.indexedSessions).toBe(signedIn.length);
+          expect(stats.users).toBe(new Set(held.flatMap((entry) => entry.record.userId ?? [])).size);
         }),
         { numRuns },
       )
-      .then(() => peak);
+      .then(() => ({ peak, paths }));
   };
 
-  it('matches a second-chance (CLOCK) + expiry model on random operation sequences', async () => {
+  it('matches a two-queue second-chance (CLOCK) + expiry model on random operation sequences', async () => {
     const keys = fc.constantFrom('a', 'b', 'c', 'd', 'e');
-    const peak = await matchesModel(
+    const { peak, paths } = await matchesModel(
       operations(keys),
       { minLength: 0, maxLength: 60, size: 'max' },
       fc.integer({ min: 1, max: 4 }),
       300,
     );
     expect(peak).toBe(4);
+    // Every rule of the model was exercised, not only the common ones.
+    expect(paths.anonymousEvicted).toBeGreaterThan(0);
+    expect(paths.signedInEvicted).toBeGreaterThan(0);
+    expect(paths.refused).toBeGreaterThan(0);
+    expect(paths.kindChanged).toBeGreaterThan(0);
   });
 
   it('matches the model across slot growth, reuse and expiry with many sessions', async () => {
     // Up to 150 sessions held: the columns grow past their first 64 slots, freed slots are
     // reused while stale expiry items still name them, and users hold many sessions each.
     const manyKeys = fc.integer({ min: 0, max: 299 }).map((n) => `k${n}`);
-    const peak = await matchesModel(
+    const { peak, paths } = await matchesModel(
       // Mostly long-lived, so that many are held at once; the short ones free slots for reuse.
       operations(
         manyKeys,
@@ -584,6 +831,7 @@ describe('MemoryStore: behaves like a reference model (property-based)', () => {
       30,
     );
     expect(peak).toBeGreaterThan(64);
+    expect(paths.anonymousEvicted + paths.signedInEvicted).toBeGreaterThan(0);
   });
 });
 

@@ -26,6 +26,9 @@ export interface MemoryStoreOptions {
    * The most sessions held at once. A write of a new session beyond it first reclaims expired
    * sessions, then evicts a session not used (read, written or touched) since the last sweep
    * (second chance): an approximation of least-recently-used that costs a read no reordering.
+   * Anonymous sessions go first: a signed-in session is evicted only to make room for another
+   * signed-in one when no anonymous session is left, and a new anonymous session is refused
+   * (`sessions/store-unavailable`, reason `capacity`) rather than evict a signed-in one.
    * @default 10_000
    */
   maxSessions?: number;
@@ -35,6 +38,20 @@ export interface MemoryStoreOptions {
    */
   clock?: Clock;
 }
+
+/**
+ * A session a `MemoryStore` evicted to make room: its store key (already a hash of the id) and
+ * user. Every listener is handed the same object (not frozen: `Object.freeze` cost ~0.1 µs an
+ * eviction), hence read-only.
+ */
+export interface MemoryStoreEviction {
+  readonly key: string;
+  /** The evicted record's user, `null` for an anonymous session. */
+  readonly userId: string | null;
+}
+
+/** Told of every eviction, once the write that made room is complete. */
+export type MemoryStoreEvictionListener = (eviction: MemoryStoreEviction) => void;
 
 /** What a `MemoryStore` holds right now (expired sessions count until the next operation reclaims them). */
 export interface MemoryStoreStats {
@@ -66,6 +83,14 @@ function warnOnceInProduction(): void {
 
 function optionError(message: string, option: string): SpartanError {
   return new SpartanError('sessions/option-type-incorrect', `MemoryStore: ${message}`, { option });
+}
+
+function capacityError(): SpartanError {
+  return new SpartanError(
+    'sessions/store-unavailable',
+    'MemoryStore: every session held is signed in; a new anonymous session would have to evict one',
+    { reason: 'capacity' },
+  );
 }
 
 function invalidRecord(message: string): SpartanError {
@@ -125,6 +150,15 @@ const STRIDE = 8;
 const REFERENCED = 1;
 const PRIVILEGED = 2;
 
+/** The two sweep queues, by the kind of session they hold (an index into `#fronts` / `#backs`). */
+const ANONYMOUS = 0;
+const AUTHENTICATED = 1;
+type SessionKind = typeof ANONYMOUS | typeof AUTHENTICATED;
+
+function kindOf(userId: string | null): SessionKind {
+  return userId === null ? ANONYMOUS : AUTHENTICATED;
+}
+
 /**
  * The default store: single process, bounded (second-chance eviction by count), expiring, with
  * a per-user index. Every method runs to completion without yielding between its check and its
@@ -136,6 +170,18 @@ const PRIVILEGED = 2;
  * when the bound is reached, the sweep starts at the front of a queue that new entries join at
  * the back, moves each referenced entry to the back with its flag cleared, and evicts the first
  * unreferenced one.
+ *
+ * Who may evict whom: there are two such queues, one of anonymous sessions (`userId` null) and
+ * one of signed-in ones, because anyone can create an anonymous session (a form that stores a
+ * CSRF secret, a cart) and a flood of them must never sign a user out. A new session of either
+ * kind evicts from the anonymous queue while it holds any; a new signed-in session then sweeps
+ * the signed-in queue; a new anonymous session in a store holding only signed-in ones is
+ * refused: `sessions/store-unavailable` with `details.reason: 'capacity'` (core answers that
+ * request 503, and only that request). A record that changes kind in place (signed in without
+ * rotation, or signed out while kept) moves to the back of its new queue, marked as used; a
+ * rotation (`rotateSync`) frees the old slot before it fills the new one, so a login never
+ * evicts. Every eviction is reported to the listeners of `addEvictionListener` (the session
+ * manager turns it into a `destroyed` event with reason `evicted`); expiry is not an eviction.
  *
  * Layout: a struct of arrays. Each session has a slot number (the only value in the key → slot
  * `Map`); its numbers, flags and list links live in typed arrays indexed by slot, its strings
@@ -169,11 +215,15 @@ export class MemoryStore implements SessionStore {
   #csrfSecrets: (string | null)[] = [];
   #numbers = new Float64Array(0);
   #flags = new Uint8Array(0);
-  /** The sweep queue (and the free list): `#previous` is swept before the slot, `#next` after it. */
+  /**
+   * The two sweep queues (and the free list): `#previous` is swept before the slot, `#next`
+   * after it. The slot's `#userIds` entry says which queue it is in (null: anonymous).
+   */
   #previous = new Int32Array(0);
   #next = new Int32Array(0);
-  #front = NONE;
-  #back = NONE;
+  /** Front and back slot of each queue, by `SessionKind`. */
+  readonly #fronts = new Int32Array([NONE, NONE]);
+  readonly #backs = new Int32Array([NONE, NONE]);
   /** Each user's sessions, a circular list through these links; `#byUser` names a member. */
   #userPrevious = new Int32Array(0);
   #userNext = new Int32Array(0);
@@ -181,6 +231,8 @@ export class MemoryStore implements SessionStore {
   #indexedSessions = 0;
   readonly #expiries = new ExpiryQueue();
   #generation = 0;
+  /** Replaced, never changed in place: a listener that unsubscribes mid-notification is safe. */
+  #evictionListeners: readonly MemoryStoreEvictionListener[] = [];
 
   constructor(options: MemoryStoreOptions = {}) {
     if (typeof options !== 'object' || options === null) throw optionError('options must be an object', 'options');
@@ -233,15 +285,28 @@ export class MemoryStore implements SessionStore {
       if (slot !== undefined) this.#remove(key, slot);
       return true;
     }
+    let eviction: MemoryStoreEviction | null = null;
     if (slot === undefined) {
-      while (this.#slots.size >= this.#maxSessions) this.#evictOne();
+      const kind = kindOf(record.userId);
+      // Never more than maxSessions are held, so one eviction makes room.
+      if (this.#slots.size >= this.#maxSessions) eviction = this.#makeRoomFor(kind);
       slot = this.#allocate(key);
-      // At the back of the queue (unreferenced), it comes up after every entry already held.
-      this.#enqueue(slot);
+      // At the back of its queue (unreferenced), it comes up after every entry already held.
+      this.#enqueue(slot, kind);
     } else {
       // In place: the entry keeps its slot (no reordering, no rehash); only a changed user moves.
       this.#flags[slot]! |= REFERENCED;
-      if (this.#userIds[slot] !== record.userId) this.#unindex(slot);
+      const userId = this.#userIds[slot]!;
+      if (userId !== record.userId) {
+        const kind = kindOf(record.userId);
+        if (kindOf(userId) !== kind) {
+          // Signed in or out in place: to the back of the other queue (its `#userIds` entry,
+          // read by `#dequeue`, still names the old kind here).
+          this.#dequeue(slot);
+          this.#enqueue(slot, kind);
+        }
+        this.#unindex(slot);
+      }
     }
     const base = slot * STRIDE;
     const numbers = this.#numbers;
@@ -256,6 +321,8 @@ export class MemoryStore implements SessionStore {
     else this.#flags[slot]! &= ~PRIVILEGED;
     if (this.#userIds[slot] !== record.userId) this.#index(slot, record.userId);
     this.#moveExpiry(slot, opts.expiresAt);
+    // Told once the write is complete, so a listener that calls back into the store finds it whole.
+    if (eviction !== null) this.#notifyEviction(eviction);
     return true;
   }
 
@@ -323,14 +390,30 @@ export class MemoryStore implements SessionStore {
     return sessions;
   }
 
+  /**
+   * Calls `listener` for each eviction (a session removed to make room for a new one; not an
+   * expiry, a destroy or `close()`) with the evicted store key and user, synchronously, once
+   * the write that made room is complete. A listener that throws is ignored. Returns the
+   * function that unsubscribes it.
+   */
+  addEvictionListener(listener: MemoryStoreEvictionListener): () => void {
+    if (typeof listener !== 'function') throw optionError('an eviction listener must be a function', 'listener');
+    // A wrapper per subscription: the same function added twice is two subscriptions.
+    const subscription: MemoryStoreEvictionListener = (eviction) => listener(eviction);
+    this.#evictionListeners = [...this.#evictionListeners, subscription];
+    return () => {
+      this.#evictionListeners = this.#evictionListeners.filter((each) => each !== subscription);
+    };
+  }
+
   /** Forgets every session and gives the memory back. The store stays usable. */
   async close(): Promise<void> {
     this.#slots.clear();
     this.#byUser.clear();
     this.#expiries.clear(true);
     this.#free = NONE;
-    this.#front = NONE;
-    this.#back = NONE;
+    this.#fronts.fill(NONE);
+    this.#backs.fill(NONE);
     this.#indexedSessions = 0;
     this.#keys = [];
     this.#dataJson = [];
@@ -461,20 +544,42 @@ export class MemoryStore implements SessionStore {
   }
 
   /**
-   * Second chance (CLOCK): from the front of the queue, an entry used since the sweep last passed
-   * it loses its mark and goes to the back; the first one without a mark is evicted. Called only
-   * when the store is full (never empty), so one pass at most clears every mark.
+   * Evicts one session so that a new one of `kind` fits (the store is full, so never empty): an
+   * anonymous one while any is held, else a signed-in one for a signed-in newcomer; an anonymous
+   * newcomer is refused instead (see the class comment).
    */
-  #evictOne(): void {
+  #makeRoomFor(kind: SessionKind): MemoryStoreEviction {
+    if (this.#fronts[ANONYMOUS] !== NONE) return this.#evictOne(ANONYMOUS);
+    if (kind === AUTHENTICATED) return this.#evictOne(AUTHENTICATED);
+    throw capacityError();
+  }
+
+  /**
+   * Second chance (CLOCK) within one queue (not empty): from its front, an entry used since the
+   * sweep last passed it loses its mark and goes to the back; the first one without a mark is
+   * evicted. One pass at most clears every mark. Returns what the listeners are to be told.
+   */
+  #evictOne(kind: SessionKind): MemoryStoreEviction {
     for (;;) {
-      const slot = this.#front;
+      const slot = this.#fronts[kind]!;
       if ((this.#flags[slot]! & REFERENCED) === 0) {
-        this.#remove(this.#keys[slot]!, slot);
-        return;
+        const eviction: MemoryStoreEviction = { key: this.#keys[slot]!, userId: this.#userIds[slot]! };
+        this.#remove(eviction.key, slot);
+        return eviction;
       }
       this.#flags[slot]! &= ~REFERENCED;
       this.#dequeue(slot);
-      this.#enqueue(slot);
+      this.#enqueue(slot, kind);
+    }
+  }
+
+  #notifyEviction(eviction: MemoryStoreEviction): void {
+    for (const listener of this.#evictionListeners) {
+      try {
+        listener(eviction);
+      } catch {
+        // An observer must not break the write that made room, nor stop the other listeners.
+      }
     }
   }
 
@@ -494,20 +599,24 @@ export class MemoryStore implements SessionStore {
     this.#free = slot;
   }
 
-  #enqueue(slot: number): void {
-    this.#previous[slot] = this.#back;
+  /** Adds the slot at the back of the `kind` queue. */
+  #enqueue(slot: number, kind: SessionKind): void {
+    const back = this.#backs[kind]!;
+    this.#previous[slot] = back;
     this.#next[slot] = NONE;
-    if (this.#back === NONE) this.#front = slot;
-    else this.#next[this.#back] = slot;
-    this.#back = slot;
+    if (back === NONE) this.#fronts[kind] = slot;
+    else this.#next[back] = slot;
+    this.#backs[kind] = slot;
   }
 
+  /** Takes the slot out of the queue its `#userIds` entry names. */
   #dequeue(slot: number): void {
+    const kind = kindOf(this.#userIds[slot]!);
     const previous = this.#previous[slot]!;
     const next = this.#next[slot]!;
-    if (previous === NONE) this.#front = next;
+    if (previous === NONE) this.#fronts[kind] = next;
     else this.#next[previous] = next;
-    if (next === NONE) this.#back = previous;
+    if (next === NONE) this.#backs[kind] = previous;
     else this.#previous[next] = previous;
   }
 
