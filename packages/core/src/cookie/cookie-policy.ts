@@ -3,7 +3,6 @@ import type { Policy } from '../policy/policy.js';
 import type { CookieAttributes, RequestView } from '../ports.js';
 import {
   isValidCookieDomain,
-  isValidCookieName,
   isValidCookiePath,
   isValidCookieValue,
   MAX_COOKIE_BYTES,

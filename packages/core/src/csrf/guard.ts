@@ -5,6 +5,7 @@ import type { SessionCrypto } from '../crypto/crypto.js';
 import { webCrypto as defaultWebCrypto } from '../crypto/crypto.js';
 import { normalizeSecrets } from '../crypto/secrets.js';
 import { SpartanError } from '../errors/errors.js';
+import { createEmitter } from '../events.js';
 import type { Policy } from '../policy/policy.js';
 import {
   type Clock,
@@ -14,7 +15,6 @@ import {
   type CsrfRequest,
   type CsrfSecretHolder,
   type CsrfTokenIssuer,
-  type SessionEvent,
   type SessionEventListener,
   systemClock,
 } from '../ports.js';
@@ -169,23 +169,15 @@ export function createCsrfGuard(options: CsrfGuardOptions): CsrfGuard {
   const secrets = normalizeSecrets(options.secrets);
   const crypto = options.crypto ?? defaultWebCrypto();
   const clock = options.clock ?? systemClock;
-  const onEvent = options.onEvent;
   const { field, mode: enforcement } = policy.config.csrf;
   // `parsePolicy` lower-cases it already; a hand-built policy may not have.
   const header = policy.config.csrf.header.toLowerCase();
   const enforce = enforcement === 'enforce';
   const checkOrigin = createOriginCheck(policy.config);
 
+  const emitEvent = createEmitter(options.onEvent);
   const emit = (reason: CsrfRejectionReason): void => {
-    if (onEvent === undefined) return;
-    const event: SessionEvent = { type: 'csrf-rejected', at: clock.now(), reason };
-    try {
-      // A listener is typed `void` but may be async: swallow its rejection too.
-      const result: unknown = onEvent(event);
-      if (result instanceof Promise) result.catch(() => {});
-    } catch {
-      // An audit listener must never break a request.
-    }
+    if (options.onEvent !== undefined) emitEvent({ type: 'csrf-rejected', at: clock.now(), reason });
   };
   const reject = (code: 'sessions/cross-origin-request' | 'sessions/csrf-invalid', reason: CsrfRejectionReason) => {
     emit(reason);

@@ -1,8 +1,8 @@
-import { CookiePolicy } from '../cookie/cookie-policy.js';
 import { isSecureRequest } from '../cookie/transport.js';
 import { type SessionCrypto, webCrypto } from '../crypto/crypto.js';
 import { normalizeSecrets } from '../crypto/secrets.js';
 import { SpartanError } from '../errors/errors.js';
+import { createEmitter } from '../events.js';
 import type { Policy } from '../policy/policy.js';
 import { parsePolicy } from '../policy/policy.js';
 import {
@@ -139,14 +139,19 @@ export class SessionManager {
       cacheSize: options.verifiedCookieCacheSize ?? 10_000,
     });
     const call = createStoreCaller(storeTimeout);
-    const emit = (event: SessionEvent): void => {
-      if (!onEvent) return;
-      try {
-        onEvent(event);
-      } catch {
-        // An audit listener must never break a request.
-      }
-    };
+    const emit = createEmitter(onEvent);
+    if (store instanceof MemoryStore) {
+      // An eviction ends a session no request asked to end: audit it (the key is already a hash).
+      store.addEvictionListener(({ key, userId }) =>
+        emit({
+          type: 'destroyed',
+          at: clock.now(),
+          keyHash: keyHashOf(key),
+          ...(userId !== null && { userId }),
+          reason: 'evicted',
+        }),
+      );
+    }
     // Routers match paths case-insensitively (Express, Koa) and some decode percent-escapes
     // (Fastify): zone matching must match at least what they route, so both sides are folded.
     const privilegedPaths = config.privileged.paths.map(foldPath);
