@@ -1089,3 +1089,98 @@ describe('the session object', () => {
     expect(Object.keys(response.session)).toEqual([]);
   });
 });
+
+describe('SessionManager: memory store evictions are audited (issue 12 item 4)', () => {
+  /** A manager on a MemoryStore of `maxSessions`, and one request at a time through it. */
+  function onSmallMemoryStore(maxSessions: number) {
+    const clock = createFakeClock();
+    const store = new MemoryStore({ maxSessions, clock });
+    const events: SessionEvent[] = [];
+    const manager = new SessionManager({
+      secrets: SECRET,
+      store,
+      clock,
+      crypto: nodeCrypto,
+      onEvent: (event) => events.push(event),
+    });
+    /** Runs `handler` in a request carrying `cookie`; resolves the session cookie it sets, if any. */
+    const request = async (cookie: string | null, handler: (session: Session) => unknown) => {
+      const headers = new Map([['host', 'localhost:3000']]);
+      if (cookie !== null) headers.set('cookie', `${COOKIE}=${cookie}`);
+      const setCookies = new Map<string, string>();
+      const jar: CookieJar = {
+        get: (name) => (name === COOKIE && cookie !== null ? cookie : undefined),
+        setCookie: (name, serialized) => setCookies.set(name, serialized),
+        setHeader: () => undefined,
+      };
+      const view: RequestView = {
+        method: 'GET',
+        path: '/',
+        encrypted: false,
+        headers: { get: (name) => headers.get(name) },
+      };
+      const context = await manager.begin(view, jar);
+      await handler(context.session);
+      await context.commit();
+      const set = setCookies.get(COOKIE);
+      return { session: context.session, cookie: set?.slice(COOKIE.length + 1, set.indexOf(';')) };
+    };
+    return { store, events, request };
+  }
+
+  it('an anonymous flood leaves the signed-in session alone; each eviction is a destroyed event with reason evicted and no raw id', async () => {
+    const { store, events, request } = onSmallMemoryStore(5);
+    const alice = (await request(null, (session) => session.authenticate('alice'))).cookie!;
+    const anonymousCookies: string[] = [];
+    for (let index = 0; index < 30; index++) {
+      const { cookie } = await request(null, (session) => {
+        session.cart = index;
+      });
+      anonymousCookies.push(cookie!);
+    }
+    expect((await request(alice, () => undefined)).session.meta.userId).toBe('alice');
+    expect(store.stats()).toEqual({ sessions: 5, users: 1, indexedSessions: 1 });
+
+    const evicted = events.filter((event) => event.reason === 'evicted');
+    // Four anonymous sessions fit beside alice's; each of the other 26 evicted the oldest one.
+    expect(evicted).toHaveLength(26);
+    for (const event of evicted) {
+      expect(event).toEqual({
+        type: 'destroyed',
+        at: expect.any(Number),
+        keyHash: expect.any(String),
+        reason: 'evicted',
+      });
+      expect(event.keyHash).toHaveLength(12);
+    }
+    // Events never carry a raw id: no part of any cookie value appears in them.
+    const audit = JSON.stringify(events);
+    for (const cookie of [alice, ...anonymousCookies]) {
+      for (const part of cookie.split('.')) expect(audit).not.toContain(part);
+    }
+  });
+
+  it('a signed-in session evicted for another sign-in is reported with its user; an anonymous newcomer is refused with 503', async () => {
+    const { events, request } = onSmallMemoryStore(2);
+    const alice = (await request(null, (session) => session.authenticate('alice'))).cookie!;
+    await request(null, (session) => session.authenticate('bob'));
+    await request(alice, () => undefined);
+    // Full of signed-in sessions: a visitor who stores something is refused, and nobody is signed out.
+    const refused = await request(null, (session) => {
+      session.cart = 1;
+    }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(isSpartanError(refused, 'sessions/store-unavailable')).toBe(true);
+    expect((refused as { status: number; details: unknown }).status).toBe(503);
+    expect((refused as { details: unknown }).details).toMatchObject({ reason: 'capacity' });
+    expect(events.filter((event) => event.reason === 'evicted')).toEqual([]);
+    // carol signs in: bob's session (not used since alice's last request) makes room.
+    await request(null, (session) => session.authenticate('carol'));
+    expect(events.filter((event) => event.reason === 'evicted')).toEqual([
+      { type: 'destroyed', at: expect.any(Number), keyHash: expect.any(String), userId: 'bob', reason: 'evicted' },
+    ]);
+    expect((await request(alice, () => undefined)).session.meta.userId).toBe('alice');
+  });
+});
