@@ -149,7 +149,9 @@ Examples:
     );
   const withStoreOptions = (command: Command) =>
     command
-      .requiredOption('-u, --user <id>', 'the user id the application passed to authenticate()')
+      // Checked by the command rather than by commander, so a mistyped --user is reported as
+      // the unknown option it is (commander checks mandatory options first).
+      .option('-u, --user <id>', 'the user id the application passed to authenticate() (required)')
       .addOption(new Option('--redis <url>', 'a standalone Redis (redis:// or rediss://); default: REDIS_URL'))
       .addOption(
         new Option('--cluster <seeds>', 'a Redis Cluster: comma-separated host:port seeds (repeatable)')

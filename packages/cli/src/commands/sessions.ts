@@ -17,7 +17,7 @@ import { createSecret } from '../secret.js';
 import { type OpenedStore, openStore, type StoreOptions } from './store.js';
 
 export interface SessionsOptions extends StoreOptions {
-  user: string;
+  user?: string;
   policy?: string;
   json?: boolean;
 }
@@ -172,7 +172,8 @@ function managerSecrets(env: CliIo['env']): string[] {
   }
 }
 
-function checkUser(user: string): string {
+function checkUser(user: string | undefined): string {
+  if (user === undefined) throw usageError('--user <id> is required', { option: '--user' });
   if (user.length === 0) throw usageError('--user: a user id is a non-empty string', { option: '--user' });
   return user;
 }
