@@ -207,6 +207,21 @@ describe('sessions revoke', () => {
     expect((await store.listByUser('alice')).map((entry) => entry.key)).toEqual([keep]);
   });
 
+  it('also ends a record the store still holds that the given policy counts as expired (errs on ending)', async () => {
+    // Idle for an hour: past the default policy's 30 min, but the store keeps it for another hour
+    // (as it would for an app running with a longer idle limit than the CLI was given).
+    const [stale] = await seed(store, 'alice', 1, { lastSeenAt: Date.now() - 3_600_000 });
+    const [fresh] = await seed(store, 'alice', 1);
+    const result = await sessions(['revoke', '--user', 'alice']);
+    expect(result.code).toBe(0);
+    expect(
+      eventsIn(result.stdout)
+        .map((event) => event.keyHash)
+        .sort(),
+    ).toEqual([keyHashOf(stale ?? ''), keyHashOf(fresh ?? '')].sort());
+    expect(await store.listByUser('alice')).toEqual([]);
+  });
+
   it('--except matching no session of the user revokes nothing (exit 1)', async () => {
     const keys = await seed(store, 'alice', 2);
     const [bobs] = await seed(store, 'bob', 1);
