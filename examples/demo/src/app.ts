@@ -134,17 +134,12 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
 
   const currentUser = (req: Request): DemoUser | undefined => users.byId(req.session.meta.userId);
 
-  // Synchronizer tokens: the CSRF secret lives in the session. The guard checks every unsafe
-  // request; safe requests of anonymous visitors skip it except on the login form (req.csrfToken()
-  // only creates a secret when a page calls it, so a visitor who only reads pages keeps a lazy
-  // session either way; skipping the guard there just spares the work).
+  // Two CSRF guards. The login form uses double submit: its secret is in a sealed cookie, so
+  // showing the form stores nothing (a session record per `GET /login` let anyone fill the store
+  // with anonymous sessions: issue 12). Every other form is a signed-in user's and uses
+  // synchronizer tokens, the secret in the session.
+  const loginCsrf = sessions.csrf({ cookie: true });
   const csrf = sessions.csrf({ cookie: false });
-  const needsCsrf = (req: Request): boolean =>
-    !SAFE_METHODS.has(req.method) || req.path === '/login' || currentUser(req) !== undefined;
-  app.use((req, res, next) => {
-    if (needsCsrf(req)) csrf(req, res, next);
-    else next();
-  });
   /**
    * A token for an error page's form. The sessioner hands a privileged-area refusal to the error
    * handler before `csrf` ran, so the token is issued here (safe requests only: they pass the
@@ -159,8 +154,9 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   const viewerOf = (req: Request): Viewer | null => {
     const user = currentUser(req);
     if (!user) return null;
-    // An error handler may run before `csrf` did: then the page shows no sign-out form.
-    const csrfToken = typeof req.csrfToken === 'function' ? req.csrfToken() : null;
+    // An error handler may run before `csrf` did, or the login form's guard ran instead (its
+    // token would not pass /logout's): then the page shows no sign-out form.
+    const csrfToken = typeof req.csrfToken === 'function' && !req.res?.locals.loginForm ? req.csrfToken() : null;
     return { username: user.username, displayName: user.displayName, csrfToken };
   };
 
@@ -231,6 +227,44 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     });
   };
 
+  // The login form: registered before the site-wide guard below, so Express's own route matching
+  // (case-insensitive, optional trailing slash) decides which guard a request gets.
+  const loginForm = (req: Request, res: Response, next: (error?: unknown) => void): void => {
+    res.locals.loginForm = true;
+    loginCsrf(req, res, next);
+  };
+  app.get('/login', loginForm, (req, res) => {
+    const next = safeNext(req.query.next, '/account');
+    if (currentUser(req)) {
+      res.redirect(303, next);
+      return;
+    }
+    renderLogin(req, res, 200, { username: '', next, error: null });
+  });
+
+  app.post('/login', loginForm, async (req, res) => {
+    const username = field(req.body, 'username');
+    const next = safeNext(field(req.body, 'next'), '/account');
+    const user = await users.verify(username, field(req.body, 'password'));
+    if (!user) {
+      renderLogin(req, res, 401, { username, next, error: 'Wrong username or password.' });
+      return;
+    }
+    // New id, user recorded, sign-in time set: whatever id the visitor had before is now useless.
+    await req.session.authenticate(user.id);
+    flash(req, `Welcome, ${user.displayName}. Your session got a new id as you signed in.`);
+    res.redirect(303, next);
+  });
+
+  // Synchronizer tokens for everything else. The guard checks every unsafe request; safe requests
+  // of anonymous visitors skip it (they see no form that needs a token, and req.csrfToken() would
+  // be the only thing to store a session for them).
+  const needsCsrf = (req: Request): boolean => !SAFE_METHODS.has(req.method) || currentUser(req) !== undefined;
+  app.use((req, res, next) => {
+    if (needsCsrf(req)) csrf(req, res, next);
+    else next();
+  });
+
   app.get('/', (req, res) => {
     const user = currentUser(req);
     const meta = req.session.meta;
@@ -253,29 +287,6 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
       body: homeBody(viewerOf(req), facts),
       ...(signedOut && { notice: { kind: 'ok', text: 'You are signed out. That session is gone from the server.' } }),
     });
-  });
-
-  app.get('/login', (req, res) => {
-    const next = safeNext(req.query.next, '/account');
-    if (currentUser(req)) {
-      res.redirect(303, next);
-      return;
-    }
-    renderLogin(req, res, 200, { username: '', next, error: null });
-  });
-
-  app.post('/login', async (req, res) => {
-    const username = field(req.body, 'username');
-    const next = safeNext(field(req.body, 'next'), '/account');
-    const user = await users.verify(username, field(req.body, 'password'));
-    if (!user) {
-      renderLogin(req, res, 401, { username, next, error: 'Wrong username or password.' });
-      return;
-    }
-    // New id, user recorded, sign-in time set: whatever id the visitor had before is now useless.
-    await req.session.authenticate(user.id);
-    flash(req, `Welcome, ${user.displayName}. Your session got a new id as you signed in.`);
-    res.redirect(303, next);
   });
 
   app.post('/logout', async (req, res) => {

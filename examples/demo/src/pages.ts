@@ -165,7 +165,7 @@ export function homeBody(viewer: Viewer | null, facts: SessionFacts | null): Saf
 <div class="card">
   <h2>No session</h2>
   <p>Sessions here are <em>lazy</em>: the server stores nothing about you and sets no cookie until a session
-  holds something (a sign-in, or the CSRF secret of a form).</p>
+  holds something: here, a sign-in. (The sign-in form keeps its CSRF secret in a sealed cookie of its own.)</p>
   <p><a href="/login">Sign in</a> to get a session, then come back to see it.</p>
 </div>`;
   }

@@ -11,6 +11,8 @@ import { escapeHtml, html, raw } from '../src/html.js';
 import { type LocalhostServer, listenOnLocalhost } from '../src/listen.js';
 
 const COOKIE = '__Host-spartan';
+/** The login form's double-submit cookie: the CSRF secret, sealed, instead of a session. */
+const CSRF_COOKIE = `${COOKIE}.csrf`;
 
 describe('html', () => {
   it('escapes every interpolated value, and only those', () => {
@@ -53,11 +55,18 @@ class FlakyStore extends MemoryStore {
   }
 }
 
-function cookiePair(response: Response): string | undefined {
+function cookiePair(response: Response, name = COOKIE): string | undefined {
   return response.headers
     .getSetCookie()
     .map((line) => line.split(';')[0] ?? '')
-    .find((pair) => pair.startsWith(`${COOKIE}=`) && pair.length > COOKIE.length + 1);
+    .find((pair) => pair.startsWith(`${name}=`) && pair.length > name.length + 1);
+}
+
+/** The login form: its CSRF token and the cookie the browser would send back with it. */
+async function loginForm(base: string): Promise<{ token: string; cookie: string }> {
+  const form = await fetch(`${base}/login`);
+  const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+  return { token, cookie: cookiePair(form, CSRF_COOKIE) ?? '' };
 }
 
 describe('the demo over HTTP', () => {
@@ -69,13 +78,11 @@ describe('the demo over HTTP', () => {
 
   /** Signs alice in as a non-browser client; resolves her session cookie. */
   const signIn = async (): Promise<string> => {
-    const form = await fetch(`${base}/login`);
-    const anonymous = cookiePair(form) ?? '';
-    const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+    const { token, cookie } = await loginForm(base);
     const response = await fetch(`${base}/login`, {
       method: 'POST',
       redirect: 'manual',
-      headers: { cookie: anonymous, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ _csrf: token, username: 'alice', password: 'correct horse battery staple' }),
     });
     expect(response.status).toBe(303);
@@ -92,22 +99,64 @@ describe('the demo over HTTP', () => {
     await server?.close();
   });
 
-  it('keeps anonymous reading lazy: no session cookie until a form needs one', async () => {
+  it('keeps anonymous reading lazy: no session cookie until a sign-in', async () => {
     const home = await fetch(`${base}/`);
     expect(home.status).toBe(200);
     expect(home.headers.getSetCookie()).toEqual([]);
     expect(home.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(home.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('shows the login form without storing a session: its CSRF secret is in a sealed cookie of its own', async () => {
+    const before = store.stats().sessions;
+    for (let index = 0; index < 200; index++) {
+      const login = await fetch(`${base}/login`);
+      expect(login.status).toBe(200);
+      expect(cookiePair(login), 'no session cookie').toBeUndefined();
+      await login.body?.cancel();
+    }
+    expect(store.stats().sessions).toBe(before);
     const login = await fetch(`${base}/login`);
-    expect(cookiePair(login)).toBeDefined();
+    const csrfCookie = login.headers.getSetCookie().find((line) => line.startsWith(`${CSRF_COOKIE}=`));
+    expect(csrfCookie).toMatch(/; HttpOnly/i);
+    expect(csrfCookie).toMatch(/; Secure/i);
+    expect(csrfCookie).toMatch(/; Path=\//i);
+    await login.body?.cancel();
+
+    // And the sign-in still works: the session is created by it, signed in.
+    const cookie = await signIn();
+    expect(store.stats().sessions).toBe(before + 1);
+    const account = await fetch(`${base}/account`, { headers: { cookie } });
+    expect(account.status).toBe(200);
+    expect(await account.text()).toContain('alice');
+  });
+
+  it("refuses a sign-in without the login form's cookie or token, and stores nothing", async () => {
+    const before = store.stats().sessions;
+    const { token, cookie } = await loginForm(base);
+    const credentials = { username: 'alice', password: 'correct horse battery staple' };
+    for (const attempt of [
+      { cookie: '', body: { _csrf: token, ...credentials } },
+      { cookie, body: credentials },
+    ]) {
+      const response = await fetch(`${base}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie: attempt.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(attempt.body),
+      });
+      expect(response.status).toBe(403);
+      expect(cookiePair(response)).toBeUndefined();
+      await response.body?.cancel();
+    }
+    expect(store.stats().sessions).toBe(before);
   });
 
   it('rejects a wrong password with 401 and the form again, escaping what was typed', async () => {
-    const form = await fetch(`${base}/login`);
-    const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+    const { token, cookie } = await loginForm(base);
     const response = await fetch(`${base}/login`, {
       method: 'POST',
-      headers: { cookie: cookiePair(form) ?? '', 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ _csrf: token, username: '"><script>x</script>', password: 'nope' }),
     });
     expect(response.status).toBe(401);

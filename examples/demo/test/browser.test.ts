@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MemoryStore } from '@spartan-sessions/core';
 import { createFakeClock } from '@spartan-sessions/core/testing';
 import { type BrowserContext, type Cookie, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +30,7 @@ const CHROMIUM_ARGS = [
   '--no-first-run',
 ];
 const COOKIE = '__Host-spartan';
+const CSRF_COOKIE = `${COOKIE}.csrf`;
 const ALICE = { username: 'alice', password: 'correct horse battery staple' };
 
 /**
@@ -63,19 +65,23 @@ function hiddenField(page: string, name: string): string {
 /** A second device of the same user: a plain HTTP client (no Origin, no Fetch Metadata) signing in. */
 async function signInWithoutBrowser(base: string, username: string, password: string): Promise<string> {
   const form = await fetch(`${base}/login`);
-  const anonymous = sessionCookiePair(form);
-  expect(anonymous).toBeDefined();
+  // The form's CSRF secret travels in its own sealed cookie; the form stores no session.
+  expect(sessionCookiePair(form)).toBeUndefined();
+  const csrfCookie = form.headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0] ?? '')
+    .find((pair) => pair.startsWith(`${CSRF_COOKIE}=`));
+  expect(csrfCookie).toBeDefined();
   const token = hiddenField(await form.text(), '_csrf');
   const response = await fetch(`${base}/login`, {
     method: 'POST',
     redirect: 'manual',
-    headers: { cookie: anonymous ?? '', 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { cookie: csrfCookie ?? '', 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ _csrf: token, username, password, next: '/account' }),
   });
   expect(response.status).toBe(303);
   const signedIn = sessionCookiePair(response);
   expect(signedIn).toBeDefined();
-  expect(signedIn).not.toBe(anonymous);
   return signedIn ?? '';
 }
 
@@ -98,6 +104,12 @@ describe('the demo in Chromium', () => {
 
   const sessionCookie = async (): Promise<Cookie | undefined> =>
     (await context.cookies(base)).find((cookie) => cookie.name === COOKIE);
+  /** Sessions held by the demo's default store (the in-memory one). */
+  const storedSessions = (): number => {
+    const store = demo.manager.store;
+    if (!(store instanceof MemoryStore)) throw new Error('the demo should default to the in-memory store');
+    return store.stats().sessions;
+  };
 
   beforeAll(async () => {
     demo = createDemoApp({ secrets: 'a demo secret for the browser test, at least 32 chars', clock });
@@ -136,9 +148,16 @@ describe('the demo in Chromium', () => {
     // Lazy sessions: an anonymous visit to a page without a form stores nothing.
     expect(await sessionCookie()).toBeUndefined();
 
+    const sessionsBefore = storedSessions();
     await page.goto(`${base}/login`);
-    const anonymous = await sessionCookie();
-    expect(anonymous, 'the login form keeps its CSRF secret in a session').toBeDefined();
+    expect(await sessionCookie(), 'the login form stores no session').toBeUndefined();
+    expect(storedSessions()).toBe(sessionsBefore);
+    const csrfCookie = (await context.cookies(base)).find((cookie) => cookie.name === CSRF_COOKIE);
+    expect(csrfCookie, 'its CSRF secret is in a sealed cookie of its own').toMatchObject({
+      path: '/',
+      httpOnly: true,
+      secure: true,
+    });
     await page.fill('#username', ALICE.username);
     await page.fill('#password', ALICE.password);
     await screenshot(page, 'login');
@@ -154,7 +173,6 @@ describe('the demo in Chromium', () => {
       secure: true,
       sameSite: 'Lax',
     });
-    expect(cookie?.value, 'signing in rotates the id (fixation defence)').not.toBe(anonymous?.value);
     expect(await page.evaluate(() => document.cookie), 'HttpOnly: invisible to scripts').toBe('');
     await screenshot(page, 'account');
 

@@ -11,11 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const COOKIE = '__Host-spartan';
 
-function cookiePair(response: Response): string | undefined {
+function cookiePair(response: Response, name = COOKIE): string | undefined {
   return response.headers
     .getSetCookie()
     .map((line) => line.split(';')[0] ?? '')
-    .find((pair) => pair.startsWith(`${COOKIE}=`) && pair.length > COOKIE.length + 1);
+    .find((pair) => pair.startsWith(`${name}=`) && pair.length > name.length + 1);
 }
 
 async function demoKeys(redis: Redis): Promise<string[]> {
@@ -77,12 +77,15 @@ describe('the demo with STORE=redis', () => {
 
   it('keeps the session in Redis: signed in, listed under the user, gone at logout', async () => {
     const form = await fetch(`${base}/login`);
-    const anonymous = cookiePair(form) ?? '';
+    // The login form keeps its CSRF secret in a sealed cookie, not in a session: Redis holds nothing yet.
+    expect(cookiePair(form)).toBeUndefined();
+    const csrfCookie = cookiePair(form, `${COOKIE}.csrf`) ?? '';
     const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+    expect(await demoKeys(redis)).toEqual([]);
     const login = await fetch(`${base}/login`, {
       method: 'POST',
       redirect: 'manual',
-      headers: { cookie: anonymous, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { cookie: csrfCookie, 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ _csrf: token, username: 'alice', password: 'correct horse battery staple' }),
     });
     expect(login.status).toBe(303);
