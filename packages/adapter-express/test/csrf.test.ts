@@ -1,4 +1,4 @@
-import { createCsrfSecret, maskCsrfToken } from '@spartan-sessions/core';
+import { createCsrfSecret, maskCsrfToken } from '@spartan-sessions/core/adapter';
 import type { NextFunction, Request, Response } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSpartanError, spartan } from '../src/index.js';

@@ -1,4 +1,5 @@
-import { CookiePolicy, type Policy } from '@spartan-sessions/core';
+import type { Policy } from '@spartan-sessions/core';
+import { CookiePolicy } from '@spartan-sessions/core/adapter';
 import { type DoctorFinding, duration, finding } from './findings.js';
 
 /**

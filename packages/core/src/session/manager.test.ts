@@ -15,6 +15,7 @@ import type {
 } from '../ports.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { createFakeClock, type FakeClock } from '../testing/fake-clock.js';
+import { makeStoredSession } from '../testing/stored-session.js';
 import type { SessionContext } from './context.js';
 import { SessionManager } from './manager.js';
 import type { Session } from './session.js';
@@ -1182,5 +1183,24 @@ describe('SessionManager: memory store evictions are audited (issue 12 item 4)',
       { type: 'destroyed', at: expect.any(Number), keyHash: expect.any(String), userId: 'bob', reason: 'evicted' },
     ]);
     expect((await request(alice, () => undefined)).session.meta.userId).toBe('alice');
+  });
+
+  it('a closed manager stops auditing the evictions of a store that outlives it', async () => {
+    const clock = createFakeClock();
+    const store = new MemoryStore({ clock, maxSessions: 2 });
+    const seen = { first: 0, second: 0 };
+    const first = new SessionManager({
+      secrets: SECRET,
+      store,
+      clock,
+      crypto: nodeCrypto,
+      onEvent: () => seen.first++,
+    });
+    new SessionManager({ secrets: SECRET, store, clock, crypto: nodeCrypto, onEvent: () => seen.second++ });
+    await first.close();
+    for (let i = 0; i < 4; i++) {
+      await store.set(`k${i}`, makeStoredSession(), { expiresAt: clock.now() + 60_000, expectedVersion: null });
+    }
+    expect(seen).toEqual({ first: 0, second: 2 });
   });
 });

@@ -103,6 +103,8 @@ export class SessionManager {
   readonly policy: Policy;
   readonly store: SessionStore;
   readonly #internals: ManagerInternals;
+  /** Ends this manager's subscription to its MemoryStore's evictions (a store may outlive it). */
+  #stopAuditingEvictions: () => void = () => {};
 
   constructor(options: SessionManagerOptions) {
     const policy = parsePolicy(options.policy ?? {});
@@ -140,9 +142,9 @@ export class SessionManager {
     });
     const call = createStoreCaller(storeTimeout);
     const emit = createEmitter(onEvent);
-    if (store instanceof MemoryStore) {
+    if (store instanceof MemoryStore && onEvent !== undefined) {
       // An eviction ends a session no request asked to end: audit it (the key is already a hash).
-      store.addEvictionListener(({ key, userId }) =>
+      this.#stopAuditingEvictions = store.addEvictionListener(({ key, userId }) =>
         emit({
           type: 'destroyed',
           at: clock.now(),
@@ -271,6 +273,7 @@ export class SessionManager {
 
   /** Closes the store (a store closes only what it opened itself). */
   async close(): Promise<void> {
+    this.#stopAuditingEvictions();
     await this.store.close?.();
   }
 }

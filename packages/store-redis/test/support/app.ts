@@ -1,10 +1,5 @@
-import {
-  type CookieJar,
-  parseCookieHeader,
-  type Session,
-  SessionManager,
-  type SessionStore,
-} from '@spartan-sessions/core';
+import { type CookieJar, type Session, SessionManager, type SessionStore } from '@spartan-sessions/core';
+import { parseCookieHeader } from '@spartan-sessions/core/adapter';
 import { nodeCrypto } from '@spartan-sessions/core/node';
 
 const SECRET = 'store-redis-test-secret-with-32-plus-characters';
