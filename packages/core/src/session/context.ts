@@ -224,12 +224,11 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
 
   meta(): SessionMeta {
     const meta = this.#meta;
-    const record = recordOf({}, meta, 0);
     return Object.freeze({
       createdAt: meta.createdAt,
       lastSeenAt: meta.lastSeenAt,
       expiresAt: meta.createdAt + this.#manager.timing.ttl,
-      idleExpiresAt: this.#manager.idleExpiresAt(record),
+      idleExpiresAt: this.#manager.idleExpiresAt(meta),
       zone: meta.zone,
       userId: meta.userId,
       authenticatedAt: meta.authenticatedAt,
@@ -633,7 +632,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   /** When a session with `meta` ends if nothing happens: its absolute end or its idle deadline. */
   #endOf(meta: MetaState): SessionEnd {
     const absolute = meta.createdAt + this.#manager.timing.ttl;
-    const idle = this.#manager.idleExpiresAt(recordOf({}, meta, 1));
+    const idle = this.#manager.idleExpiresAt(meta);
     return absolute <= idle ? { at: absolute, reason: 'ttl' } : { at: idle, reason: 'idle' };
   }
 

@@ -85,7 +85,7 @@ export interface ManagerInternals {
   emit(event: SessionEvent): void;
   zoneOf(path: string): SessionZone | 'excluded';
   expiresAt(record: StoredSession): number;
-  idleExpiresAt(record: StoredSession): number;
+  idleExpiresAt(record: Pick<StoredSession, 'lastSeenAt' | 'zone'>): number;
   /** Nothing to wait for (`undefined`) unless the policy sets `users.maxSessions`. */
   enforceMaxSessions(userId: string, keepKey: string): MaybePromise<void>;
   /**
@@ -93,6 +93,31 @@ export interface ManagerInternals {
    * each, until a listing finds none left; resolves how many it ended.
    */
   revokeUserSessions(userId: string, keepKey: string | null, reason: string): Promise<number>;
+  /** The user's sessions the store holds and this policy counts as live. */
+  liveSessions(userId: string): Promise<UserSessionEntry[]>;
+}
+
+/** One live session of a user, as an administrator sees it: never an id, a key hash instead. */
+export interface UserSessionSummary {
+  /** A short prefix of the store key (itself a hash of the id), as in events. */
+  keyHash: string;
+  createdAt: number;
+  lastSeenAt: number;
+  /** The absolute end (`createdAt + ttl`). */
+  expiresAt: number;
+  /** When it ends if idle (`lastSeenAt` + the idle limit of its zone). */
+  idleExpiresAt: number;
+  zone: SessionZone;
+  authenticatedAt: number | null;
+}
+
+/** Options of `SessionManager.revokeUser`. */
+export interface RevokeUserOptions {
+  /**
+   * Keep the one live session whose key hash starts with this (at least 4 characters, as
+   * `sessionsOf` and events show it): "sign out everywhere else" for an administrator.
+   */
+  except?: string | undefined;
 }
 
 /**
@@ -164,7 +189,7 @@ export class SessionManager {
       if (excludedPaths.some((prefix) => matchesPrefix(path, prefix))) return 'excluded';
       return privilegedPaths.some((prefix) => matchesPrefix(path, prefix)) ? 'privileged' : 'normal';
     };
-    const idleExpiresAt = (record: StoredSession): number =>
+    const idleExpiresAt = (record: Pick<StoredSession, 'lastSeenAt' | 'zone'>): number =>
       record.lastSeenAt + (record.zone === 'privileged' ? timing.privilegedIdle : timing.idle);
     const expiresAt = (record: StoredSession): number => Math.min(record.createdAt + timing.ttl, idleExpiresAt(record));
     const cookies = createSessionCookieWriter(policy);
@@ -172,11 +197,12 @@ export class SessionManager {
     const records = createRecordCalls(store, call);
     const enforceMaxSessions = (userId: string, keepKey: string): MaybePromise<void> =>
       maxSessions > 0 ? evictOverMax(userId, keepKey) : undefined;
+    // The store's index is a hint: an entry whose record now belongs to another user is not theirs.
+    const userSessions = async (userId: string): Promise<UserSessionEntry[]> =>
+      (await call('listByUser', () => store.listByUser(userId))).filter((entry) => entry.record.userId === userId);
     const liveSessions = async (userId: string): Promise<UserSessionEntry[]> => {
       const now = clock.now();
-      return (await call('listByUser', () => store.listByUser(userId))).filter(
-        (entry) => entry.record.userId === userId && expiresAt(entry.record) > now,
-      );
+      return (await userSessions(userId)).filter((entry) => expiresAt(entry.record) > now);
     };
     const revoke = async (userId: string, victims: readonly UserSessionEntry[], reason: string): Promise<void> => {
       for (const victim of victims) {
@@ -188,9 +214,12 @@ export class SessionManager {
       // A session of this user may be rotating while we revoke: its new record, indexed before it
       // is written, shows up in the next listing (and a rotation whose old record we destroyed
       // first fails). So revoke until a listing finds nothing left.
+      // Every record the store still holds is ended, also one this policy counts as expired
+      // (a store whose expiry lags, another process with a longer idle limit): revocation must
+      // not depend on two configurations agreeing.
       let revoked = 0;
       for (let round = 0; round < MAX_REVOKE_ROUNDS; round++) {
-        const victims = (await liveSessions(userId)).filter((entry) => entry.key !== keepKey);
+        const victims = (await userSessions(userId)).filter((entry) => entry.key !== keepKey);
         if (victims.length === 0) return revoked;
         await revoke(userId, victims, reason);
         revoked += victims.length;
@@ -228,6 +257,7 @@ export class SessionManager {
       idleExpiresAt,
       enforceMaxSessions,
       revokeUserSessions,
+      liveSessions,
     };
   }
 
@@ -256,14 +286,52 @@ export class SessionManager {
     return SessionContext.load(this.#internals, view, jar);
   }
 
-  /** Destroys every session of `userId` (account disabled, password changed); resolves the count. */
-  async revokeUser(userId: string, reason = 'admin'): Promise<number> {
-    if (typeof userId !== 'string' || userId.length === 0) {
-      throw new SpartanError('sessions/option-type-incorrect', '`userId` must be a non-empty string', {
-        option: 'userId',
-      });
+  /**
+   * Destroys every session of `userId` (account disabled, password changed), emitting `revoked`
+   * with `reason` for each; resolves the count. With `except`, keeps the one live session whose
+   * key hash starts with it (`sessions/option-type-incorrect` when it matches none or several).
+   */
+  async revokeUser(userId: string, reason = 'admin', options: RevokeUserOptions = {}): Promise<number> {
+    checkUserId(userId);
+    const { except } = options;
+    if (except === undefined) return this.#internals.revokeUserSessions(userId, null, reason);
+    if (typeof except !== 'string' || !/^[A-Za-z0-9_-]{4,22}$/.test(except)) {
+      throw new SpartanError(
+        'sessions/option-type-incorrect',
+        '`except` must be a key hash (4 to 22 base64url characters)',
+        {
+          option: 'except',
+        },
+      );
     }
-    return this.#internals.revokeUserSessions(userId, null, reason);
+    const kept = (await this.#internals.liveSessions(userId)).filter((entry) => entry.key.startsWith(except));
+    if (kept.length !== 1) {
+      throw new SpartanError(
+        'sessions/option-type-incorrect',
+        kept.length === 0
+          ? '`except` names no live session of this user: nothing revoked'
+          : '`except` names more than one session of this user (give more characters): nothing revoked',
+        { option: 'except', matches: kept.length },
+      );
+    }
+    return this.#internals.revokeUserSessions(userId, kept[0]!.key, reason);
+  }
+
+  /** The live sessions of `userId`, most recently seen first, for administrators: no ids, key hashes. */
+  async sessionsOf(userId: string): Promise<UserSessionSummary[]> {
+    checkUserId(userId);
+    const { idleExpiresAt, timing } = this.#internals;
+    return (await this.#internals.liveSessions(userId))
+      .map(({ key, record }) => ({
+        keyHash: keyHashOf(key),
+        createdAt: record.createdAt,
+        lastSeenAt: record.lastSeenAt,
+        expiresAt: record.createdAt + timing.ttl,
+        idleExpiresAt: idleExpiresAt(record),
+        zone: record.zone,
+        authenticatedAt: record.authenticatedAt,
+      }))
+      .sort((a, b) => b.lastSeenAt - a.lastSeenAt);
   }
 
   /** Whether a request to this path is secure enough for the session cookie. */
@@ -299,4 +367,12 @@ export function matchesPrefix(path: string, prefix: string): boolean {
   if (prefix === '/') return true;
   const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
   return path === base || path.startsWith(`${base}/`);
+}
+
+function checkUserId(userId: unknown): asserts userId is string {
+  if (typeof userId !== 'string' || userId.length === 0) {
+    throw new SpartanError('sessions/option-type-incorrect', '`userId` must be a non-empty string', {
+      option: 'userId',
+    });
+  }
 }
