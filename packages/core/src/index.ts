@@ -20,7 +20,12 @@ export type { Policy, PolicyConfig, PolicyInput } from './policy/policy.js';
 export { defaultPolicy, parsePolicy } from './policy/policy.js';
 export * from './ports.js';
 export { keyHashOf } from './session/ids.js';
-export { SessionManager, type SessionManagerOptions } from './session/manager.js';
+export {
+  type RevokeUserOptions,
+  SessionManager,
+  type SessionManagerOptions,
+  type UserSessionSummary,
+} from './session/manager.js';
 export type { MaybePromise } from './session/maybe.js';
 export { Session, type SessionCallback, type SessionMeta, type UserSessionInfo } from './session/session.js';
 // For store packages: the deadline every store call runs under, and the argument checks the

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
+  isSpartanError,
   keyHashOf,
   type Policy,
   parsePolicy,
@@ -41,8 +42,6 @@ export interface ListedSession {
   authenticatedAt: number | null;
 }
 
-/** Listings `revoke --except` makes at most (core's `revokeUser` makes as many). */
-const MAX_REVOKE_ROUNDS = 16;
 const KEY_HASH = /^[A-Za-z0-9_-]{4,22}$/;
 
 /** `sessions list --user ID`: the user's live sessions, oldest first. */
@@ -73,14 +72,10 @@ export async function runList(options: SessionsOptions, io: CliIo, colour: Paint
 
 /**
  * `sessions revoke --user ID [--all | --except KEYHASH]`: ends the user's sessions (all of them
- * by default), printing core's `revoked` events as JSON lines on stdout (an audit trail to
- * append to a log) and a one-line summary on stderr.
- *
- * `--all` is core's `SessionManager.revokeUser`. `--except` has no manager call, so it lists and
- * destroys through the store itself, re-listing until nothing is left as the manager does, and
- * emits the same event. Both then end any record the store still lists for the user but the
- * policy given here counts as expired (a policy with longer limits than the CLI was given):
- * revocation errs on the side of ending sessions.
+ * by default, all but one with `--except`) through core's `SessionManager.revokeUser`, printing
+ * its `revoked` events as JSON lines on stdout (an audit trail to append to a log) and a
+ * one-line summary on stderr. The manager ends every record the store still holds for the
+ * user, also one the policy given here counts as expired, and lists again until none is left.
  */
 export async function runRevoke(options: RevokeOptions, io: CliIo): Promise<void> {
   const userId = checkUser(options.user);
@@ -99,60 +94,32 @@ export async function runRevoke(options: RevokeOptions, io: CliIo): Promise<void
     if (event.type === 'revoked') io.stdout.write(`${JSON.stringify(event)}\n`);
   };
   await withStore(options, io, async (opened) => {
-    const { store } = opened;
-    let ended = 0;
-    let keep: string | null = null;
-    if (except === undefined) {
-      const manager = new SessionManager({
-        policy,
-        // It signs nothing here; see managerSecrets.
-        secrets: managerSecrets(io.env),
-        store,
-        crypto: nodeCrypto,
-        onEvent: emit,
-        storeTimeout: options.timeout ?? 2000,
-      });
-      ended += await manager.revokeUser(userId, reason);
-    } else {
-      const matching = (await liveEntries(store, userId)).filter((entry) => entry.key.startsWith(except));
-      if (matching.length !== 1) {
+    const manager = new SessionManager({
+      policy,
+      // It signs nothing here; see managerSecrets.
+      secrets: managerSecrets(io.env),
+      store: opened.store,
+      crypto: nodeCrypto,
+      onEvent: emit,
+      storeTimeout: options.timeout ?? 2000,
+    });
+    let ended: number;
+    try {
+      ended = await manager.revokeUser(userId, reason, { except });
+    } catch (error) {
+      if (isSpartanError(error, 'sessions/option-type-incorrect') && error.details.option === 'except') {
+        const matches = error.details.matches;
         throw new CommandFailure(
-          matching.length === 0
+          matches === 0
             ? `no live session of ${userId} has key hash ${except}; nothing revoked`
-            : `key hash ${except} matches ${matching.length} sessions of ${userId}; give more characters; nothing revoked`,
+            : `key hash ${except} matches ${String(matches)} sessions of ${userId}; give more characters; nothing revoked`,
         );
       }
-      keep = matching[0]?.key ?? null;
+      throw error;
     }
-    ended += await destroyAllBut(store, userId, keep, reason, emit);
-    const kept = keep === null ? '' : `, kept ${keyHashOf(keep)}`;
+    const kept = except === undefined ? '' : `, kept ${except}`;
     io.stderr.write(`ended ${ended} session(s) of ${userId} in ${opened.description}${kept}\n`);
   });
-}
-
-/**
- * Destroys every session the store lists for `userId` but `keepKey`, emitting core's `revoked`
- * event shape for each, until a listing finds none (a session rotating meanwhile shows up again
- * under its new key: `SessionManager.revokeUser` re-lists for the same reason).
- */
-async function destroyAllBut(
-  store: SessionStore,
-  userId: string,
-  keepKey: string | null,
-  reason: string,
-  emit: (event: SessionEvent) => void,
-): Promise<number> {
-  let ended = 0;
-  for (let round = 0; round < MAX_REVOKE_ROUNDS; round++) {
-    const victims = (await liveEntries(store, userId)).filter((entry) => entry.key !== keepKey);
-    if (victims.length === 0) return ended;
-    for (const victim of victims) {
-      await store.destroy(victim.key);
-      emit({ type: 'revoked', at: Date.now(), keyHash: keyHashOf(victim.key), userId, reason });
-      ended++;
-    }
-  }
-  throw new CommandFailure(`sessions of ${userId} kept appearing while being revoked; run it again`);
 }
 
 /** What the store lists for the user (it checks every record; the `userId` test guards a stale index). */
