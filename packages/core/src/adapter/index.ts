@@ -36,7 +36,7 @@ export {
 } from '../csrf/index.js';
 export { callWithCallback, type NodeCallback, withCallback } from '../session/callbacks.js';
 export { SessionContext } from '../session/context.js';
-export { SessionIdCodec, type SessionEnd, type SessionIdentity, type VerifiedCookie } from '../session/ids.js';
+export { type SessionEnd, SessionIdCodec, type SessionIdentity, type VerifiedCookie } from '../session/ids.js';
 export { matchesPrefix } from '../session/manager.js';
 export { isPromiseLike } from '../session/maybe.js';
 export { RESERVED_SESSION_KEYS } from '../session/session.js';
