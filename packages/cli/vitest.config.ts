@@ -9,6 +9,6 @@ export default defineProject({
     // Redis Cluster of their own): files one after another on this 2-core machine.
     fileParallelism: false,
     testTimeout: 30_000,
-    hookTimeout: 60_000,
+    hookTimeout: 120_000,
   },
 });

@@ -83,9 +83,10 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 async function redisCli(port: number, ...args: string[]): Promise<string> {
-  const { stdout } = await execFileAsync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], {
-    timeout: 10_000,
-  });
+  // `--cluster create` waits for every node to agree; on a machine busy with other suites
+  // (store-redis starts its own cluster meanwhile) that takes longer than a plain command.
+  const timeout = args[0] === '--cluster' ? 60_000 : 10_000;
+  const { stdout } = await execFileAsync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout });
   return stdout.trim();
 }
 
