@@ -41,8 +41,8 @@ export interface MemoryStoreOptions {
 
 /**
  * A session a `MemoryStore` evicted to make room: its store key (already a hash of the id) and
- * user. Every listener is handed the same object (not frozen: `Object.freeze` cost ~0.1 µs an
- * eviction), hence read-only.
+ * user. Every listener is handed the same object (not frozen: freezing showed in the eviction
+ * micro-benchmark), hence read-only.
  */
 export interface MemoryStoreEviction {
   readonly key: string;
@@ -190,16 +190,16 @@ function kindOf(userId: string | null): SessionKind {
  * secret, not a dozen objects: a million sessions add ~100 MB of heap instead of ~500 MB, and a
  * large heap is what slowed every request of an in-process store (V8 lets a big old generation
  * grow for longer between full collections, so the objects each request promotes land on fresh
- * pages and the kernel's page faults add ~35 µs a request at 1M sessions; measured in
- * docs/performance.md, "Memory store flat").
+ * pages and the kernel's page faults slow every request; measured in docs/performance.md,
+ * "Memory store flat").
  *
  * Costs per call stay flat up to millions of sessions: a read only sets a flag (deleting and
- * re-inserting a key of a large `Map` to keep LRU order cost ~6 µs at 1M entries), a write
+ * re-inserting a key of a large `Map` to keep LRU order grows with the map), a write
  * updates its slot in place, and a write that moves an expiry later pushes nothing onto the
  * expiry heap (the slot's earlier item is re-pushed when it comes due). The sweep queue and the
  * per-user lists are linked through the slots rather than kept in `Map`s or `Set`s: finding a
- * `Map`'s first key scans the holes its deletions left at the front (~65 µs at 1M entries
- * under churn), and a `Map` iterator held between calls keeps every backing table the map
+ * `Map`'s first key scans the holes its deletions left at the front (slow at a million entries
+ * under churn: docs/decisions.md), and a `Map` iterator held between calls keeps every backing table the map
  * outgrows alive until it is advanced again.
  */
 export class MemoryStore implements SessionStore {
