@@ -1,0 +1,52 @@
+import Router from '@koa/router';
+import type { MadeCookie, Session, SessionCallback } from '@spartan-sessions/core';
+import Koa, { type Context, type Middleware, type ParameterizedContext } from 'koa';
+import { describe, expectTypeOf, it } from 'vitest';
+import { type KoaSessions, spartan } from '../src/index.js';
+
+describe('context augmentation', () => {
+  it('types ctx.session as core Session and ctx.csrfToken() as string, on every Koa context type', () => {
+    expectTypeOf<Context['session']>().toEqualTypeOf<Session>();
+    expectTypeOf<ParameterizedContext['session']>().toEqualTypeOf<Session>();
+    expectTypeOf<ParameterizedContext<{ user: string }, { custom: number }>['session']>().toEqualTypeOf<Session>();
+    expectTypeOf<Context['csrfToken']>().parameters.toEqualTypeOf<[]>();
+    expectTypeOf<Context['csrfToken']>().returns.toEqualTypeOf<string>();
+    // express-session's callback style, as koa-passport (Passport) calls it.
+    expectTypeOf<Context['session']['regenerate']>().parameter(0).toEqualTypeOf<SessionCallback | undefined>();
+    expectTypeOf<Context['session']['save']>().returns.toEqualTypeOf<Promise<void>>();
+  });
+
+  it('needs no cast in application code, with Koa or @koa/router', () => {
+    const app = new Koa();
+    app.use(async (ctx) => {
+      expectTypeOf(ctx.session).toEqualTypeOf<Session>();
+      await ctx.session.authenticate('alice');
+      expectTypeOf(ctx.csrfToken()).toEqualTypeOf<string>();
+    });
+    const router = new Router();
+    router.get('/', (ctx) => {
+      expectTypeOf(ctx.session).toEqualTypeOf<Session>();
+      expectTypeOf(ctx.session.meta.userId).toEqualTypeOf<string | null>();
+    });
+  });
+
+  it('types the module object', () => {
+    const { sessions } = spartan({ secrets: 'x'.repeat(32) });
+    expectTypeOf(sessions).toEqualTypeOf<KoaSessions>();
+    expectTypeOf(sessions.sessioner).toEqualTypeOf<Middleware>();
+    expectTypeOf(sessions.csrf({ cookie: true })).toEqualTypeOf<Middleware>();
+    const handler = (ctx: Context) => {
+      expectTypeOf(sessions.cookieMaker(ctx.request, ctx.response, { name: 'a', value: 'b' })).toEqualTypeOf<
+        Promise<MadeCookie>
+      >();
+      expectTypeOf(sessions.cookieMaker(ctx, ctx, { name: 'a', value: 'b' }, () => {})).toEqualTypeOf<
+        Promise<MadeCookie | undefined>
+      >();
+      expectTypeOf(sessions.cookieReader(ctx.request).sealed('a')).toEqualTypeOf<Promise<unknown>>();
+      expectTypeOf(sessions.cookieReader(ctx).get('a')).toEqualTypeOf<string | undefined>();
+    };
+    expectTypeOf(handler).toBeFunction();
+    // @ts-expect-error: `cookie` must be a boolean
+    sessions.csrf({ cookie: 'yes' });
+  });
+});
