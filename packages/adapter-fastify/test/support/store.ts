@@ -1,0 +1,42 @@
+import type {
+  SessionStore,
+  StoredSession,
+  StoreRotateOptions,
+  StoreSetOptions,
+  UserSessionEntry,
+} from '@spartan-sessions/core';
+import { MemoryStore } from '@spartan-sessions/core';
+
+/** A `MemoryStore` behind promise methods only, that can be switched off (every call rejects). */
+export class SwitchStore implements SessionStore {
+  readonly inner = new MemoryStore();
+  down = false;
+
+  #gate<T>(run: () => Promise<T>): Promise<T> {
+    return this.down ? Promise.reject(new Error('ECONNREFUSED (switched off)')) : run();
+  }
+
+  get(key: string): Promise<StoredSession | null> {
+    return this.#gate(() => this.inner.get(key));
+  }
+
+  set(key: string, record: StoredSession, opts: StoreSetOptions): Promise<boolean> {
+    return this.#gate(() => this.inner.set(key, record, opts));
+  }
+
+  rotate(oldKey: string, newKey: string, record: StoredSession, opts: StoreRotateOptions): Promise<boolean> {
+    return this.#gate(() => this.inner.rotate(oldKey, newKey, record, opts));
+  }
+
+  touch(key: string, expiresAt: number): Promise<void> {
+    return this.#gate(() => this.inner.touch(key, expiresAt));
+  }
+
+  destroy(key: string): Promise<void> {
+    return this.#gate(() => this.inner.destroy(key));
+  }
+
+  listByUser(userId: string): Promise<UserSessionEntry[]> {
+    return this.#gate(() => this.inner.listByUser(userId));
+  }
+}
