@@ -59,20 +59,29 @@ async function around(scope: RequestScope, ctx: ExtendableContext, next: Next, r
  * Koa's `ctx.onerror` removes every header set before the throw and then sets `err.headers`:
  * the headers core wrote (the session's `Set-Cookie`, `Cache-Control`, `Clear-Site-Data`) go
  * there, replacing the error's own headers of the same names. An error handler of the app's
- * own (try/catch around `next()`) finds them on the response as well.
+ * own (try/catch around `next()`) finds them on the response as well. An error object thrown
+ * again by a later request loses what an earlier request handed over.
  */
 function handOver(scope: RequestScope, ctx: ExtendableContext, error: unknown): unknown {
-  const written = (scope.view as KoaExchange).writtenHeaders(ctx.res);
-  if (written === undefined || typeof error !== 'object' || error === null) return error;
+  if (typeof error !== 'object' || error === null) return error;
+  const written = (scope.view as KoaExchange).writtenHeaders(ctx.res) ?? {};
+  const stale = handedOver.get(error) ?? [];
+  const names = Object.keys(written);
+  if (names.length === 0 && stale.length === 0) return error;
+  const replaced = new Set([...stale, ...names]);
   const carrier = error as { headers?: Record<string, unknown> };
-  const own = Object.entries(carrier.headers ?? {}).filter(([name]) => !Object.hasOwn(written, name.toLowerCase()));
+  const own = Object.entries(carrier.headers ?? {}).filter(([name]) => !replaced.has(name.toLowerCase()));
   try {
     carrier.headers = { ...Object.fromEntries(own), ...written };
+    handedOver.set(error, names);
   } catch {
     // A frozen error keeps its headers; an app's own handler still finds them on the response.
   }
   return error;
 }
+
+/** The header names handed over in an error's `headers`, per error object. */
+const handedOver = new WeakMap<object, readonly string[]>();
 
 // ── ctx.session and ctx.csrfToken ─────────────────────────────────────────────────────────────
 // Accessors on the app's context prototype (`app.context`), read from the request's scope:

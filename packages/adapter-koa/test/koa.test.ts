@@ -57,6 +57,24 @@ describeMatrix('Koa', ({ Koa: KoaApp }) => {
     expect(await (await browser.get('/read')).json()).toEqual({ data: { attempted: true } });
   });
 
+  it("never hands one request's session cookie to another through an error object thrown twice", async () => {
+    const shared = Object.assign(new Error('shared'), { status: 409, expose: true });
+    const { browser } = await start((app, sessions) => {
+      app.use(sessions.sessioner);
+      app.use((ctx) => {
+        if (ctx.path === '/set') ctx.session.value = 1;
+        throw shared;
+      });
+    });
+    const first = await browser.get('/set');
+    expect(first.status).toBe(409);
+    expect(setCookie(first, SESSION_COOKIE)?.value).toBeTruthy();
+    const other = await new Browser(browser.base).get('/noop');
+    expect(other.status).toBe(409);
+    expect(setCookie(other, SESSION_COOKIE)).toBeUndefined();
+    expect(other.headers.get('cache-control')).toBeNull();
+  });
+
   it("answers Koa's default 503 when the commit fails: no 200, no live cookie, no header of the lost response", async () => {
     const { browser, store, errors } = await start((app, sessions) => {
       app.use(sessions.sessioner);
