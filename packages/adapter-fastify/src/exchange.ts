@@ -33,13 +33,7 @@ export class FastifyExchange implements RequestView, HeaderReader, ResponseHeade
 
   /** The parsed body, read when core asks (Fastify parses it after `onRequest`). */
   get body(): unknown {
-    const body = this.#request.body;
-    // @fastify/formbody (fast-querystring) parses into an object whose prototype is an empty
-    // null-prototype object; core reads fields of plain and null-prototype objects only.
-    if (typeof body === 'object' && body !== null && Object.getPrototypeOf(Object.getPrototypeOf(body)) === null) {
-      return Object.assign(Object.create(null) as object, body);
-    }
-    return body;
+    return this.#request.body;
   }
 
   get(name: string): string | undefined {

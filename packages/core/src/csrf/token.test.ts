@@ -117,6 +117,15 @@ describe('reading the submitted token', () => {
     expect(read({ headers: { 'x-csrf-token': '' }, body: { _csrf: 'from-body' } })).toBe('from-body');
   });
 
+  it('a fast-querystring body (@fastify/formbody: its prototype an empty null-prototype object) is read', () => {
+    const empty = Object.create(null) as object;
+    const body = Object.assign(Object.create(empty) as Record<string, unknown>, { _csrf: 'from-body' });
+    expect(read({ body })).toBe('from-body');
+    // A prototype that holds anything is not a parsed form.
+    const withGetter = Object.create(Object.create(null, { _csrf: { get: () => 'planted' } })) as object;
+    expect(read({ body: withGetter })).toBeUndefined();
+  });
+
   it('a null-prototype body (querystring.parse, multer) is read', () => {
     const body = Object.assign(Object.create(null) as Record<string, unknown>, { _csrf: 'from-body' });
     expect(read({ body })).toBe('from-body');

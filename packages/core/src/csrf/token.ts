@@ -90,11 +90,26 @@ export function readSubmittedToken(view: RequestView, header: string, field: str
   return readBodyField(view.body, field);
 }
 
+/**
+ * Whether a parsed body is a plain record, so its own field can be read: a plain object, a
+ * null-prototype object (Node's querystring), or an object whose prototype is an empty
+ * null-prototype object (fast-querystring, behind @fastify/formbody). A class instance, an array
+ * or anything with getters on its prototype is not a parsed form.
+ */
+function isPlainRecord(body: object): boolean {
+  const prototype: unknown = Object.getPrototypeOf(body);
+  if (prototype === Object.prototype || prototype === null) return true;
+  return (
+    typeof prototype === 'object' &&
+    Object.getPrototypeOf(prototype) === null &&
+    Reflect.ownKeys(prototype).length === 0
+  );
+}
+
 function readBodyField(body: unknown, field: string): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   try {
-    const prototype: unknown = Object.getPrototypeOf(body);
-    if (prototype !== Object.prototype && prototype !== null) return undefined;
+    if (!isPlainRecord(body)) return undefined;
     const value: unknown = Object.getOwnPropertyDescriptor(body, field)?.value;
     return typeof value === 'string' ? value : undefined;
   } catch {
