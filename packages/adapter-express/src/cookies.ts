@@ -6,35 +6,25 @@ import type {
   MadeCookie,
   MakeCookieParams,
 } from '@spartan-sessions/core';
-import { callWithCallback, type NodeCallback, type SpartanCore, withCallback } from '@spartan-sessions/core/adapter';
+import {
+  type CookieMakerFor,
+  type CookieMonsterFor,
+  type CookieReaderFor,
+  callWithCallback,
+  type NodeCallback,
+  type SpartanCore,
+  withCallback,
+} from '@spartan-sessions/core/adapter';
 import { scopeOf } from './middleware.js';
 
 /** A node-style callback, as the original module and express-session take them. */
 export type CookieCallback<T> = NodeCallback<T>;
-
 /** `cookieMaker(req, res, { name, value, options }, callback?)`. */
-export interface CookieMaker {
-  /** Sets the cookie; rejects with a `SpartanError` (`session/missing-params`, `session/insecure-connection`, …). */
-  (req: IncomingMessage, res: ServerResponse, params: MakeCookieParams): Promise<MadeCookie>;
-  /** Callback form: the error or the cookie goes to `callback`; the promise then never rejects. */
-  (
-    req: IncomingMessage,
-    res: ServerResponse,
-    params: MakeCookieParams,
-    callback: CookieCallback<MadeCookie>,
-  ): Promise<MadeCookie | undefined>;
-}
-
+export type CookieMaker = CookieMakerFor<IncomingMessage, ServerResponse>;
 /** `cookieMonster(res, { name, options }, callback?)`. */
-export interface CookieMonster {
-  /** Expires the cookie; throws `session/missing-params` without a name. */
-  (res: ServerResponse, params: ClearCookieParams): ClearedCookie;
-  /** Callback form: the error or the cleared cookie goes to `callback` (synchronously). */
-  (res: ServerResponse, params: ClearCookieParams, callback: CookieCallback<ClearedCookie>): ClearedCookie | undefined;
-}
-
+export type CookieMonster = CookieMonsterFor<ServerResponse>;
 /** `cookieReader(req)` → `{ get(name), sealed(name) }`. */
-export type CookieReaderFactory = (req: IncomingMessage) => CookieReader;
+export type CookieReaderFactory = CookieReaderFor<IncomingMessage>;
 
 /** The three cookie tools of SPEC §7 over the request's scope. */
 export function createCookieFunctions(core: SpartanCore): {

@@ -5,36 +5,26 @@ import type {
   MadeCookie,
   MakeCookieParams,
 } from '@spartan-sessions/core';
-import { callWithCallback, type NodeCallback, type SpartanCore, withCallback } from '@spartan-sessions/core/adapter';
+import {
+  type CookieMakerFor,
+  type CookieMonsterFor,
+  type CookieReaderFor,
+  callWithCallback,
+  type NodeCallback,
+  type SpartanCore,
+  withCallback,
+} from '@spartan-sessions/core/adapter';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { exchangeOf, existingExchange, FastifyExchange } from './exchange.js';
 
 /** A node-style callback, as the original module takes them. */
 export type CookieCallback<T> = NodeCallback<T>;
-
 /** `cookieMaker(request, reply, { name, value, options }, callback?)`. */
-export interface CookieMaker {
-  /** Sets the cookie; rejects with a `SpartanError` (`session/missing-params`, `session/insecure-connection`, …). */
-  (request: FastifyRequest, reply: FastifyReply, params: MakeCookieParams): Promise<MadeCookie>;
-  /** Callback form: the error or the cookie goes to `callback`; the promise then never rejects. */
-  (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    params: MakeCookieParams,
-    callback: CookieCallback<MadeCookie>,
-  ): Promise<MadeCookie | undefined>;
-}
-
+export type CookieMaker = CookieMakerFor<FastifyRequest, FastifyReply>;
 /** `cookieMonster(reply, { name, options }, callback?)`. */
-export interface CookieMonster {
-  /** Expires the cookie; throws `session/missing-params` without a name. */
-  (reply: FastifyReply, params: ClearCookieParams): ClearedCookie;
-  /** Callback form: the error or the cleared cookie goes to `callback` (synchronously). */
-  (reply: FastifyReply, params: ClearCookieParams, callback: CookieCallback<ClearedCookie>): ClearedCookie | undefined;
-}
-
+export type CookieMonster = CookieMonsterFor<FastifyReply>;
 /** `cookieReader(request)` → `{ get(name), sealed(name) }`. */
-export type CookieReaderFactory = (request: FastifyRequest) => CookieReader;
+export type CookieReaderFactory = CookieReaderFor<FastifyRequest>;
 
 /** The three cookie tools of SPEC §7 over the request's scope. */
 export function createCookieFunctions(core: SpartanCore): {
