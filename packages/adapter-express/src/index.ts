@@ -5,7 +5,7 @@
  * `RequestView` and `CookieJar`, holds the response until the session is committed, and hands
  * every `SpartanError` to `next(err)`. It makes no security decision of its own.
  */
-import type { Session } from '@spartan-sessions/core';
+import type { SessionWithData } from '@spartan-sessions/core';
 
 export type {
   ClearCookieParams,
@@ -18,9 +18,11 @@ export type {
   Policy,
   PolicyInput,
   Session,
+  SessionData,
   SessionEvent,
   SessionMeta,
   SessionStore,
+  SessionWithData,
   SpartanErrorCode,
 } from '@spartan-sessions/core';
 export { isSpartanError, SpartanError } from '@spartan-sessions/core';
@@ -36,7 +38,7 @@ declare global {
   namespace Express {
     interface Request {
       /** The session (`sessioner`): data as plain properties, verbs on the prototype. */
-      session: Session;
+      session: SessionWithData;
       /** The current session id (`sessioner`). */
       sessionID: string;
       /** A CSRF token for this response (`csrf()`): masked, different on every response. */

@@ -1,17 +1,43 @@
-import type { MadeCookie, Session, SessionCallback } from '@spartan-sessions/core';
+import type { MadeCookie, Session, SessionCallback, SessionWithData } from '@spartan-sessions/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { describe, expectTypeOf, it } from 'vitest';
 import { type ExpressSessions, spartan } from '../src/index.js';
 
+// The application types its session data by declaration merging, as with express-session.
+declare module '../src/index.js' {
+  interface SessionData {
+    views: number;
+    account: { id: string; name: string };
+  }
+}
+
 describe('declaration merging', () => {
   it('types req.session as core Session, req.sessionID as string, req.csrfToken() as string', () => {
-    expectTypeOf<Request['session']>().toEqualTypeOf<Session>();
+    expectTypeOf<Request['session']>().toEqualTypeOf<SessionWithData>();
+    expectTypeOf<Request['session']>().toMatchTypeOf<Session>();
     expectTypeOf<Request['sessionID']>().toEqualTypeOf<string>();
     expectTypeOf<Request['csrfToken']>().parameters.toEqualTypeOf<[]>();
     expectTypeOf<Request['csrfToken']>().returns.toEqualTypeOf<string>();
     // express-session's callback style, as Passport calls it.
     expectTypeOf<Request['session']['regenerate']>().parameter(0).toEqualTypeOf<SessionCallback | undefined>();
     expectTypeOf<Request['session']['save']>().returns.toEqualTypeOf<Promise<void>>();
+  });
+
+  it('types the session data the application declared (SessionData), every key optional', () => {
+    const handler = (req: Request, res: Response) => {
+      expectTypeOf(req.session.views).toEqualTypeOf<number | undefined>();
+      // The README's counter compiles (TS2365 when the data is `unknown`).
+      req.session.views = (req.session.views ?? 0) + 1;
+      expectTypeOf(req.session.account?.name).toEqualTypeOf<string | undefined>();
+      // @ts-expect-error: views is a number
+      req.session.views = 'many';
+      // @ts-expect-error: a user has an id and a name
+      req.session.account = { id: 'u1' };
+      // Undeclared keys stay open, as unknown (Passport's `passport` key among them).
+      expectTypeOf(req.session.passport).toEqualTypeOf<unknown>();
+      res.send(String(req.session.views));
+    };
+    expectTypeOf(handler).toBeFunction();
   });
 
   it('types the module object', () => {

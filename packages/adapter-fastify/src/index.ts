@@ -6,7 +6,7 @@
  * is sent, and hands every `SpartanError` (with its `statusCode`) to Fastify's error handler.
  * It makes no security decision of its own.
  */
-import type { Session } from '@spartan-sessions/core';
+import type { SessionData, SessionWithData } from '@spartan-sessions/core';
 
 export type {
   ClearCookieParams,
@@ -19,9 +19,11 @@ export type {
   Policy,
   PolicyInput,
   Session,
+  SessionData,
   SessionEvent,
   SessionMeta,
   SessionStore,
+  SessionWithData,
   SpartanErrorCode,
 } from '@spartan-sessions/core';
 export { isSpartanError, SpartanError } from '@spartan-sessions/core';
@@ -29,32 +31,15 @@ export { fetchSecret } from '@spartan-sessions/core/node';
 export type { CookieCallback, CookieMaker, CookieMonster, CookieReaderFactory } from './cookies.js';
 export { type FastifySessions, type SpartanFastify, type SpartanOptions, spartan } from './spartan.js';
 
-/**
- * The session data of your app, for types: narrow it by declaration merging, as
- * `@fastify/session`'s `SessionData` allows —
- *
- * ```ts
- * declare module '@spartan-sessions/adapter-fastify' {
- *   interface SessionData { cart: string[]; theme: 'dark' | 'light' }
- * }
- * ```
- *
- * Every key is optional on `request.session` (a new session holds nothing).
- */
-export interface SessionData {
-  [key: string]: unknown;
-}
-
 /** `request.session`: core's `Session` (data as plain properties, the verbs) plus `get`/`set`/`delete`. */
-export type FastifySessionObject = Session &
-  Partial<SessionData> & {
-    /** A data value, `undefined` when absent (@fastify/session style). */
-    get<Key extends keyof SessionData & string>(key: Key): SessionData[Key] | undefined;
-    /** Sets a data value (names data can never take, such as the verbs, are ignored). */
-    set<Key extends keyof SessionData & string>(key: Key, value: SessionData[Key]): void;
-    /** Removes a data value. */
-    delete(key: keyof SessionData & string): void;
-  };
+export type FastifySessionObject = SessionWithData & {
+  /** A data value, `undefined` when absent (@fastify/session style). */
+  get<Key extends keyof SessionData & string>(key: Key): SessionData[Key] | undefined;
+  /** Sets a data value (names data can never take, such as the verbs, are ignored). */
+  set<Key extends keyof SessionData & string>(key: Key, value: SessionData[Key]): void;
+  /** Removes a data value. */
+  delete(key: keyof SessionData & string): void;
+};
 
 // Typing by declaration merging (STYLE.md convention 11).
 declare module 'fastify' {

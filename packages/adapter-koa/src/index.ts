@@ -6,7 +6,7 @@
  * Koa writes the response, and throws every `SpartanError` (with `status` and `expose`) for
  * Koa's error handling. It makes no security decision of its own.
  */
-import type { Session } from '@spartan-sessions/core';
+import type { SessionWithData } from '@spartan-sessions/core';
 
 export type {
   ClearCookieParams,
@@ -19,9 +19,11 @@ export type {
   Policy,
   PolicyInput,
   Session,
+  SessionData,
   SessionEvent,
   SessionMeta,
   SessionStore,
+  SessionWithData,
   SpartanErrorCode,
 } from '@spartan-sessions/core';
 export { isSpartanError, SpartanError } from '@spartan-sessions/core';
@@ -39,7 +41,7 @@ export { type KoaSessions, type SpartanKoa, type SpartanOptions, spartan } from 
 /** What the sessioner and csrf() add to every Koa context. */
 interface SpartanContext {
   /** The session (`sessioner`): data as plain properties, verbs on the prototype. */
-  session: Session;
+  session: SessionWithData;
   /** A CSRF token for this response (`csrf()`): masked, different on every response. */
   csrfToken(): string;
 }

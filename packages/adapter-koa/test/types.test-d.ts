@@ -1,14 +1,23 @@
 import Router from '@koa/router';
-import type { MadeCookie, Session, SessionCallback } from '@spartan-sessions/core';
+import type { MadeCookie, SessionCallback, SessionWithData } from '@spartan-sessions/core';
 import Koa, { type Context, type Middleware, type ParameterizedContext } from 'koa';
 import { describe, expectTypeOf, it } from 'vitest';
 import { type KoaSessions, spartan } from '../src/index.js';
 
+// The application types its session data by declaration merging, as with express-session.
+declare module '../src/index.js' {
+  interface SessionData {
+    views: number;
+  }
+}
+
 describe('context augmentation', () => {
   it('types ctx.session as core Session and ctx.csrfToken() as string, on every Koa context type', () => {
-    expectTypeOf<Context['session']>().toEqualTypeOf<Session>();
-    expectTypeOf<ParameterizedContext['session']>().toEqualTypeOf<Session>();
-    expectTypeOf<ParameterizedContext<{ user: string }, { custom: number }>['session']>().toEqualTypeOf<Session>();
+    expectTypeOf<Context['session']>().toEqualTypeOf<SessionWithData>();
+    expectTypeOf<ParameterizedContext['session']>().toEqualTypeOf<SessionWithData>();
+    expectTypeOf<
+      ParameterizedContext<{ user: string }, { custom: number }>['session']
+    >().toEqualTypeOf<SessionWithData>();
     expectTypeOf<Context['csrfToken']>().parameters.toEqualTypeOf<[]>();
     expectTypeOf<Context['csrfToken']>().returns.toEqualTypeOf<string>();
     // express-session's callback style, as koa-passport (Passport) calls it.
@@ -16,16 +25,27 @@ describe('context augmentation', () => {
     expectTypeOf<Context['session']['save']>().returns.toEqualTypeOf<Promise<void>>();
   });
 
+  it('types the session data the application declared (SessionData), every key optional', () => {
+    const app = new Koa();
+    app.use((ctx) => {
+      expectTypeOf(ctx.session.views).toEqualTypeOf<number | undefined>();
+      ctx.session.views = (ctx.session.views ?? 0) + 1;
+      // @ts-expect-error: views is a number
+      ctx.session.views = 'many';
+      expectTypeOf(ctx.session.undeclared).toEqualTypeOf<unknown>();
+    });
+  });
+
   it('needs no cast in application code, with Koa or @koa/router', () => {
     const app = new Koa();
     app.use(async (ctx) => {
-      expectTypeOf(ctx.session).toEqualTypeOf<Session>();
+      expectTypeOf(ctx.session).toEqualTypeOf<SessionWithData>();
       await ctx.session.authenticate('alice');
       expectTypeOf(ctx.csrfToken()).toEqualTypeOf<string>();
     });
     const router = new Router();
     router.get('/', (ctx) => {
-      expectTypeOf(ctx.session).toEqualTypeOf<Session>();
+      expectTypeOf(ctx.session).toEqualTypeOf<SessionWithData>();
       expectTypeOf(ctx.session.meta.userId).toEqualTypeOf<string | null>();
     });
   });

@@ -27,7 +27,14 @@ export {
   type UserSessionSummary,
 } from './session/manager.js';
 export type { MaybePromise } from './session/maybe.js';
-export { Session, type SessionCallback, type SessionMeta, type UserSessionInfo } from './session/session.js';
+export {
+  Session,
+  type SessionCallback,
+  type SessionData,
+  type SessionMeta,
+  type SessionWithData,
+  type UserSessionInfo,
+} from './session/session.js';
 // For store packages: the deadline every store call runs under, and the argument checks the
 // conformance suite holds every store to.
 export {

@@ -27,6 +27,26 @@ export interface UserSessionInfo {
 /** A node-style callback, accepted as express-session does (`req.session.save(cb)`). */
 export type SessionCallback<T = void> = NodeCallback<T>;
 
+/**
+ * The application's session data, typed by declaration merging, as with express-session:
+ *
+ * ```ts
+ * declare module '@spartan-sessions/adapter-express' { // or adapter-fastify, adapter-koa, core
+ *   interface SessionData { views: number; cart: string[] }
+ * }
+ * ```
+ *
+ * Every adapter types its session as `Session & Partial<SessionData>` (`SessionWithData`):
+ * each key may be absent, since a new session holds nothing. Keys the application does not
+ * declare stay open, as `unknown`.
+ */
+export interface SessionData {
+  [key: string]: unknown;
+}
+
+/** The session object as handlers see it: the verbs, and the application's typed data (`SessionData`). */
+export type SessionWithData = Session & Partial<SessionData>;
+
 /** What a `SessionContext` does for the session object it backs. */
 export interface SessionBackend {
   currentId(): string;
