@@ -2,13 +2,14 @@
  * `npm start`: the demo on http://localhost:3000 with the embedded in-memory store.
  * Environment: `PORT` (default 3000), `SESSION_SECRET` / `SESSION_SECRET_FILE` /
  * `SESSION_SECRET_PREVIOUS` (without any, a random secret is made for this run), `STORE`
- * (`memory`, the default, or `redis`) and `REDIS_URL` (default `redis://127.0.0.1:6379`).
+ * (`memory`, the default, or `redis`), `REDIS_URL` (default `redis://127.0.0.1:6379`) and
+ * `FRAMEWORK` (`express`, the default, `fastify` or `koa`).
  */
 import { randomBytes } from 'node:crypto';
 import { isSpartanError, type SessionStore } from '@spartan-sessions/core';
 import { fetchSecret } from '@spartan-sessions/core/node';
 import { RedisStore } from '@spartan-sessions/store-redis';
-import { createDemoApp } from './app.js';
+import { createDemoApp, FRAMEWORKS, type Framework, isFramework } from './app.js';
 import { listenOnLocalhost } from './listen.js';
 
 function secretsFromEnvironment(): string[] {
@@ -42,6 +43,17 @@ function storeFromEnvironment(): { store: SessionStore | undefined; label: strin
   throw new StartupError(`STORE must be "memory" or "redis", not ${JSON.stringify(kind)}`);
 }
 
+/** The framework named by `FRAMEWORK`. */
+function frameworkFromEnvironment(): Framework {
+  const name = process.env.FRAMEWORK ?? 'express';
+  if (isFramework(name)) return name;
+  throw new StartupError(
+    `FRAMEWORK must be one of ${FRAMEWORKS.map((each) => `"${each}"`).join(', ')}, not ${JSON.stringify(name)}`,
+  );
+}
+
+const FRAMEWORK_LABELS: Record<Framework, string> = { express: 'Express', fastify: 'Fastify', koa: 'Koa' };
+
 /** A Redis URL without its password, for the start-up line. */
 function redactUrl(url: string): string {
   try {
@@ -58,8 +70,10 @@ class StartupError extends Error {}
 
 async function main(): Promise<void> {
   const port = portFromEnvironment();
+  const framework = frameworkFromEnvironment();
   const { store, label } = storeFromEnvironment();
-  const { app, manager } = createDemoApp({
+  const { handler, manager, close } = await createDemoApp({
+    framework,
     secrets: secretsFromEnvironment(),
     store,
     onEvent: (event) => {
@@ -72,15 +86,16 @@ async function main(): Promise<void> {
       console.log(`  session ${parts.filter(Boolean).join(' ')}`);
     },
   });
-  const server = await listenOnLocalhost(app, port).catch((error: unknown) => {
+  const server = await listenOnLocalhost(handler, port).catch((error: unknown) => {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new StartupError(`port ${port} is in use: stop what runs there, or set PORT`);
     }
     throw error;
   });
-  console.log(`• spartan-sessions demo (Express, ${label}) on ${server.url}`);
+  console.log(`• spartan-sessions demo (${FRAMEWORK_LABELS[framework]}, ${label}) on ${server.url}`);
   const stop = async () => {
     await server.close();
+    await close();
     await manager.close();
     process.exit(0);
   };

@@ -5,7 +5,7 @@
 import { MemoryStore } from '@spartan-sessions/core';
 import { createFakeClock } from '@spartan-sessions/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDemoApp, type DemoApp, safeNext } from '../src/app.js';
+import { createDemoApp, type DemoApp, FRAMEWORKS, safeNext } from '../src/app.js';
 import { formatDuration, formatTime } from '../src/format.js';
 import { escapeHtml, html, raw } from '../src/html.js';
 import { type LocalhostServer, listenOnLocalhost } from '../src/listen.js';
@@ -69,7 +69,7 @@ async function loginForm(base: string): Promise<{ token: string; cookie: string 
   return { token, cookie: cookiePair(form, CSRF_COOKIE) ?? '' };
 }
 
-describe('the demo over HTTP', () => {
+describe.each(FRAMEWORKS)('the demo over HTTP on %s', (framework) => {
   const clock = createFakeClock(Date.now());
   const store = new FlakyStore({ clock });
   let demo: DemoApp;
@@ -90,13 +90,19 @@ describe('the demo over HTTP', () => {
   };
 
   beforeAll(async () => {
-    demo = createDemoApp({ secrets: 'a demo secret for the http test, at least 32 chars', clock, store });
-    server = await listenOnLocalhost(demo.app, 0);
+    demo = await createDemoApp({
+      framework,
+      secrets: 'a demo secret for the http test, at least 32 chars',
+      clock,
+      store,
+    });
+    server = await listenOnLocalhost(demo.handler, 0);
     base = server.url;
   });
 
   afterAll(async () => {
     await server?.close();
+    await demo?.close();
   });
 
   it('keeps anonymous reading lazy: no session cookie until a sign-in', async () => {
@@ -207,6 +213,19 @@ describe('the demo over HTTP', () => {
     } finally {
       store.down = false;
     }
+  });
+
+  it('refuses a form body over 8 KiB with 413, and changes nothing', async () => {
+    const cookie = await signIn();
+    const response = await fetch(`${base}/account/name`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ displayName: 'M'.repeat(9000) }),
+    });
+    expect(response.status).toBe(413);
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(await response.text()).toContain('Bad request');
+    expect(demo.users.byId('u-alice')?.displayName).toBe('Alice Liddell');
   });
 
   it('answers unknown addresses with a 404 page', async () => {

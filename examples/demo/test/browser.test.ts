@@ -14,7 +14,7 @@ import { MemoryStore } from '@spartan-sessions/core';
 import { createFakeClock } from '@spartan-sessions/core/testing';
 import { type BrowserContext, type Cookie, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDemoApp, type DemoApp } from '../src/app.js';
+import { createDemoApp, type DemoApp, FRAMEWORKS, type Framework } from '../src/app.js';
 import { escapeHtml } from '../src/html.js';
 import { type LocalhostServer, listenOnLocalhost } from '../src/listen.js';
 
@@ -40,9 +40,12 @@ const ALICE = { username: 'alice', password: 'correct horse battery staple' };
 const DOCS_SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
 const RUN_SCREENSHOTS = fileURLToPath(new URL('../test-results/screenshots/', import.meta.url));
 
-async function screenshot(page: Page, name: string): Promise<void> {
-  const file = `${name}.png`;
-  const update = process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(join(DOCS_SCREENSHOTS, file));
+async function screenshot(page: Page, framework: Framework, name: string): Promise<void> {
+  // The pages are the same on every framework: the docs show Express's, the other runs keep theirs
+  // under test-results for a look.
+  const file = framework === 'express' ? `${name}.png` : `${framework}-${name}.png`;
+  const update =
+    framework === 'express' && (process.env.UPDATE_SCREENSHOTS === '1' || !existsSync(join(DOCS_SCREENSHOTS, file)));
   const directory = update ? DOCS_SCREENSHOTS : RUN_SCREENSHOTS;
   await mkdir(directory, { recursive: true });
   await page.screenshot({ path: join(directory, file), fullPage: true, animations: 'disabled', caret: 'hide' });
@@ -92,7 +95,7 @@ async function accountAs(base: string, cookie: string): Promise<{ status: number
   return { status: response.status, location: response.headers.get('location') };
 }
 
-describe('the demo in Chromium', () => {
+describe.each(FRAMEWORKS)('the demo in Chromium on %s', (framework) => {
   const clock = createFakeClock(Date.now());
   let demo: DemoApp;
   let server: LocalhostServer;
@@ -112,8 +115,8 @@ describe('the demo in Chromium', () => {
   };
 
   beforeAll(async () => {
-    demo = createDemoApp({ secrets: 'a demo secret for the browser test, at least 32 chars', clock });
-    server = await listenOnLocalhost(demo.app, 0);
+    demo = await createDemoApp({ framework, secrets: 'a demo secret for the browser test, at least 32 chars', clock });
+    server = await listenOnLocalhost(demo.handler, 0);
     base = server.url;
     userDataDir = await mkdtemp(join(tmpdir(), 'spartan-demo-chromium-'));
     context = await chromium.launchPersistentContext(userDataDir, {
@@ -132,6 +135,7 @@ describe('the demo in Chromium', () => {
   afterAll(async () => {
     await context?.close();
     await server?.close();
+    await demo?.close();
     await demo?.manager.close();
     if (attacker) {
       const closing = attacker;
@@ -160,7 +164,7 @@ describe('the demo in Chromium', () => {
     });
     await page.fill('#username', ALICE.username);
     await page.fill('#password', ALICE.password);
-    await screenshot(page, 'login');
+    await screenshot(page, framework, 'login');
     await Promise.all([page.waitForURL(`${base}/account`), page.click('main button[type=submit]')]);
     expect(await page.textContent('main')).toContain('Welcome, Alice Liddell');
 
@@ -174,14 +178,14 @@ describe('the demo in Chromium', () => {
       sameSite: 'Lax',
     });
     expect(await page.evaluate(() => document.cookie), 'HttpOnly: invisible to scripts').toBe('');
-    await screenshot(page, 'account');
+    await screenshot(page, framework, 'account');
 
     await page.goto(`${base}/`);
     const main = await page.textContent('main');
     expect(main).toContain('Signed in as Alice Liddell');
     expect(main).toContain('Idle time left');
     expect(main).toContain('normal');
-    await screenshot(page, 'home');
+    await screenshot(page, framework, 'home');
   });
 
   it('gives the session a new id on entering the privileged /admin area', async () => {
@@ -201,7 +205,7 @@ describe('the demo in Chromium', () => {
     const refused = await page.goto(`${base}/admin`);
     expect(refused?.status()).toBe(401);
     expect(await page.textContent('h1')).toBe('Confirm it’s you');
-    await screenshot(page, 'reauth');
+    await screenshot(page, framework, 'reauth');
 
     const before = await sessionCookie();
     await page.fill('#password', 'not the password');
@@ -218,7 +222,7 @@ describe('the demo in Chromium', () => {
     const after = await sessionCookie();
     expect(after?.value, 're-authentication rotates the id').not.toBe(before?.value);
     expect(await page.textContent('main')).toContain('rotated');
-    await screenshot(page, 'admin');
+    await screenshot(page, framework, 'admin');
   });
 
   it('lists the active sessions and signs out everywhere else', async () => {
@@ -228,7 +232,7 @@ describe('the demo in Chromium', () => {
     await page.goto(`${base}/sessions`);
     expect(await page.locator('tbody tr').count()).toBe(2);
     expect(await page.textContent('main')).toContain('this browser');
-    await screenshot(page, 'sessions');
+    await screenshot(page, framework, 'sessions');
 
     const mine = await sessionCookie();
     await Promise.all([
@@ -270,7 +274,7 @@ describe('the demo in Chromium', () => {
     await page.waitForURL(`${base}/account/name`);
     expect(await page.textContent('h1')).toBe('Request refused');
     expect(await page.textContent('main')).toContain('sessions/cross-origin-request');
-    await screenshot(page, 'refused-forgery');
+    await screenshot(page, framework, 'refused-forgery');
 
     const after = await sessionCookie();
     expect(after?.value).toBe(before?.value);

@@ -1,5 +1,5 @@
 /**
- * `STORE=redis`: the demo as `npm start` runs it (dist/main.js), on the Redis at REDIS_URL
+ * `STORE=redis`: the demo as `npm start` runs it (dist/main.js), on each framework, on the Redis at REDIS_URL
  * (127.0.0.1:6379 here), signing in and out over HTTP while the test watches Redis.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -29,7 +29,13 @@ async function demoKeys(redis: Redis): Promise<string[]> {
   return keys;
 }
 
-describe('the demo with STORE=redis', () => {
+const FRAMEWORKS = [
+  ['express', 'Express'],
+  ['fastify', 'Fastify'],
+  ['koa', 'Koa'],
+] as const;
+
+describe.each(FRAMEWORKS)('the demo with STORE=redis and FRAMEWORK=%s', (framework, label) => {
   const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
   let child: ChildProcess;
   let base = '';
@@ -40,7 +46,14 @@ describe('the demo with STORE=redis', () => {
     const stale = await demoKeys(redis);
     if (stale.length > 0) await redis.del(...stale);
     child = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:6379', PORT: '0', SESSION_SECRET: '' },
+      env: {
+        ...process.env,
+        FRAMEWORK: framework,
+        STORE: 'redis',
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        PORT: '0',
+        SESSION_SECRET: '',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -70,8 +83,8 @@ describe('the demo with STORE=redis', () => {
     redis.disconnect();
   });
 
-  it('says it runs on Redis, without printing a secret', () => {
-    expect(output).toContain('Redis store at redis://127.0.0.1:6379');
+  it('says it runs on Redis and the framework asked for, without printing a secret', () => {
+    expect(output).toContain(`(${label}, Redis store at redis://127.0.0.1:6379)`);
     expect(output).toContain('SESSION_SECRET is not set');
   });
 
