@@ -50,6 +50,14 @@ export const contenders = [
     storeNames: { memory: 'MemoryStore', redis: 'connect-redis' },
     redisBytes: true,
   },
+  {
+    framework: 'fastify',
+    name: 'spartan-sessions',
+    role: 'ours',
+    file: 'fastify-spartan.mjs',
+    stores: ['memory', 'redis'],
+    storeNames: { memory: 'MemoryStore', redis: 'store-redis' },
+  },
   { framework: 'koa', name: 'koa (bare)', role: 'bare', file: 'koa-bare.mjs', stores: ['none'] },
   {
     framework: 'koa',
@@ -60,6 +68,14 @@ export const contenders = [
     storeNames: { cookie: 'cookie (default)', memory: 'Map store', redis: 'ioredis store' },
     hot: true,
     redisBytes: true,
+  },
+  {
+    framework: 'koa',
+    name: 'spartan-sessions',
+    role: 'ours',
+    file: 'koa-spartan.mjs',
+    stores: ['memory', 'redis'],
+    storeNames: { memory: 'MemoryStore', redis: 'store-redis' },
   },
 ];
 
