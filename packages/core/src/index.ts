@@ -35,15 +35,9 @@ export {
   type SessionWithData,
   type UserSessionInfo,
 } from './session/session.js';
-// For store packages: the deadline every store call runs under, and the argument checks the
-// conformance suite holds every store to.
-export {
-  createDeadlineRunner,
-  DEFAULT_STORE_TIMEOUT_MS,
-  type Deadline,
-  type DeadlineErrors,
-  type DeadlineRunner,
-} from './session/store-call.js';
+// Store packages find the deadline runner and the store errors in `@spartan-sessions/core/store`
+// (with the argument checks below, which stay here too).
+export { DEFAULT_STORE_TIMEOUT_MS } from './session/store-call.js';
 export {
   MemoryStore,
   type MemoryStoreEviction,

@@ -88,8 +88,6 @@ export interface SessionStore {
    * new record too (see `RedisStore`).
    */
   rotate(oldKey: string, newKey: string, record: StoredSession, opts: StoreRotateOptions): Promise<boolean>;
-  /** Moves the expiry of an existing record to `expiresAt` (ms); no-op when absent. */
-  touch(key: string, expiresAt: number): Promise<void>;
   /** Deletes the record and its index entry; no-op when absent. */
   destroy(key: string): Promise<void>;
   /**
@@ -100,6 +98,14 @@ export interface SessionStore {
   listByUser(userId: string): Promise<UserSessionEntry[]>;
   /** Releases what the store opened itself (never a client it was given). */
   close?(): Promise<void>;
+  /**
+   * Set by a store that bounds each of its calls itself (ms): every call settles — resolves, or
+   * rejects with `sessions/store-unavailable` — within this time, its own deadline also stopping
+   * the call's further commands (`@spartan-sessions/core/store`'s `createStoreErrors().deadlines`).
+   * Core then adds no timer of its own to the store's calls (a call is timed once) and its
+   * `storeTimeout` option does not apply; without it core bounds every call by `storeTimeout`.
+   */
+  readonly callTimeout?: number;
   /**
    * Optional synchronous twins of `get`, `set`, `rotate` and `destroy`, for stores that live in
    * the process (`MemoryStore`). When a store has all four, core calls them instead, so a request

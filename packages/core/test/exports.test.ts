@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as adapter from '../src/adapter/index.js';
 import * as main from '../src/index.js';
 import * as node from '../src/node/index.js';
+import * as store from '../src/store/kit.js';
 import * as testing from '../src/testing/index.js';
 
 // The export names are public API: a change here is a deliberate, reviewed change.
@@ -28,6 +29,25 @@ describe('@spartan-sessions/core export names', () => {
       expect(Object.keys(adapter)).toContain(name);
       expect(Object.keys(main)).not.toContain(name);
     }
+  });
+  it('./store entry: what store packages share', () => {
+    expect(Object.keys(store).sort()).toEqual([
+      'DEFAULT_STORE_TIMEOUT_MS',
+      'StoreTimeout',
+      'assertExpectedVersion',
+      'assertExpiresAt',
+      'assertRotationKeys',
+      'assertStoreKey',
+      'assertStoreRotateOptions',
+      'assertStoreSetOptions',
+      'assertStoredSession',
+      'assertUserId',
+      'checkDeadline',
+      'createDeadlineRunner',
+      'createStoreErrors',
+      'sanitizeCause',
+      'validateStoredSession',
+    ]);
   });
   it('./testing entry', () => {
     expect(Object.keys(testing).sort()).toMatchSnapshot();

@@ -1,13 +1,4 @@
 import {
-  assertExpiresAt,
-  assertRotationKeys,
-  assertStoredSession,
-  assertStoreKey,
-  assertStoreRotateOptions,
-  assertStoreSetOptions,
-  assertUserId,
-  type Deadline,
-  type DeadlineRunner,
   type SessionStore,
   SpartanError,
   type StoredSession,
@@ -15,6 +6,20 @@ import {
   type StoreSetOptions,
   type UserSessionEntry,
 } from '@spartan-sessions/core';
+import {
+  assertExpiresAt,
+  assertRotationKeys,
+  assertStoredSession,
+  assertStoreKey,
+  assertStoreRotateOptions,
+  assertStoreSetOptions,
+  assertUserId,
+  checkDeadline,
+  createStoreErrors,
+  type Deadline,
+  type DeadlineRunner,
+  type StoreFailureReason,
+} from '@spartan-sessions/core/store';
 import { type Cluster, Redis } from 'ioredis';
 import {
   decodeSession,
@@ -25,7 +30,6 @@ import {
   TOMBSTONE,
   userIdOf,
 } from './internal/codec.js';
-import { checkDeadline, createDeadlines, invalidArgument, storeUnavailable } from './internal/deadline.js';
 import { COMMANDS, KEY_COUNTS, SCRIPTS } from './internal/scripts.js';
 
 /** Options shared by both ways of giving the store its Redis. */
@@ -91,7 +95,6 @@ interface WriteCommands {
     indexNeeded: string,
     indexedUntil: string,
   ): unknown;
-  spartanSessionsTouch(sessionKey: string, expiresAt: string, indexed: string, indexNeeded: string): unknown;
   spartanSessionsIndexAdd(indexKey: string, sessionKey: string, expiresAtSeconds: string): unknown;
   spartanSessionsRotate(
     oldSessionKey: string,
@@ -120,8 +123,6 @@ const DEFAULT_TIMEOUT_MS = 2000;
 const MAX_KEY_LENGTH = 512;
 /** The largest time a `Date` can hold (ms); Redis refuses expiry times beyond its range too. */
 const MAX_TIME = 8.64e15;
-/** `touch` re-reads a session whose user changed under it at most this many times. */
-const TOUCH_ATTEMPTS = 5;
 /**
  * How far past a session's expiry its user's index entry is moved, at most (seconds): a
  * quarter of the time left, up to 10 minutes. Writes of an active session then touch the index
@@ -165,6 +166,11 @@ export class RedisStore implements SessionStore {
   readonly #replicas: number;
   readonly #replicaTimeoutMs: number;
   readonly #tombstoneMs: number;
+  /**
+   * Every call settles within `commandTimeout` (its own deadline, which also stops the call's
+   * further commands): core adds no second timer (`SessionStore.callTimeout`).
+   */
+  readonly callTimeout: number;
 
   constructor(options: RedisStoreOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -212,7 +218,8 @@ export class RedisStore implements SessionStore {
     }
     this.#client = client;
     this.#prefix = prefix;
-    this.#run = createDeadlines(timeoutMs);
+    this.#run = REDIS_ERRORS.deadlines(timeoutMs, reasonOf);
+    this.callTimeout = timeoutMs;
     this.#replicas = replicas;
     this.#replicaTimeoutMs = replicaTimeoutMs;
     this.#tombstoneMs = Math.max(MIN_TOMBSTONE_MS, 10 * Math.ceil(timeoutMs));
@@ -246,7 +253,7 @@ export class RedisStore implements SessionStore {
     try {
       body = encodeSessionBody(record);
     } catch {
-      throw invalidArgument('set', 'record', 'record.data must be JSON-serializable');
+      throw REDIS_ERRORS.invalidArgument('set', 'record', 'record.data must be JSON-serializable');
     }
     const { userId } = record;
     const needed = indexSecond(expiresAt);
@@ -317,7 +324,7 @@ export class RedisStore implements SessionStore {
     try {
       body = encodeSessionBody(record);
     } catch {
-      throw invalidArgument('rotate', 'record', 'record.data must be JSON-serializable');
+      throw REDIS_ERRORS.invalidArgument('rotate', 'record', 'record.data must be JSON-serializable');
     }
     const { userId } = record;
     return this.#run('rotate', async (deadline) => {
@@ -381,26 +388,6 @@ export class RedisStore implements SessionStore {
     });
   }
 
-  async touch(key: string, expiresAt: number): Promise<void> {
-    checkKey('touch', key);
-    const at = checkTime('touch', expiresAt);
-    return this.#run('touch', async (deadline) => {
-      let indexed = '0';
-      for (let attempt = 0; attempt < TOUCH_ATTEMPTS; attempt++) {
-        const result = await this.#write(deadline, 'touch', (redis) =>
-          redis.spartanSessionsTouch(this.#sessionKey(key), String(redisTime(at)), indexed, String(indexSecond(at))),
-        );
-        if (!Array.isArray(result)) return;
-        // An authenticated session: move its index entry forward first, then its expiry.
-        const userId: unknown = result[0];
-        if (typeof userId !== 'string') throw storeUnavailable('touch', 'redis-error');
-        await this.#indexAdd(deadline, userId, key, indexAhead(indexSecond(at)));
-        indexed = `1${userId}`;
-      }
-      throw storeUnavailable('touch', 'contention');
-    });
-  }
-
   /**
    * Deletes the key (`GETDEL`). When it held a forward pointer (a Cluster rotation moved the
    * session on, or is moving it), whatever the pointer leads to is ended too: its key is
@@ -457,7 +444,7 @@ export class RedisStore implements SessionStore {
       for (let round = 1; ; round++) {
         const fresh = keys.filter((key) => !read.has(key));
         if (fresh.length === 0) break;
-        if (round > MAX_LIST_ROUNDS) throw storeUnavailable('listByUser', 'contention');
+        if (round > MAX_LIST_ROUNDS) throw REDIS_ERRORS.unavailable('listByUser', 'contention');
         for (const key of fresh) read.add(key);
         const values = await this.#readSessions(deadline, fresh);
         const pointers: Array<{ from: string; pointer: ForwardPointer }> = [];
@@ -560,10 +547,10 @@ export class RedisStore implements SessionStore {
     command(pipeline as unknown as WriteCommands);
     pipeline.wait(this.#replicas, this.#replicaTimeoutMs);
     const [reply, acknowledged] = (await pipeline.exec()) ?? [];
-    if (reply === undefined || acknowledged === undefined) throw storeUnavailable(operation, 'connection');
+    if (reply === undefined || acknowledged === undefined) throw REDIS_ERRORS.unavailable(operation, 'connection');
     if (reply[0] !== null) throw reply[0];
     if (acknowledged[0] !== null) throw acknowledged[0];
-    if (Number(acknowledged[1]) < this.#replicas) throw storeUnavailable(operation, 'not-replicated');
+    if (Number(acknowledged[1]) < this.#replicas) throw REDIS_ERRORS.unavailable(operation, 'not-replicated');
     return reply[1];
   }
 
@@ -582,6 +569,15 @@ function collect(found: Map<string, StoredSession>, userId: string, key: string,
   if (record !== undefined && record.userId === userId) found.set(key, record);
 }
 
+const REDIS_ERRORS = createStoreErrors({ id: 'redis', label: 'Redis' });
+
+/** Why a Redis call failed, as `details.reason` (safe to log). */
+function reasonOf(error: unknown): StoreFailureReason {
+  // ReplyError: Redis answered with an error (script error, CLUSTERDOWN, OOM, …). Everything
+  // else (closed connection, MaxRetriesPerRequestError, ClusterAllFailedError) is the link.
+  return error instanceof Error && error.name === 'ReplyError' ? 'redis-error' : 'connection';
+}
+
 /** Misconfiguration is a `SpartanError` with a code, like every setup error of spartan-sessions. */
 function optionError(option: string, message: string): SpartanError {
   return new SpartanError('sessions/option-type-incorrect', message, { option });
@@ -591,14 +587,15 @@ function optionError(option: string, message: string): SpartanError {
 function checkKey(operation: string, key: unknown): asserts key is string {
   assertStoreKey(key);
   if (key.length > MAX_KEY_LENGTH) {
-    throw invalidArgument(operation, 'key', `key must be at most ${MAX_KEY_LENGTH} characters`);
+    throw REDIS_ERRORS.invalidArgument(operation, 'key', `key must be at most ${MAX_KEY_LENGTH} characters`);
   }
 }
 
 /** Core's check, plus the range Redis accepts for an expiry time. */
 function checkTime(operation: string, time: unknown): number {
   assertExpiresAt(time);
-  if (Math.abs(time) > MAX_TIME) throw invalidArgument(operation, 'expiresAt', 'expiresAt is out of range');
+  if (Math.abs(time) > MAX_TIME)
+    throw REDIS_ERRORS.invalidArgument(operation, 'expiresAt', 'expiresAt is out of range');
   return time;
 }
 

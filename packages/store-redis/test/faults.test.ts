@@ -68,7 +68,8 @@ function traffic() {
         }
       });
       await call(() => store.get(key));
-      await call(() => store.touch(key, Date.now() + 600_000));
+      // Core's idle-time write: a compare-and-set that changes nothing the readers check.
+      await call(() => store.set(key, session, { expiresAt: Date.now() + 600_000, expectedVersion: session.version }));
       await call(() => store.listByUser(`user-${worker}`));
       // Failing calls come back within the timeout; pace them so the loop does not spin.
       if (outcomes.at(-1)?.ok === false) await new Promise((resolve) => setTimeout(resolve, 10));

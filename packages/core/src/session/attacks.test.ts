@@ -26,7 +26,6 @@ function promiseOnly(inner: MemoryStore, overrides: Partial<SessionStore> = {}):
     get: (key) => inner.get(key),
     set: (key, record, opts) => inner.set(key, record, opts),
     rotate: (oldKey, newKey, record, opts) => inner.rotate(oldKey, newKey, record, opts),
-    touch: (key, expiresAt) => inner.touch(key, expiresAt),
     destroy: (key) => inner.destroy(key),
     listByUser: (userId) => inner.listByUser(userId),
     ...overrides,

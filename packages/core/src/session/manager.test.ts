@@ -28,7 +28,7 @@ const MINUTE = 60 * SECOND;
 
 /** A store that counts calls and can be told to fail. */
 class SpyStore implements SessionStore {
-  calls = { get: 0, set: 0, rotate: 0, touch: 0, destroy: 0, listByUser: 0 };
+  calls = { get: 0, set: 0, rotate: 0, destroy: 0, listByUser: 0 };
   failWith: Error | null = null;
   hang = false;
   constructor(readonly inner: SessionStore) {}
@@ -49,10 +49,6 @@ class SpyStore implements SessionStore {
     this.calls.rotate++;
     return this.#guard(() => this.inner.rotate(oldKey, newKey, record, opts));
   }
-  touch(key: string, expiresAt: number) {
-    this.calls.touch++;
-    return this.#guard(() => this.inner.touch(key, expiresAt));
-  }
   destroy(key: string) {
     this.calls.destroy++;
     return this.#guard(() => this.inner.destroy(key));
@@ -62,7 +58,7 @@ class SpyStore implements SessionStore {
     return this.#guard(() => this.inner.listByUser(userId));
   }
   writes() {
-    return this.calls.set + this.calls.rotate + this.calls.touch + this.calls.destroy;
+    return this.calls.set + this.calls.rotate + this.calls.destroy;
   }
 }
 
@@ -89,7 +85,6 @@ function coarseExpiry(inner: SessionStore): SessionStore {
     set: (key, record, opts) => inner.set(key, record, { ...opts, expiresAt: opts.expiresAt + 86_400_000 }),
     rotate: (oldKey, newKey, record, opts) =>
       inner.rotate(oldKey, newKey, record, { ...opts, expiresAt: opts.expiresAt + 86_400_000 }),
-    touch: (key, expiresAt) => inner.touch(key, expiresAt + 86_400_000),
     destroy: (key) => inner.destroy(key),
     listByUser: (userId) => inner.listByUser(userId),
   };
@@ -283,7 +278,7 @@ describe('returning visitors', () => {
     expect(response.session.views).toBe(1);
     expect(response.session.nested).toEqual({ a: [1, 2] });
     expect(t.store.calls.get - before.get).toBe(1);
-    expect(t.store.writes()).toBe(before.set + before.touch + before.destroy);
+    expect(t.store.writes()).toBe(before.set + before.destroy);
     expect(response.setCookie).toBeUndefined();
   });
 
@@ -801,7 +796,7 @@ describe('concurrent requests of one session', () => {
     requests.forEach((r, i) => {
       r.session[`k${i}`] = i;
     });
-    t.store.calls = { get: 0, set: 0, rotate: 0, touch: 0, destroy: 0, listByUser: 0 };
+    t.store.calls = { get: 0, set: 0, rotate: 0, destroy: 0, listByUser: 0 };
     await Promise.all(requests.map((r) => r.finish()));
     // Each waited for the write ahead of it and rebased onto what that write stored.
     expect(t.store.calls).toMatchObject({ get: 0, set: 20 });

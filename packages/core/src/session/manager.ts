@@ -39,7 +39,11 @@ export interface SessionManagerOptions {
   clock?: Clock | undefined;
   /** Audit events; never given a raw id or a secret. A throwing listener never breaks a request. */
   onEvent?: SessionEventListener | undefined;
-  /** Longest a store call may take, in milliseconds. @default 2000 */
+  /**
+   * Longest a store call may take, in milliseconds. A store that bounds its calls itself
+   * (`SessionStore.callTimeout`: RedisStore, MongoStore) is held to its own bound instead.
+   * @default 2000
+   */
   storeTimeout?: number | undefined;
   /**
    * Compare-and-set attempts before a write gives up with `store-unavailable`. Each round lets at
@@ -165,7 +169,7 @@ export class SessionManager {
       crypto: options.crypto ?? webCrypto(),
       cacheSize: options.verifiedCookieCacheSize ?? 10_000,
     });
-    const call = createStoreCaller(storeTimeout);
+    const call = createStoreCaller(storeTimeout, store);
     const emit = createEmitter(onEvent);
     if (store instanceof MemoryStore && onEvent !== undefined) {
       // An eviction ends a session no request asked to end: audit it (the key is already a hash).

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isSpartanError, SpartanError } from '../errors/errors.js';
+import type { SessionStore } from '../ports.js';
+import { MemoryStore } from '../store/memory-store.js';
 import { createStoreCaller } from './store-call.js';
 
 /** One call through a fresh caller (what the manager builds once per instance). */
@@ -90,5 +92,42 @@ describe('createStoreCaller', () => {
     await vi.advanceTimersByTimeAsync(1);
     await expect(second).rejects.toMatchObject({ details: { operation: 'destroy', reason: 'timeout' } });
     expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('createStoreCaller with a store that bounds its calls itself (callTimeout)', () => {
+  const selfTimed = (callTimeout: number): SessionStore => Object.assign(new MemoryStore(), { callTimeout });
+
+  it('adds no timer: a call slower than storeTimeout is not failed by core', async () => {
+    vi.useFakeTimers();
+    const call = createStoreCaller(100, selfTimed(5000));
+    let answer!: (value: string) => void;
+    const pending = call('get', () => new Promise<string>((resolve) => (answer = resolve)));
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(1000);
+    answer('late but within the store bound');
+    await expect(pending).resolves.toBe('late but within the store bound');
+  });
+
+  it('still maps a failure, or a synchronous throw, to store-unavailable', async () => {
+    const call = createStoreCaller(100, selfTimed(5000));
+    const cause = new Error('ECONNRESET');
+    const rejected = await call('set', () => Promise.reject(cause)).catch((e: unknown) => e);
+    expect(isSpartanError(rejected, 'sessions/store-unavailable')).toBe(true);
+    expect((rejected as SpartanError).cause).toBe(cause);
+    const thrown = await call('set', () => {
+      throw new TypeError('bad');
+    }).catch((e: unknown) => e);
+    expect(isSpartanError(thrown, 'sessions/store-unavailable')).toBe(true);
+  });
+
+  it('a callTimeout that is not a positive finite number leaves core timing the calls', async () => {
+    vi.useFakeTimers();
+    for (const bound of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const pending = createStoreCaller(100, selfTimed(bound))('get', () => new Promise<never>(() => {}));
+      const settled = pending.catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(isSpartanError(await settled, 'sessions/store-unavailable')).toBe(true);
+    }
   });
 });

@@ -103,10 +103,31 @@ const STORE_ERRORS: DeadlineErrors = {
  * A store caller whose calls each fail closed after `timeoutMs`: any failure or timeout
  * becomes `sessions/store-unavailable` (503). A store error is never read as "no session" (that
  * would log everyone out, or worse, let a revoked session live on), and never hangs a request.
+ *
+ * A `store` that bounds its calls itself (`SessionStore.callTimeout`) gets no second timer: its
+ * calls are only mapped to `sessions/store-unavailable` when they fail.
  */
-export function createStoreCaller(timeoutMs: number): StoreCaller {
+export function createStoreCaller(timeoutMs: number, store?: SessionStore): StoreCaller {
+  if (boundsItsCalls(store)) {
+    return <T>(operation: string, call: () => Promise<T>): Promise<T> => {
+      const fail = (error: unknown): never => {
+        throw STORE_ERRORS.failure(operation, error);
+      };
+      try {
+        return call().catch(fail);
+      } catch (error) {
+        return Promise.reject(STORE_ERRORS.failure(operation, error));
+      }
+    };
+  }
   const run = createDeadlineRunner(timeoutMs, STORE_ERRORS);
   return (operation, call) => run(operation, call);
+}
+
+/** Whether `store` declares a bound of its own on every call (a positive, finite `callTimeout`). */
+function boundsItsCalls(store: SessionStore | undefined): boolean {
+  const bound = store?.callTimeout;
+  return typeof bound === 'number' && Number.isFinite(bound) && bound > 0;
 }
 
 /** The store calls of a request's load and commit, synchronous when the store offers it. */

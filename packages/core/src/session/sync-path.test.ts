@@ -64,9 +64,6 @@ class SyncStore implements SessionStore {
     this.calls.async++;
     return this.rotateSync(oldKey, newKey, record, opts);
   }
-  async touch() {
-    this.calls.async++;
-  }
   async destroy(key: string) {
     this.calls.async++;
     this.destroySync(key);
@@ -83,7 +80,6 @@ function asyncOnly(inner: SyncStore): SessionStore {
     get: (key) => inner.get(key),
     set: (key, record, opts) => inner.set(key, record, opts),
     rotate: (oldKey, newKey, record, opts) => inner.rotate(oldKey, newKey, record, opts),
-    touch: () => inner.touch(),
     destroy: (key) => inner.destroy(key),
     listByUser: (userId) => inner.listByUser(userId),
   };

@@ -349,6 +349,12 @@ export class MemoryStore implements SessionStore {
     return this.setSync(newKey, record, { expiresAt: opts.expiresAt, expectedVersion: null });
   }
 
+  /**
+   * Moves the expiry of an existing record to `expiresAt` (ms); no-op when absent.
+   * @deprecated Not part of the `SessionStore` port since 0.1 (core never moves an expiry
+   * without writing the record's `lastSeenAt`: docs/decisions.md, "store.touch"). Kept only while
+   * code written against the earlier port still forwards it; removed in the next minor version.
+   */
   async touch(key: string, expiresAt: number): Promise<void> {
     assertStoreKey(key);
     assertExpiresAt(expiresAt);

@@ -211,45 +211,35 @@ export function describeStoreConformance(name: string, factory: StoreConformance
       });
     });
 
-    describe('expiry (expired counts as absent)', () => {
-      it('create-only over an expired record succeeds', async () => {
-        await create('k', makeStoredSession({ data: { generation: 'old' } }));
-        await store.touch('k', past());
-        const fresh = makeStoredSession({ data: { generation: 'new' } });
-        expect(await create('k', fresh)).toBe(true);
-        expect(await store.get('k')).toEqual(fresh);
-      });
-
-      it('compare-and-set against an expired record returns false and does not revive it', async () => {
-        await create('k', makeStoredSession({ version: 1 }));
-        await store.touch('k', past());
-        const next = makeStoredSession({ version: 2 });
-        expect(await store.set('k', next, { expiresAt: future(), expectedVersion: 1 })).toBe(false);
+    describe("core's idle-time write (a compare-and-set at the version the request loaded)", () => {
+      // Core moves a session's idle clock with `set` at the version it loaded (the port has no
+      // separate touch: docs/decisions.md). What ended the session meanwhile must stay ended.
+      it('after a destroy (logout, revocation) it returns false and brings nothing back', async () => {
+        await create('k', makeStoredSession({ version: 1, userId: 'alice' }));
+        await store.destroy('k');
+        const touched = makeStoredSession({ version: 2, userId: 'alice', lastSeenAt: STORED_SESSION_TIME + MINUTE });
+        expect(await store.set('k', touched, { expiresAt: future(), expectedVersion: 1 })).toBe(false);
         expect(await store.get('k')).toBeNull();
-      });
-    });
-
-    describe('touch', () => {
-      it('moving the expiry into the past removes the record and its index entry', async () => {
-        await create('k', makeStoredSession({ userId: 'alice' }));
-        await create('other', makeStoredSession({ userId: 'alice' }));
-        await store.touch('k', past());
-        expect(await store.get('k')).toBeNull();
-        expect(await listedKeys('alice')).toEqual(['other']);
+        expect(await listedKeys('alice')).toEqual([]);
       });
 
-      it('moving the expiry into the future keeps the record unchanged', async () => {
-        const record = makeStoredSession({ version: 3, userId: 'alice', data: { kept: true } });
-        await create('k', record, now() + MINUTE);
-        await store.touch('k', now() + 2 * HOUR);
-        expect(await store.get('k')).toEqual(record);
+      it('after a rotation by another request it returns false and leaves the new record alone', async () => {
+        await create('old', makeStoredSession({ version: 1, userId: 'alice' }));
+        const moved = makeStoredSession({ version: 1, userId: 'alice', data: { moved: true } });
+        expect(await store.rotate('old', 'new', moved, { expiresAt: future(), expectedVersion: 1 })).toBe(true);
+        const touched = makeStoredSession({ version: 2, userId: 'alice', lastSeenAt: STORED_SESSION_TIME + MINUTE });
+        expect(await store.set('old', touched, { expiresAt: future(), expectedVersion: 1 })).toBe(false);
+        expect(await store.get('old')).toBeNull();
+        expect(await store.get('new')).toEqual(moved);
+        expect(await listedKeys('alice')).toEqual(['new']);
+      });
+
+      it('moves lastSeenAt and the expiry of a live record', async () => {
+        await create('k', makeStoredSession({ version: 1, userId: 'alice' }), now() + MINUTE);
+        const touched = makeStoredSession({ version: 2, userId: 'alice', lastSeenAt: STORED_SESSION_TIME + MINUTE });
+        expect(await store.set('k', touched, { expiresAt: now() + 2 * HOUR, expectedVersion: 1 })).toBe(true);
+        expect(await store.get('k')).toEqual(touched);
         expect(await listedKeys('alice')).toEqual(['k']);
-      });
-
-      it('touching an absent key does not create it', async () => {
-        await store.touch('absent', future());
-        expect(await store.get('absent')).toBeNull();
-        expect(await create('absent', makeStoredSession())).toBe(true);
       });
     });
 
@@ -464,7 +454,10 @@ export function describeStoreConformance(name: string, factory: StoreConformance
         for (const key of ['a1', 'a2', 'a3', 'a4']) await create(key, makeStoredSession({ userId: 'alice' }));
         await create('gone', makeStoredSession({ userId: 'alice' }), past());
         await store.destroy('a1');
-        await store.touch('a2', past());
+        await store.set('a2', makeStoredSession({ version: 2, userId: 'alice' }), {
+          expiresAt: past(),
+          expectedVersion: 1,
+        });
         expect(await listedKeys('alice')).toEqual(['a3', 'a4']);
       });
 
@@ -709,15 +702,6 @@ export function describeStoreConformance(name: string, factory: StoreConformance
         expect(await snapshot()).toEqual({ record: existing, alice: [{ key: 'k', record: existing }], mallory: [] });
       });
 
-      it('touch rejects an invalid key or a non-finite expiresAt', async () => {
-        for (const key of badKeys)
-          await expectRejection(`touch key ${String(key)}`, () => store.touch(key as string, past()));
-        for (const expiresAt of badExpiresAt) {
-          await expectRejection(`touch expiresAt ${String(expiresAt)}`, () => store.touch('k', expiresAt as number));
-        }
-        expect(await snapshot()).toEqual({ record: existing, alice: [{ key: 'k', record: existing }], mallory: [] });
-      });
-
       it('destroy rejects an invalid key', async () => {
         for (const key of badKeys) await expectRejection(`destroy ${String(key)}`, () => store.destroy(key as string));
         expect(await snapshot()).toEqual({ record: existing, alice: [{ key: 'k', record: existing }], mallory: [] });
@@ -751,19 +735,22 @@ export function describeStoreConformance(name: string, factory: StoreConformance
           expect(await listedKeys('alice')).toEqual(['long']);
         });
 
-        it('touch moves the expiry past the original one', async () => {
-          const record = makeStoredSession();
-          await create('k', record, clock.now() + 1000);
-          await store.touch('k', clock.now() + 5000);
+        it('a compare-and-set moves the expiry past the original one', async () => {
+          const record = makeStoredSession({ version: 2 });
+          await create('k', makeStoredSession(), clock.now() + 1000);
+          await store.set('k', record, { expiresAt: clock.now() + 5000, expectedVersion: 1 });
           clock.advance(4999);
           expect(await store.get('k')).toEqual(record);
           clock.advance(1);
           expect(await store.get('k')).toBeNull();
         });
 
-        it('touch can also shorten the expiry', async () => {
+        it('a compare-and-set can also shorten the expiry', async () => {
           await create('k', makeStoredSession(), clock.now() + HOUR);
-          await store.touch('k', clock.now() + 1000);
+          await store.set('k', makeStoredSession({ version: 2 }), {
+            expiresAt: clock.now() + 1000,
+            expectedVersion: 1,
+          });
           clock.advance(1000);
           expect(await store.get('k')).toBeNull();
         });
@@ -783,13 +770,6 @@ export function describeStoreConformance(name: string, factory: StoreConformance
           expect(await store.set('k', next, { expiresAt: clock.now() + HOUR, expectedVersion: 1 })).toBe(false);
           expect(await store.get('k')).toBeNull();
           expect(await listedKeys('alice')).toEqual([]);
-        });
-
-        it('touch of a record that has expired does not revive it', async () => {
-          await create('k', makeStoredSession(), clock.now() + 1000);
-          clock.advance(1000);
-          await store.touch('k', clock.now() + HOUR);
-          expect(await store.get('k')).toBeNull();
         });
       });
     }

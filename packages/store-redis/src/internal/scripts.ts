@@ -1,5 +1,3 @@
-import { USER_ID_INDEX } from './codec.js';
-
 /**
  * The Lua scripts of the store. Each one but `ROTATE_SCRIPT` touches exactly one key, so each is
  * trivially single-slot in a Redis Cluster: a session key and its user's index live in different
@@ -59,31 +57,6 @@ if ARGV[5] ~= '' then
   end
 end
 redis.call('SET', KEYS[1], '[' .. ARGV[1] .. ',' .. string.format('%d', covered) .. ',' .. ARGV[2], 'PXAT', ARGV[4])
-return 1
-`;
-
-/**
- * Moves the expiry of one session.
- * KEYS[1] session key; ARGV[1] expiry (ms since epoch); ARGV[2] '1' .. userId when the caller
- * has already indexed the session under that user with this expiry, else '0'; ARGV[3] the
- * whole second the index entry must reach.
- * Returns 0 when absent or not a record (a forward pointer, a tombstone: no-op), 1 when done, or {userId} when the session belongs to a user
- * whose index must first be moved forward (the caller does that, then calls again), so that
- * a session never outlives its index entry. The stored `indexedUntil` is left as it is (a
- * lower bound of the index entry: at worst a later write indexes again).
- */
-export const TOUCH_SCRIPT = `
-local current = redis.call('GET', KEYS[1])
-if not current then return 0 end
-local indexed = string.match(current, '^%[%d+,(%d+),')
-if not indexed then return 0 end
-local ok, record = pcall(cjson.decode, current)
-if not ok or type(record) ~= 'table' then return 0 end
-local userId = record[${USER_ID_INDEX + 1}]
-if type(userId) == 'string' and ARGV[2] ~= '1' .. userId and tonumber(indexed) < tonumber(ARGV[3]) then
-  return {userId}
-end
-redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return 1
 `;
 
@@ -189,7 +162,6 @@ return previous
 /** Names under which the scripts are defined on the client (namespaced: the client may be shared). */
 export const COMMANDS = {
   cas: 'spartanSessionsCas',
-  touch: 'spartanSessionsTouch',
   indexAdd: 'spartanSessionsIndexAdd',
   indexList: 'spartanSessionsIndexList',
   rotate: 'spartanSessionsRotate',
@@ -200,7 +172,6 @@ export const COMMANDS = {
 
 export const SCRIPTS: Record<keyof typeof COMMANDS, string> = {
   cas: CAS_SCRIPT,
-  touch: TOUCH_SCRIPT,
   indexAdd: INDEX_ADD_SCRIPT,
   indexList: INDEX_LIST_SCRIPT,
   rotate: ROTATE_SCRIPT,
@@ -212,7 +183,6 @@ export const SCRIPTS: Record<keyof typeof COMMANDS, string> = {
 /** How many of each script's arguments are keys (`KEYS[…]`), for `defineCommand`. */
 export const KEY_COUNTS: Record<keyof typeof COMMANDS, 1 | 2> = {
   cas: 1,
-  touch: 1,
   indexAdd: 1,
   indexList: 1,
   rotate: 2,

@@ -142,23 +142,18 @@ export function describeRedisStoreBehaviour(name: string, target: () => RedisTar
       }
     });
 
-    it('touch moves the expiry of an existing record (and its index entry first), no-op when absent', async () => {
+    it('a compare-and-set moves the expiry of the record and its index entry first', async () => {
       const { store, client, prefix } = target();
       const anonymous = newKey();
       const owned = newKey();
       await store.set(anonymous, record(), { expiresAt: later(), expectedVersion: null });
       await store.set(owned, record({ userId: 'grace' }), { expiresAt: later(), expectedVersion: null });
       const moved = later() + HOUR;
-      await store.touch(anonymous, moved);
-      await store.touch(owned, moved);
+      await store.set(anonymous, record({ version: 2 }), { expiresAt: moved, expectedVersion: 1 });
+      await store.set(owned, record({ version: 2, userId: 'grace' }), { expiresAt: moved, expectedVersion: 1 });
       expect(Number(await client.pexpiretime(`${prefix}s:${anonymous}`))).toBe(moved);
       expect(Number(await client.pexpiretime(`${prefix}s:${owned}`))).toBe(moved);
       expect(Number(await client.zscore(`${prefix}u:grace`, owned))).toBeGreaterThanOrEqual(Math.ceil(moved / 1000));
-      const absent = newKey();
-      await store.touch(absent, moved);
-      expect(await client.exists(`${prefix}s:${absent}`)).toBe(0);
-      await store.touch(anonymous, Date.now() - 1);
-      expect(await store.get(anonymous)).toBeNull();
     });
 
     it("skips a signed-in session's index while its entry covers the new expiry, moves it first once it does not", async () => {
@@ -264,7 +259,6 @@ export function describeRedisStoreBehaviour(name: string, target: () => RedisTar
           await client.set(`${prefix}s:${targetKey}`, TOMBSTONE, 'PX', HOUR);
         }
         expect(await store.get(key), value).toBeNull();
-        await store.touch(key, later() + HOUR);
         expect(
           await store.set(key, record({ userId: user, version: 2 }), { expiresAt: later(), expectedVersion: 1 }),
         ).toBe(false);
@@ -364,7 +358,6 @@ export function describeRedisStoreBehaviour(name: string, target: () => RedisTar
       await invalid(store.set(newKey(), { ...good, data: { big: 1n } }, opts));
       await invalid(store.set(newKey(), good, { expiresAt: Number.NaN, expectedVersion: null }));
       await invalid(store.set(newKey(), good, { expiresAt: later(), expectedVersion: 1.5 }));
-      await invalid(store.touch(newKey(), Number.POSITIVE_INFINITY));
       await invalid(store.destroy(''));
       await invalid(store.listByUser(null as unknown as string));
     });

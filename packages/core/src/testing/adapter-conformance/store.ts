@@ -16,7 +16,6 @@ export interface ProbeCalls {
   get: number;
   set: number;
   rotate: number;
-  touch: number;
   destroy: number;
   listByUser: number;
 }
@@ -30,7 +29,7 @@ const downError = () => new Error('ECONNREFUSED (the kit switched its store off)
  */
 export class ProbeStore implements SessionStore {
   readonly inner: MemoryStore;
-  readonly calls: ProbeCalls = { get: 0, set: 0, rotate: 0, touch: 0, destroy: 0, listByUser: 0 };
+  readonly calls: ProbeCalls = { get: 0, set: 0, rotate: 0, destroy: 0, listByUser: 0 };
   mode: ProbeMode = 'healthy';
   failListing = false;
 
@@ -38,15 +37,15 @@ export class ProbeStore implements SessionStore {
     this.inner = new MemoryStore({ clock });
   }
 
-  /** Writes of any kind: `set`, `rotate`, `touch`. */
+  /** Writes of any kind: `set`, `rotate`. */
   get writes(): number {
-    return this.calls.set + this.calls.rotate + this.calls.touch;
+    return this.calls.set + this.calls.rotate;
   }
 
   /** Calls of any kind. */
   get total(): number {
-    const { get, set, rotate, touch, destroy, listByUser } = this.calls;
-    return get + set + rotate + touch + destroy + listByUser;
+    const { get, set, rotate, destroy, listByUser } = this.calls;
+    return get + set + rotate + destroy + listByUser;
   }
 
   resetCalls(): void {
@@ -75,10 +74,6 @@ export class ProbeStore implements SessionStore {
 
   rotate(oldKey: string, newKey: string, record: StoredSession, opts: StoreRotateOptions): Promise<boolean> {
     return this.#gate('rotate', () => this.inner.rotate(oldKey, newKey, record, opts));
-  }
-
-  touch(key: string, expiresAt: number): Promise<void> {
-    return this.#gate('touch', () => this.inner.touch(key, expiresAt));
   }
 
   destroy(key: string): Promise<void> {
