@@ -1,10 +1,13 @@
 // express-session 1.19 on Express 5, the way its README sets it up (resave and
 // saveUninitialized off), with csrf-sync for the synchronizer-token CSRF rows.
-// STORE=memory: express-session's MemoryStore; STORE=redis: connect-redis 7 over ioredis.
+// STORE=memory: express-session's MemoryStore; STORE=redis: connect-redis 7 over ioredis, or
+// (express-express-session-node-redis.mjs) connect-redis 11 over node-redis 6, today's install.
 import RedisStore from 'connect-redis';
+import { RedisStore as CurrentRedisStore } from 'connect-redis-current';
 import { csrfSync } from 'csrf-sync';
 import express from 'express';
 import session from 'express-session';
+import { createClient } from 'redis';
 import {
   announce,
   countHotKeys,
@@ -18,10 +21,19 @@ import {
   settings,
 } from './lib/common.mjs';
 
+async function currentRedisStore() {
+  // node-redis pipelines the commands of one tick by itself.
+  const client = createClient({ url: settings.redisUrl });
+  await client.connect();
+  return new CurrentRedisStore({ client, prefix: settings.prefix });
+}
+
 const store =
-  settings.store === 'redis'
-    ? new RedisStore({ client: redisClient(), prefix: settings.prefix })
-    : new session.MemoryStore();
+  settings.store !== 'redis'
+    ? new session.MemoryStore()
+    : process.env.EXPRESS_SESSION_REDIS === 'node-redis'
+      ? await currentRedisStore()
+      : new RedisStore({ client: redisClient(), prefix: settings.prefix });
 const { csrfSynchronisedProtection, generateToken } = csrfSync();
 const fillTo = createFiller(
   (i) =>

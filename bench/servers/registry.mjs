@@ -18,9 +18,17 @@ export const contenders = [
     role: 'peer',
     file: 'express-express-session.mjs',
     stores: ['memory', 'redis'],
-    storeNames: { memory: 'MemoryStore', redis: 'connect-redis' },
+    storeNames: { memory: 'MemoryStore', redis: 'connect-redis 7 / ioredis' },
     growth: true,
     redisBytes: true,
+  },
+  {
+    framework: 'express',
+    name: 'express-session',
+    role: 'peer',
+    file: 'express-express-session-node-redis.mjs',
+    stores: ['redis'],
+    storeNames: { redis: 'connect-redis 11 / node-redis' },
   },
   {
     framework: 'express',
