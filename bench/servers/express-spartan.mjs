@@ -3,8 +3,6 @@
 // The cookie is `__Host-spartan; Secure`: requests to 127.0.0.1 count as secure
 // (`transport.localhostIsSecure`), as browsers treat it, so plain http works here.
 import { spartan } from '@spartan-sessions/adapter-express';
-import { MemoryStore } from '@spartan-sessions/core';
-import { RedisStore } from '@spartan-sessions/store-redis';
 import express from 'express';
 import {
   announce,
@@ -18,11 +16,9 @@ import {
   settings,
   spartanRecord,
 } from './lib/common.mjs';
+import { spartanStore } from './lib/spartan.mjs';
 
-const store =
-  settings.store === 'redis'
-    ? new RedisStore({ client: redisClient(), prefix: settings.prefix })
-    : new MemoryStore({ maxSessions: settings.maxSessions });
+const store = spartanStore();
 const { sessions } = spartan({ secrets: SECRET, store });
 const csrf = sessions.csrf({ cookie: false });
 const fillTo = createFiller((i) => {

@@ -4,15 +4,11 @@
 // (`transport.localhostIsSecure`), as browsers treat it, so plain http works here.
 import Router from '@koa/router';
 import { spartan } from '@spartan-sessions/adapter-koa';
-import { MemoryStore } from '@spartan-sessions/core';
-import { RedisStore } from '@spartan-sessions/store-redis';
 import Koa from 'koa';
 import { announce, countHotKeys, HOT_KEY_PREFIX, redisClient, SECRET, settings } from './lib/common.mjs';
+import { spartanStore } from './lib/spartan.mjs';
 
-const store =
-  settings.store === 'redis'
-    ? new RedisStore({ client: redisClient(), prefix: settings.prefix })
-    : new MemoryStore({ maxSessions: settings.maxSessions });
+const store = spartanStore();
 const { sessions } = spartan({ secrets: SECRET, store });
 const csrf = sessions.csrf({ cookie: false });
 

@@ -40,8 +40,8 @@ const optionsSchema = z.strictObject({
   policy: z.unknown().optional(),
   secrets: z.unknown(),
   store: z
-    .custom<SessionStore>(withMethods('get', 'set', 'rotate', 'touch', 'destroy', 'listByUser'), {
-      message: 'must implement SessionStore (get, set, rotate, touch, destroy, listByUser)',
+    .custom<SessionStore>(withMethods('get', 'set', 'rotate', 'destroy', 'listByUser'), {
+      message: 'must implement SessionStore (get, set, rotate, destroy, listByUser)',
     })
     .optional(),
   crypto: z
