@@ -1,0 +1,271 @@
+/**
+ * Persisting a request's session: a new record, a rotation (one atomic store step with the old
+ * record), or a compare-and-set update that re-applies this request's own changes on a
+ * conflict. Every write leaves `SessionState` describing what the store now holds.
+ */
+import { SpartanError } from '../errors/errors.js';
+import { keyHashOf, type SessionIdentity } from './ids.js';
+import { type Steps, settle } from './maybe.js';
+import {
+  applyChanges,
+  backoff,
+  type DataChanges,
+  diffData,
+  diffMeta,
+  type MetaState,
+  metaOf,
+  recordOf,
+  sameMeta,
+  serializeSessionData,
+  snapshotKeys,
+  userOf,
+  type WrittenRecord,
+} from './record.js';
+import { readData, replaceData } from './session.js';
+import {
+  dropStored,
+  endOf,
+  holdsAnything,
+  resign,
+  type SessionState,
+  setCookie,
+  writeCookieHeaders,
+  wrote,
+} from './state.js';
+
+/** Stores what changed and writes the cookie headers the response must carry. */
+export function* persist(state: SessionState): Steps<void> {
+  const m = state.manager;
+  const now = m.clock.now();
+  const data = readData(state.session);
+  const whole = serializeSessionData(data);
+  const dataChanged = whole !== state.snapshot;
+  const metaChanged = !sameMeta(state.meta, state.storedMeta);
+
+  const holds = holdsAnything(state, data);
+  if (holds && (state.pendingId !== null || state.stored === null)) {
+    // A rotation, or a lazy session that now holds something (after destroy() too).
+    state.pendingId ??= m.codec.generateId();
+    yield* writeNew(state, data, whole, now);
+  } else if (state.pendingId !== null && state.stored !== null) {
+    // Rotated into an empty session (logout's regenerate): drop the old one, store nothing.
+    yield* discardStored(state, 'regenerate');
+  } else if (state.stored !== null && (dataChanged || metaChanged || state.touchDue)) {
+    yield* writeUpdate(state, data, whole, now);
+    // The write moved the session's end: a cookie whose end lags by a touch interval or more
+    // is issued again, so a forgotten record past its cookie's end reads as expired.
+    const stored = state.stored as SessionIdentity | null;
+    if (stored !== null) {
+      const end = endOf(m, state.meta);
+      const moved = end.at - stored.end.at >= Math.max(m.timing.touchAfter, 1000);
+      // Once the absolute end comes before the idle deadline the end stops moving: say so once.
+      if (moved || end.reason !== stored.end.reason) state.resignCookie = true;
+    }
+  }
+  if (state.stored === null) {
+    // A lazy session that ends empty: nothing stored, and its provisional id is dropped.
+    state.pendingId = null;
+    state.rotation = null;
+  } else if (state.resignCookie) {
+    yield* resign(state, state.stored);
+  }
+  writeCookieHeaders(state);
+}
+
+/** Deletes the stored record (if any) and leaves an empty lazy session whose cookie is cleared. */
+export function* discardStored(state: SessionState, reason: string): Steps<void> {
+  const { stored } = state;
+  const userId = state.storedMeta.userId;
+  if (stored !== null) {
+    yield* settle(state.manager.records.destroy(stored.key));
+    state.manager.emit({
+      type: 'destroyed',
+      at: state.manager.clock.now(),
+      keyHash: keyHashOf(stored.key),
+      ...(userId !== null && { userId }),
+      reason,
+    });
+  }
+  dropStored(state);
+}
+
+/**
+ * Stores the session under a new id: a new session's first write, or a rotation. A rotation
+ * is one store operation with the old record (`SessionStore.rotate`): the new record comes to
+ * exist only if the old one is still there, and the old one goes in the same step. If the old
+ * record is gone (destroyed, revoked, expired, or rotated by a parallel request), this request
+ * ends without a session and clears the cookie: a revoked session is never brought back.
+ * The cookie is set only once the record is stored and `maxSessions` enforced.
+ */
+function* writeNew(state: SessionState, data: Record<string, unknown>, whole: string, now: number): Steps<void> {
+  const m = state.manager;
+  const previous = state.stored;
+  const reason = state.rotation ?? 'rotate';
+  const identity = yield* settle(
+    m.codec.identifyNow(state.pendingId!, endOf(m, { ...state.meta, lastSeenAt: now, rotatedAt: now })),
+  );
+  if (previous === null) {
+    const meta: MetaState = { ...state.meta, lastSeenAt: now, rotatedAt: now };
+    const record = recordOf(data, meta, 1);
+    const written = yield* settle(
+      m.records.set(identity.key, record, { expiresAt: m.expiresAt(record), expectedVersion: null }),
+    );
+    if (!written) {
+      // 256 random bits collided with a live session: never adopt it.
+      throw new SpartanError('sessions/store-unavailable', undefined, { operation: 'set', reason: 'id-collision' });
+    }
+    state.stored = identity;
+    wrote(state, 1, meta, whole);
+    m.emit({ type: 'created', at: now, keyHash: keyHashOf(identity.key), ...userOf(meta) });
+  } else {
+    const written = yield* compareAndSet(state, data, whole, now, null, identity);
+    // The old record was gone: compareAndSet dropped the session (the cookie is cleared).
+    if (written === null) return;
+    m.codec.forget(previous.cookieValue);
+    m.emit({ type: 'rotated', at: now, keyHash: keyHashOf(identity.key), ...userOf(state.meta), reason });
+  }
+  state.pendingId = null;
+  state.rotation = null;
+  state.resignCookie = false;
+  const userId = state.meta.userId;
+  if (reason === 'authenticate' && userId !== null) {
+    try {
+      yield* settle(m.enforceMaxSessions(userId, identity.key));
+    } catch (error) {
+      yield* abandonNew(state, identity);
+      throw error;
+    }
+  }
+  setCookie(state, identity, state.meta);
+}
+
+/**
+ * `maxSessions` could not be enforced (the store failed): the new record must not outlive the
+ * failed request as a session over the limit, and the response must promise nothing. Removed
+ * as far as the failing store allows (a record left behind has no cookie anywhere and expires
+ * by itself); the response then carries only a clearing cookie.
+ */
+function* abandonNew(state: SessionState, identity: SessionIdentity): Steps<void> {
+  try {
+    yield* settle(state.manager.records.destroy(identity.key));
+  } catch {
+    // The store is failing: the original error is the one to report.
+  }
+  state.manager.emit({
+    type: 'destroyed',
+    at: state.manager.clock.now(),
+    keyHash: keyHashOf(identity.key),
+    ...userOf(state.meta),
+    reason: 'max-sessions-unenforced',
+  });
+  dropStored(state);
+  writeCookieHeaders(state);
+}
+
+/**
+ * Writes the existing record (compare-and-set). Requests of one session in this process write
+ * one after the other: each waits for the write ahead of it and rebases its own changes onto
+ * the record that write stored, so a page's parallel requests cost one round trip each
+ * instead of racing (and backing off) on every conflict. Only the record this process just
+ * wrote is handed on, never kept: the store stays the only source of sessions. On a
+ * synchronous store no write is ever in flight, so there is nothing to wait for.
+ */
+function* writeUpdate(state: SessionState, data: Record<string, unknown>, whole: string, now: number): Steps<void> {
+  const m = state.manager;
+  if (m.records.synchronous) {
+    yield* compareAndSet(state, data, whole, now, null, null);
+    return;
+  }
+  const key = state.stored!.key;
+  const ahead = m.writesInFlight.get(key);
+  let handOn!: (written: WrittenRecord | null) => void;
+  const mine = new Promise<WrittenRecord | null>((resolve) => {
+    handOn = resolve;
+  });
+  m.writesInFlight.set(key, mine);
+  let written: WrittenRecord | null = null;
+  try {
+    const latest = ahead === undefined ? null : yield* settle(ahead);
+    written = yield* compareAndSet(state, data, whole, now, latest, null);
+  } finally {
+    handOn(written);
+    if (m.writesInFlight.get(key) === mine) m.writesInFlight.delete(key);
+  }
+}
+
+/**
+ * Compare-and-set of the existing record, starting from `latest` when it is newer than what
+ * this request loaded. On a conflict (another request of this session wrote first), re-reads
+ * it and re-applies only this request's own changes, so concurrent requests changing
+ * different keys never lose each other's writes. Resolves what it wrote (`null` when the
+ * session was gone).
+ */
+function* compareAndSet(
+  state: SessionState,
+  data: Record<string, unknown>,
+  whole: string,
+  now: number,
+  latest: WrittenRecord | null,
+  rotateTo: SessionIdentity | null,
+): Steps<WrittenRecord | null> {
+  const m = state.manager;
+  const identity = state.stored!;
+  // A rotation stamps the new record; `regenerate()` starts a new session, so a rebase merges
+  // nothing of what other requests wrote to the old one (only the version moves on).
+  const stamp = (meta: MetaState): MetaState =>
+    rotateTo === null ? { ...meta, lastSeenAt: now } : { ...meta, lastSeenAt: now, rotatedAt: now };
+  const fresh = state.rotation === 'regenerate';
+  let baseData = data;
+  let baseMeta: MetaState = stamp(state.meta);
+  let expectedVersion = state.version;
+  // This request's own changes, worked out only when a rebase needs them re-applied.
+  let changes: DataChanges | null = null;
+  let metaChanges: Partial<MetaState> | null = null;
+  const rebase = (version: number, latestData: Record<string, unknown>, latestMeta: MetaState): void => {
+    expectedVersion = version;
+    if (fresh) return;
+    changes ??= diffData(snapshotKeys(JSON.parse(state.snapshot) as Record<string, unknown>), data);
+    metaChanges ??= diffMeta(state.storedMeta, state.meta);
+    baseData = applyChanges(latestData, changes);
+    baseMeta = stamp({ ...latestMeta, ...metaChanges });
+  };
+  if (latest !== null && latest.version > expectedVersion) {
+    rebase(latest.version, JSON.parse(latest.dataJson) as Record<string, unknown>, latest.meta);
+  }
+  for (let attempt = 1; attempt <= m.maxWriteAttempts; attempt++) {
+    // A rotated record starts its own version count under its new key.
+    const record = recordOf(baseData, baseMeta, rotateTo === null ? expectedVersion + 1 : 1);
+    const options = { expiresAt: m.expiresAt(record), expectedVersion };
+    const written = yield* settle(
+      rotateTo === null
+        ? m.records.set(identity.key, record, options)
+        : m.records.rotate(identity.key, rotateTo.key, record, options),
+    );
+    if (written) {
+      if (rotateTo !== null) state.stored = rotateTo;
+      if (baseData !== data) replaceData(state.session, baseData);
+      wrote(state, record.version, baseMeta, baseData === data ? whole : JSON.stringify(baseData));
+      return { version: record.version, meta: { ...baseMeta }, dataJson: state.snapshot };
+    }
+    // Lost the race: back off a random moment before re-reading, so a crowd of requests on
+    // one session (every connection of a page load, or several processes) spreads out
+    // instead of colliding again on every round.
+    yield* settle(backoff(attempt));
+    const current = yield* settle(m.records.get(identity.key));
+    if (!current) {
+      // Destroyed, revoked or rotated by another request meanwhile: never resurrect it.
+      dropStored(state);
+      return null;
+    }
+    if (rotateTo !== null && current.version === expectedVersion) {
+      // The old record is as it was, so the new key was taken: 256 random bits collided with a
+      // live session. Never adopted, never retried under the same id.
+      throw new SpartanError('sessions/store-unavailable', undefined, {
+        operation: 'rotate',
+        reason: 'id-collision',
+      });
+    }
+    rebase(current.version, current.data, metaOf(current));
+  }
+  throw new SpartanError('sessions/store-unavailable', undefined, { operation: 'set', reason: 'write-contention' });
+}
