@@ -43,7 +43,9 @@ function ensurePnpm() {
 }
 
 function pnpm(args, opts) {
-  return run(pnpmBin, args, opts);
+  // No "Update available!" box from pnpm's update notifier: the first lines `npm start` and
+  // `npm test` print are the project's own, and the pinned version is the one to use.
+  return run(pnpmBin, args, { ...opts, env: { ...process.env, npm_config_update_notifier: 'false' } });
 }
 
 function install() {
