@@ -53,6 +53,25 @@ describe('spartan()', () => {
     expect(codeOf(() => spartan({ secrets: 'short' }))).toBe('sessions/weak-secret');
   });
 
+  it("refuses express-session's options as a port passes them, saying what to use instead", () => {
+    // Plain JavaScript, as most express-session apps are: the types would flag these.
+    const expressSessionStyle = {
+      secret: SECRET,
+      resave: false,
+      saveUninitialized: false,
+      cookie: { maxAge: 86_400_000 },
+    } as unknown as Parameters<typeof spartan>[0];
+    let error: unknown;
+    try {
+      spartan(expressSessionStyle);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isSpartanError(error) && error.code).toBe('sessions/option-type-incorrect');
+    expect((error as Error).message).toMatch(/^`secret` is an express-session option: use `secrets`/);
+    expect((error as Error).message).not.toContain(SECRET);
+  });
+
   it('throws sessions/invalid-policy for a bad document or an unreadable path', () => {
     expect(codeOf(() => spartan({ secrets: SECRET, policy: { config: { duration: { ttl: -1 } } } }))).toBe(
       'sessions/invalid-policy',

@@ -7,6 +7,11 @@ import { SpartanError } from '../errors/errors.js';
 import { type Policy, type PolicyInput, parsePolicy } from '../policy/policy.js';
 import type { Clock, CsrfGuard, RequestView, ResponseHeaders, SessionEventListener, SessionStore } from '../ports.js';
 import { SessionManager, type SessionManagerOptions } from '../session/manager.js';
+import {
+  EXPRESS_SESSION_OPTIONS,
+  EXPRESS_SESSION_STORE_HINT,
+  isExpressSessionStore,
+} from './express-session-options.js';
 import { RequestScope } from './request-scope.js';
 
 /**
@@ -60,8 +65,27 @@ function checkOptions(options: unknown): SpartanCoreOptions {
   if (typeof options !== 'object' || options === null) {
     throw new SpartanError('sessions/missing-secret', 'spartan() needs an options object holding `secrets`');
   }
+  // express-session's options before the secrets: a port that still passes `secret` is told
+  // to use `secrets`, not that it has no secret.
+  for (const option of Object.keys(options)) {
+    const instead = Object.hasOwn(EXPRESS_SESSION_OPTIONS, option) ? EXPRESS_SESSION_OPTIONS[option] : undefined;
+    if (instead !== undefined) {
+      throw new SpartanError(
+        'sessions/option-type-incorrect',
+        `\`${option}\` is an express-session option: ${instead} (docs/migrating-from-express-session.md)`,
+        { option, expressSession: true },
+      );
+    }
+  }
   // The secrets first: without them nothing else matters (`missing-secret`, `weak-secret`).
   normalizeSecrets((options as { secrets?: unknown }).secrets);
+  const store = (options as { store?: unknown }).store;
+  if (isExpressSessionStore(store)) {
+    throw new SpartanError('sessions/option-type-incorrect', `\`store\`: ${EXPRESS_SESSION_STORE_HINT}`, {
+      option: 'store',
+      expressSession: true,
+    });
+  }
   const result = optionsSchema.safeParse(options);
   if (!result.success) {
     const issue = result.error.issues[0]!;
