@@ -1,19 +1,12 @@
-import type { CsrfOptions, Policy, PolicyInput } from '@spartan-sessions/core';
-import { SpartanCore, type SpartanCoreOptions } from '@spartan-sessions/core/adapter';
-import { nodeCrypto, readPolicySync } from '@spartan-sessions/core/node';
+import type { CsrfOptions } from '@spartan-sessions/core';
+import type { SpartanCore } from '@spartan-sessions/core/adapter';
+import { type NodeSpartanOptions, nodeSpartanCore } from '@spartan-sessions/core/node';
 import type { Middleware } from 'koa';
 import { type CookieMaker, type CookieMonster, type CookieReaderFactory, createCookieFunctions } from './cookies.js';
 import { createCsrfMiddleware, createSessioner } from './middleware.js';
 
-/** Options of `spartan(...)` (SPEC §7), with `policy` also accepted as a file path. */
-export interface SpartanOptions extends Omit<SpartanCoreOptions, 'policy'> {
-  /**
-   * A parsed policy (`parsePolicy`), a `security.json` document, or the path of a `security.json`
-   * file (read synchronously, once, here).
-   * @default every secure default of SPEC §3
-   */
-  policy?: Policy | PolicyInput | string | undefined;
-}
+/** Options of `spartan(...)` (SPEC §7): core's, with `policy` also accepted as a file path. */
+export type SpartanOptions = NodeSpartanOptions;
 
 /** The module object's `sessions` (SPEC §7). */
 export interface KoaSessions {
@@ -42,13 +35,7 @@ export interface SpartanKoa {
  * `sessions/option-type-incorrect`.
  */
 export function spartan(options: SpartanOptions): SpartanKoa {
-  const policy = options?.policy;
-  const core = new SpartanCore({
-    // Synchronous node:crypto: a returning visitor's cookie is verified without a WebCrypto hop.
-    crypto: nodeCrypto,
-    ...options,
-    policy: typeof policy === 'string' ? readPolicySync(policy) : policy,
-  });
+  const core = nodeSpartanCore(options);
   const sessions: KoaSessions = {
     sessioner: createSessioner(core),
     ...createCookieFunctions(core),

@@ -18,6 +18,7 @@ describe('@spartan-sessions/core export names', () => {
       'holdResponse',
       'nodeCrypto',
       'nodeScope',
+      'nodeSpartanCore',
       'pathnameOf',
       'readPolicy',
       'readPolicySync',

@@ -5,10 +5,11 @@
 import { createHash, createHmac, randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { SpartanCore, type SpartanCoreOptions } from '../adapter/setup.js';
 import type { SessionCrypto } from '../crypto/crypto.js';
 import { normalizeSecrets } from '../crypto/secrets.js';
 import { SpartanError } from '../errors/errors.js';
-import { type Policy, parsePolicy } from '../policy/policy.js';
+import { type Policy, type PolicyInput, parsePolicy } from '../policy/policy.js';
 
 export { holdResponse } from './hold-response.js';
 export { existingNodeScope, NodeExchange, nodeScope, pathnameOf } from './http.js';
@@ -106,4 +107,29 @@ export function fetchSecret(name = 'SESSION_SECRET', env: NodeJS.ProcessEnv = pr
     .map((secret) => secret.trim())
     .filter((secret) => secret.length > 0);
   return [...normalizeSecrets([current, ...previous])];
+}
+
+/** Options of a Node.js adapter's `spartan(...)` (SPEC §7): core's, with `policy` also a file path. */
+export interface NodeSpartanOptions extends Omit<SpartanCoreOptions, 'policy'> {
+  /**
+   * A parsed policy (`parsePolicy`), a `security.json` document, or the path of a `security.json`
+   * file (read synchronously, once, at setup).
+   * @default every secure default of SPEC §3
+   */
+  policy?: Policy | PolicyInput | string | undefined;
+}
+
+/**
+ * The `SpartanCore` every Node.js adapter's `spartan(...)` starts from: the policy read from its
+ * path when given one, and the synchronous node:crypto unless `options.crypto` names another (a
+ * returning visitor's cookie is then verified without a WebCrypto hop). Throws what
+ * `SpartanCore` throws.
+ */
+export function nodeSpartanCore(options: NodeSpartanOptions): SpartanCore {
+  const policy = options?.policy;
+  return new SpartanCore({
+    crypto: nodeCrypto,
+    ...options,
+    policy: typeof policy === 'string' ? readPolicySync(policy) : policy,
+  });
 }

@@ -2,8 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { SessionCrypto } from '../crypto/crypto.js';
 import { isSpartanError } from '../errors/errors.js';
-import { fetchSecret, readPolicy, readPolicySync } from './index.js';
+import { fetchSecret, nodeCrypto, nodeSpartanCore, readPolicy, readPolicySync } from './index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'spartan-node-'));
 const strong = 's'.repeat(40);
@@ -59,5 +60,49 @@ describe('fetchSecret', () => {
       expect(isSpartanError(error, 'sessions/weak-secret')).toBe(true);
       expect(JSON.stringify(error) + String(error)).not.toContain('tiny-secret');
     }
+  });
+});
+
+describe('nodeSpartanCore', () => {
+  it('reads a policy given as a path, once, and validates it', () => {
+    const path = join(dir, 'core.json');
+    writeFileSync(path, JSON.stringify({ config: { name: 'from-file' } }));
+    const core = nodeSpartanCore({ secrets: strong, policy: path });
+    expect(core.policy.config.name).toBe('from-file');
+    expect(core.manager.cookieName).toBe('__Host-from-file');
+    expect(() => nodeSpartanCore({ secrets: strong, policy: join(dir, 'missing.json') })).toThrowError(
+      expect.objectContaining({ code: 'sessions/invalid-policy' }),
+    );
+  });
+
+  it('uses the synchronous node:crypto unless the options name another crypto', async () => {
+    let calls = 0;
+    const counting: SessionCrypto = {
+      randomBytes: (length) => {
+        calls++;
+        return nodeCrypto.randomBytes(length);
+      },
+      hmacSha256: (key, message) => {
+        calls++;
+        return nodeCrypto.hmacSha256(key, message);
+      },
+      sha256: (message) => {
+        calls++;
+        return nodeCrypto.sha256(message);
+      },
+    };
+    const newSession = async (core: ReturnType<typeof nodeSpartanCore>): Promise<void> => {
+      const view = { method: 'GET', path: '/', encrypted: true, headers: { get: () => undefined } };
+      const jar = { get: () => undefined, setCookie: () => {}, setHeader: () => {} };
+      const context = await core.manager.begin(view, jar);
+      context.session.n = 1;
+      await context.commit();
+    };
+    await newSession(nodeSpartanCore({ secrets: strong, crypto: counting }));
+    // A new session takes a random id and signs it: through the crypto the options named.
+    expect(calls).toBeGreaterThan(0);
+    const before = calls;
+    await newSession(nodeSpartanCore({ secrets: strong }));
+    expect(calls).toBe(before);
   });
 });
