@@ -2,12 +2,14 @@
  * `npm start`: the demo on http://localhost:3000 with the embedded in-memory store.
  * Environment: `PORT` (default 3000), `SESSION_SECRET` / `SESSION_SECRET_FILE` /
  * `SESSION_SECRET_PREVIOUS` (without any, a random secret is made for this run), `STORE`
- * (`memory`, the default, or `redis`), `REDIS_URL` (default `redis://127.0.0.1:6379`) and
+ * (`memory`, the default, `redis` or `mongo`), `REDIS_URL` (default `redis://127.0.0.1:6379`),
+ * `MONGO_URL` (required with `STORE=mongo`) and `MONGO_DB` (default `spartan_demo`), and
  * `FRAMEWORK` (`express`, the default, `fastify` or `koa`).
  */
 import { randomBytes } from 'node:crypto';
 import { isSpartanError, type SessionStore } from '@spartan-sessions/core';
 import { fetchSecret } from '@spartan-sessions/core/node';
+import { MongoStore } from '@spartan-sessions/store-mongo';
 import { RedisStore } from '@spartan-sessions/store-redis';
 import { createDemoApp, FRAMEWORKS, type Framework, isFramework } from './app.js';
 import { listenOnLocalhost } from './listen.js';
@@ -40,7 +42,18 @@ function storeFromEnvironment(): { store: SessionStore | undefined; label: strin
     // The store owns a client it creates from a URL, and quits it on close().
     return { store: new RedisStore({ url, prefix: 'demo:' }), label: `Redis store at ${redactUrl(url)}` };
   }
-  throw new StartupError(`STORE must be "memory" or "redis", not ${JSON.stringify(kind)}`);
+  if (kind === 'mongo') {
+    const url = process.env.MONGO_URL;
+    if (!url) {
+      throw new StartupError('STORE=mongo needs MONGO_URL, e.g. MONGO_URL=mongodb://127.0.0.1:27017/spartan_demo');
+    }
+    // The store owns the client it creates from a URL; manager.close() closes it.
+    return {
+      store: new MongoStore({ url, dbName: process.env.MONGO_DB ?? 'spartan_demo' }),
+      label: `MongoDB store at ${redactUrl(url)}`,
+    };
+  }
+  throw new StartupError(`STORE must be "memory", "redis" or "mongo", not ${JSON.stringify(kind)}`);
 }
 
 /** The framework named by `FRAMEWORK`. */
@@ -54,14 +67,14 @@ function frameworkFromEnvironment(): Framework {
 
 const FRAMEWORK_LABELS: Record<Framework, string> = { express: 'Express', fastify: 'Fastify', koa: 'Koa' };
 
-/** A Redis URL without its password, for the start-up line. */
+/** A Redis or MongoDB URL without its password, for the start-up line. */
 function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
     return parsed.toString();
   } catch {
-    return 'REDIS_URL';
+    return 'the URL';
   }
 }
 

@@ -2,13 +2,10 @@
  * `STORE=redis`: the demo as `npm start` runs it (dist/main.js), on each framework, on the Redis at REDIS_URL
  * (127.0.0.1:6379 here), signing in and out over HTTP while the test watches Redis.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningDemo, startDemo } from './support/spawn-demo.js';
 
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const COOKIE = '__Host-spartan';
 
 function cookiePair(response: Response, name = COOKIE): string | undefined {
@@ -37,55 +34,27 @@ const FRAMEWORKS = [
 
 describe.each(FRAMEWORKS)('the demo with STORE=redis and FRAMEWORK=%s', (framework, label) => {
   const redis = new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
-  let child: ChildProcess;
+  let demo: RunningDemo | undefined;
   let base = '';
-  let output = '';
 
   beforeAll(async () => {
     await redis.connect();
     const stale = await demoKeys(redis);
     if (stale.length > 0) await redis.del(...stale);
-    child = spawn(process.execPath, [MAIN], {
-      env: {
-        ...process.env,
-        FRAMEWORK: framework,
-        STORE: 'redis',
-        REDIS_URL: 'redis://127.0.0.1:6379',
-        PORT: '0',
-        SESSION_SECRET: '',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    // Bounded by the hook timeout: the start-up line names the URL.
-    await new Promise<void>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`demo exited with ${code}: ${output}`)));
-      child.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /on (http:\/\/localhost:\d+)/.exec(output);
-        if (match) {
-          base = match[1]!;
-          resolve();
-        }
-      });
-    });
+    demo = await startDemo({ FRAMEWORK: framework, STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:6379' });
+    base = demo.base;
   });
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    }
+    await demo?.stop();
     const left = await demoKeys(redis);
     if (left.length > 0) await redis.del(...left);
     redis.disconnect();
   });
 
   it('says it runs on Redis and the framework asked for, without printing a secret', () => {
-    expect(output).toContain(`(${label}, Redis store at redis://127.0.0.1:6379)`);
-    expect(output).toContain('SESSION_SECRET is not set');
+    expect(demo?.output()).toContain(`(${label}, Redis store at redis://127.0.0.1:6379)`);
+    expect(demo?.output()).toContain('SESSION_SECRET is not set');
   });
 
   it('keeps the session in Redis: signed in, listed under the user, gone at logout', async () => {
