@@ -35,6 +35,12 @@ describe('declaration merging', () => {
       req.session.account = { id: 'u1' };
       // Undeclared keys stay open, as unknown (Passport's `passport` key among them).
       expectTypeOf(req.session.passport).toEqualTypeOf<unknown>();
+      // express-session's remember-me line: req.session.cookie.maxAge in milliseconds.
+      expectTypeOf(req.session.cookie.maxAge).toEqualTypeOf<number | null>();
+      req.session.cookie.maxAge = 30 * 86_400_000;
+      req.session.setCookieLifetime('browser-session');
+      // @ts-expect-error: a lifetime is seconds, 'browser-session' or 'policy'
+      req.session.setCookieLifetime('forever');
       res.send(String(req.session.views));
     };
     expectTypeOf(handler).toBeFunction();

@@ -28,8 +28,10 @@ export {
 } from './session/manager.js';
 export type { MaybePromise } from './session/maybe.js';
 export {
+  type CookieLifetime,
   Session,
   type SessionCallback,
+  type SessionCookie,
   type SessionData,
   type SessionMeta,
   type SessionWithData,

@@ -302,16 +302,22 @@ export class CookiePolicy {
 
   /**
    * The session cookie's `Set-Cookie` value. `expiresAt` (ms since epoch) is the session's
-   * absolute expiry, so the cookie dies with the session. Throws `TypeError` for a value that is
+   * absolute expiry, so the cookie dies with the session (or the session's own earlier cookie
+   * expiry; `null` for a browser-session cookie). Throws `TypeError` for a value that is
    * not a cookie-octet string or an invalid time, `sessions/cookie-too-large` past 4096 bytes.
    */
-  serializeSessionCookie(value: string, expiresAt: number): string {
+  serializeSessionCookie(value: string, expiresAt: number | null): string {
     if (typeof value !== 'string' || !isValidCookieValue(value)) {
       throw new TypeError('cookie value has characters outside RFC 6265 cookie-octet');
     }
-    const date = new Date(typeof expiresAt === 'number' ? expiresAt : Number.NaN);
-    if (Number.isNaN(date.getTime())) throw new TypeError('expires must be a valid time (ms since epoch)');
-    const header = `${this.#sessionCookieName}=${value}${this.#sessionHead}; Expires=${date.toUTCString()}${this.#sessionTail}`;
+    // null: a browser-session cookie (no Expires, RFC 6265 §5.3 step 3: not persistent).
+    let expires = '';
+    if (expiresAt !== null) {
+      const date = new Date(typeof expiresAt === 'number' ? expiresAt : Number.NaN);
+      if (Number.isNaN(date.getTime())) throw new TypeError('expires must be a valid time (ms since epoch)');
+      expires = `; Expires=${date.toUTCString()}`;
+    }
+    const header = `${this.#sessionCookieName}=${value}${this.#sessionHead}${expires}${this.#sessionTail}`;
     assertCookieSize(this.#sessionCookieName, header);
     return header;
   }

@@ -85,6 +85,20 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     });
   }
 
+  now(): number {
+    return this.#state.manager.clock.now();
+  }
+
+  absoluteEnd(): number {
+    return this.#state.meta.createdAt + this.#state.manager.timing.ttl;
+  }
+
+  cookieLifetimeChanged(): void {
+    // A stored session's cookie is issued again with its new Expires; a new or rotating
+    // session gets its cookie (with the lifetime) when it is stored anyway.
+    if (this.#state.stored !== null && this.#state.pendingId === null) this.#state.resignCookie = true;
+  }
+
   async regenerate(): Promise<void> {
     this.#state.session = new Session(this, {});
     this.#state.meta = freshMeta(this.#state.manager.clock.now(), this.#state.meta.zone);

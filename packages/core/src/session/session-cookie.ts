@@ -10,8 +10,11 @@ export interface SessionCookieWriter {
   readonly name: string;
   /** Whether the cookie carries `Secure` (then it must not be set over an insecure connection). */
   readonly secure: boolean;
-  /** The line that sets the cookie to `value` until `expiresAt` (the session's absolute end, ms). */
-  serialize(value: string, expiresAt: number): string;
+  /**
+   * The line that sets the cookie to `value` until `expiresAt` (ms: the session's absolute end,
+   * or the session's own shorter cookie lifetime); `null` for a browser-session cookie.
+   */
+  serialize(value: string, expiresAt: number | null): string;
   /** The line that clears it (same name, path, domain, prefix). */
   serializeClear(): string;
   /**

@@ -1,3 +1,4 @@
+import { SpartanError } from '../errors/errors.js';
 import type { SessionZone } from '../ports.js';
 import { type NodeCallback, withCallback } from './callbacks.js';
 
@@ -61,6 +62,98 @@ export interface SessionBackend {
   touch(): Promise<void>;
   listUserSessions(): Promise<UserSessionInfo[]>;
   revokeOtherSessions(): Promise<number>;
+  /** Now, by the manager's clock (ms). */
+  now(): number;
+  /** The session's absolute end (ms): the latest a cookie lifetime may reach. */
+  absoluteEnd(): number;
+  /** The session's cookie lifetime changed: issue its cookie again when the response ends. */
+  cookieLifetimeChanged(): void;
+}
+
+/**
+ * One session's cookie lifetime ("remember me"), within the policy's limits:
+ * - `'policy'` (the default): the cookie expires with the session's absolute end
+ *   (`createdAt + duration.ttl`);
+ * - `'browser-session'`: no `Expires`, so the browser drops the cookie when it closes (the
+ *   server still ends the session by its ttl and idle limits);
+ * - a number of seconds from now, capped at the session's absolute end: a cookie never
+ *   outlives the session it names.
+ */
+export type CookieLifetime = number | 'browser-session' | 'policy';
+
+/**
+ * What a session's own cookie expiry is, kept with its data under the reserved `cookie` key
+ * (the key express-session stores its cookie under): an instant (ms) or `false` for a
+ * browser-session cookie; absent when the policy decides.
+ */
+type CookieExpiry = number | false;
+const cookieExpiries = new WeakMap<Session, CookieExpiry>();
+
+/** The data key the cookie expiry is stored under (reserved: data cannot take it). */
+const COOKIE_KEY = 'cookie';
+
+/**
+ * The `Expires` (ms) the session's cookie carries, `null` for a browser-session cookie:
+ * `absoluteEnd` unless the session chose otherwise (and never later than it).
+ */
+export function cookieExpiresAt(session: Session, absoluteEnd: number): number | null {
+  const chosen = cookieExpiries.get(session);
+  if (chosen === undefined) return absoluteEnd;
+  return chosen === false ? null : Math.min(chosen, absoluteEnd);
+}
+
+/**
+ * express-session's `req.session.cookie`, for code that reads or sets `maxAge` or `expires`
+ * ("remember me"): `maxAge` is in milliseconds, as there (everything else in spartan-sessions
+ * is in seconds), and both act through `setCookieLifetime`, so the policy's limits hold. The
+ * cookie's other attributes come from the policy and are not settable per session.
+ */
+export class SessionCookie {
+  readonly #session: Session;
+  readonly #backend: SessionBackend;
+
+  constructor(session: Session, backend: SessionBackend) {
+    this.#session = session;
+    this.#backend = backend;
+  }
+
+  /** Milliseconds until the cookie expires; `null` for a browser-session cookie. Setting it sets the lifetime from now (`null`: browser session). */
+  get maxAge(): number | null {
+    const expires = cookieExpiresAt(this.#session, this.#backend.absoluteEnd());
+    return expires === null ? null : Math.max(0, expires - this.#backend.now());
+  }
+
+  set maxAge(milliseconds: number | null) {
+    this.#session.setCookieLifetime(milliseconds === null ? 'browser-session' : checkedNumber(milliseconds) / 1000);
+  }
+
+  /** When the cookie expires; `null` for a browser-session cookie. Setting `null` or `false` makes it one. */
+  get expires(): Date | null {
+    const expires = cookieExpiresAt(this.#session, this.#backend.absoluteEnd());
+    return expires === null ? null : new Date(expires);
+  }
+
+  set expires(date: Date | null | false) {
+    if (date === null || date === false) {
+      this.#session.setCookieLifetime('browser-session');
+      return;
+    }
+    const at = date instanceof Date ? date.getTime() : Number.NaN;
+    this.#session.setCookieLifetime((checkedNumber(at) - this.#backend.now()) / 1000);
+  }
+
+  toJSON(): { maxAge: number | null; expires: string | null } {
+    return { maxAge: this.maxAge, expires: this.expires?.toISOString() ?? null };
+  }
+}
+
+function checkedNumber(value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new SpartanError('sessions/option-type-incorrect', 'a cookie lifetime must be a finite number', {
+      option: 'cookie lifetime',
+    });
+  }
+  return value;
 }
 
 /**
@@ -130,6 +223,35 @@ export class Session {
     return withCallback(this.#backend.touch(), callback);
   }
 
+  /**
+   * express-session's `req.session.cookie` view: read or set `maxAge` (milliseconds) or
+   * `expires`, e.g. `req.session.cookie.maxAge = 30 * 24 * 3600 * 1000` for "remember me".
+   */
+  get cookie(): SessionCookie {
+    return new SessionCookie(this, this.#backend);
+  }
+
+  set cookie(_ignored: unknown) {
+    // Ignored: the cookie is not data (Passport's and other code's merges may carry one over).
+  }
+
+  /**
+   * This session's cookie lifetime, within the policy: seconds from now (capped at the
+   * session's absolute end), `'browser-session'` (no `Expires`: gone when the browser closes),
+   * or `'policy'` (the default: until the absolute end). Kept with the session (a rotation
+   * keeps it, `regenerate()` starts over) and sent with a new cookie when the response ends.
+   */
+  setCookieLifetime(lifetime: CookieLifetime): void {
+    let next: CookieExpiry | undefined;
+    if (lifetime === 'policy') next = undefined;
+    else if (lifetime === 'browser-session') next = false;
+    else next = Math.floor(this.#backend.now() + Math.max(0, checkedNumber(lifetime)) * 1000);
+    if (next === cookieExpiries.get(this)) return;
+    if (next === undefined) cookieExpiries.delete(this);
+    else cookieExpiries.set(this, next);
+    this.#backend.cookieLifetimeChanged();
+  }
+
   /** This user's live sessions, without ids. */
   listUserSessions(callback?: SessionCallback<UserSessionInfo[]>): Promise<UserSessionInfo[]> {
     return withCallback(this.#backend.listUserSessions(), callback);
@@ -175,17 +297,26 @@ export function readData(session: Session): Record<string, unknown> {
   for (const key of Object.keys(session)) {
     if (!RESERVED_SESSION_KEYS.has(key)) data[key] = session[key];
   }
+  // Last, so the stored JSON and a fresh read of it serialize alike.
+  const expiry = cookieExpiries.get(session);
+  if (expiry !== undefined) data[COOKIE_KEY] = { expires: expiry };
   return data;
 }
 
 /** Replaces the session's data with `data`. */
 export function replaceData(session: Session, data: Record<string, unknown>): void {
   for (const key of Object.keys(session)) delete session[key];
+  cookieExpiries.delete(session);
   assignData(session, data);
 }
 
 function assignData(session: Session, data: Record<string, unknown>): void {
   for (const key of Object.keys(data)) {
     if (!RESERVED_SESSION_KEYS.has(key)) session[key] = data[key];
+  }
+  const stored = data[COOKIE_KEY] as { expires?: unknown } | undefined;
+  const expires = typeof stored === 'object' && stored !== null ? stored.expires : undefined;
+  if (expires === false || (typeof expires === 'number' && Number.isFinite(expires))) {
+    cookieExpiries.set(session, expires);
   }
 }

@@ -3,7 +3,7 @@ import type { SessionEnd, SessionIdentity } from './ids.js';
 import type { ManagerInternals } from './manager.js';
 import { type Steps, settle } from './maybe.js';
 import { freshMeta, type MetaState, metaOf } from './record.js';
-import { readData, replaceData, type Session } from './session.js';
+import { cookieExpiresAt, readData, replaceData, type Session } from './session.js';
 
 export type Rotation =
   | 'authenticate'
@@ -142,7 +142,11 @@ export function setCookie(state: SessionState, identity: SessionIdentity, meta: 
   manager.cookies.assertTransport(state.view);
   state.jar.setCookie(
     manager.cookieName,
-    manager.cookies.serialize(identity.cookieValue, meta.createdAt + manager.timing.ttl),
+    // The session's own cookie lifetime ("remember me"), never past its absolute end.
+    manager.cookies.serialize(
+      identity.cookieValue,
+      cookieExpiresAt(state.session, meta.createdAt + manager.timing.ttl),
+    ),
   );
   state.clearCookie = false;
   state.cookieHeadersPending = true;
