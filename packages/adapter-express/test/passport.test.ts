@@ -18,9 +18,12 @@ const USERS: Record<string, User & { password: string }> = {
 
 describeMatrix('Passport 0.7 on the sessioner', ({ express }) => {
   let running: Running;
+  let manager: ReturnType<typeof spartan>['manager'];
 
   beforeAll(async () => {
-    const { sessions } = spartan({ secrets: SECRET });
+    const spartanApp = spartan({ secrets: SECRET });
+    const { sessions } = spartanApp;
+    manager = spartanApp.manager;
     // One Passport per app: the matrix runs two apps in one process.
     const passport = new Passport();
     passport.use(
@@ -52,6 +55,9 @@ describeMatrix('Passport 0.7 on the sessioner', ({ express }) => {
     );
     app.get('/me', (req, res) => {
       res.json({ user: req.user ?? null, visited: req.session.visited ?? null });
+    });
+    app.get('/account', async (req, res) => {
+      res.json({ userId: req.session.meta.userId, sessions: (await req.session.listUserSessions()).length });
     });
     app.post('/logout', (req, res, next) => {
       req.logout((error) => {
@@ -117,5 +123,26 @@ describeMatrix('Passport 0.7 on the sessioner', ({ express }) => {
     await browser.post('/login-keep', { username: 'alice', password: 'correct horse' });
     expect(browser.session).not.toBe(before);
     expect(await (await browser.get('/me')).json()).toEqual({ user: { id: 'u-1', name: 'alice' }, visited: true });
+  });
+
+  it('a Passport login authenticates the session as the serialized user: listUserSessions and revokeUser see it', async () => {
+    await manager.revokeUser('u-1');
+    const browser = new Browser(running.url);
+    await browser.post('/login', { username: 'alice', password: 'correct horse' });
+    const other = new Browser(running.url);
+    await other.post('/login-keep', { username: 'alice', password: 'correct horse' });
+    expect(await (await browser.get('/account')).json()).toEqual({ userId: 'u-1', sessions: 2 });
+    // An administrator ends every session of the user: Passport's user is gone too.
+    expect(await manager.revokeUser('u-1')).toBe(2);
+    expect((await (await browser.get('/me')).json()).user).toBeNull();
+    expect((await (await other.get('/me')).json()).user).toBeNull();
+  });
+
+  it("after Passport's logout the session has no user of ours either", async () => {
+    const browser = new Browser(running.url);
+    await browser.post('/login', { username: 'alice', password: 'correct horse' });
+    await browser.post('/logout');
+    await browser.get('/visit');
+    expect(await (await browser.get('/account')).json()).toEqual({ userId: null, sessions: 0 });
   });
 });

@@ -21,6 +21,8 @@ export { defaultPolicy, parsePolicy } from './policy/policy.js';
 export * from './ports.js';
 export { keyHashOf } from './session/ids.js';
 export {
+  defaultPassportUserId,
+  type PassportOptions,
   type RevokeUserOptions,
   SessionManager,
   type SessionManagerOptions,

@@ -59,6 +59,16 @@ const optionsSchema = z.strictObject({
   storeTimeout: z.number().int().positive().optional(),
   maxWriteAttempts: z.number().int().positive().optional(),
   verifiedCookieCacheSize: z.number().int().nonnegative().optional(),
+  passport: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        userId: z
+          .custom<(user: unknown) => string | null | undefined>(isFunction, { message: 'must be a function' })
+          .optional(),
+      }),
+    ])
+    .optional(),
 });
 
 function checkOptions(options: unknown): SpartanCoreOptions {

@@ -115,6 +115,10 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
         option: 'userId',
       });
     }
+    this.#authenticateAs(userId);
+  }
+
+  #authenticateAs(userId: string): void {
     const now = this.#state.manager.clock.now();
     this.#state.meta.userId = userId;
     this.#state.meta.authenticatedAt = now;
@@ -148,7 +152,27 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   }
 
   async save(): Promise<void> {
+    this.#adoptPassportLogin();
     await drive(persist(this.#state));
+  }
+
+  /**
+   * A Passport login: Passport regenerates the session and stores `passport.user` in it (then
+   * saves, or lets the response end). A session regenerated in this request that now carries a
+   * Passport user, and no user of ours, is authenticated as that user (`passport` option), so
+   * the per-user features see Passport users without extra code. Only on a regenerated session:
+   * a `passport.user` written into a live session is not a login and authenticates nobody.
+   */
+  #adoptPassportLogin(): void {
+    const state = this.#state;
+    const toUserId = state.manager.passportUserId;
+    if (toUserId === null || state.rotation !== 'regenerate' || state.meta.userId !== null) return;
+    const passport = state.session.passport;
+    if (typeof passport !== 'object' || passport === null) return;
+    const user = (passport as { user?: unknown }).user;
+    if (user === undefined || user === null) return;
+    const userId = toUserId(user);
+    if (typeof userId === 'string' && userId.length > 0) this.#authenticateAs(userId);
   }
 
   async reload(): Promise<void> {
@@ -240,6 +264,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
       if (this.#state.stored === null) writeCookieHeaders(this.#state);
       return undefined;
     }
+    this.#adoptPassportLogin();
     const done = drive(persist(this.#state));
     if (!isPromiseLike(done)) return done;
     const committing = done.finally(() => {

@@ -52,6 +52,33 @@ export interface SessionManagerOptions {
   maxWriteAttempts?: number | undefined;
   /** Verified cookie values remembered (signature checks only, never records). @default 10000 */
   verifiedCookieCacheSize?: number | undefined;
+  /**
+   * Passport logins authenticate the session: when Passport stores `session.passport.user` on
+   * a session it regenerated (its login), the session is authenticated as that user, as
+   * `authenticate(userId)` would (so `listUserSessions()`, `revokeUser()` and `maxSessions` see
+   * Passport users). `false` turns it off. @default on, with `defaultPassportUserId`
+   */
+  passport?: PassportOptions | false | undefined;
+}
+
+/** How a Passport login becomes the session's user (`SessionManagerOptions.passport`). */
+export interface PassportOptions {
+  /**
+   * The user id for what `passport.serializeUser` stored; `null` or `undefined` leaves the
+   * session unauthenticated. @default `defaultPassportUserId`
+   */
+  userId?: ((user: unknown) => string | null | undefined) | undefined;
+}
+
+/**
+ * The user id of a serialized Passport user: a non-empty string as it is, a finite number as
+ * its decimal string, an object by its `id` (string or number); anything else is no user.
+ */
+export function defaultPassportUserId(user: unknown): string | null {
+  if (typeof user === 'string') return user.length > 0 ? user : null;
+  if (typeof user === 'number') return Number.isFinite(user) ? String(user) : null;
+  if (typeof user === 'object' && user !== null && 'id' in user) return defaultPassportUserId(user.id);
+  return null;
 }
 
 /**
@@ -79,6 +106,8 @@ export interface ManagerInternals {
   readonly codec: SessionIdCodec;
   readonly clock: Clock;
   readonly maxWriteAttempts: number;
+  /** The Passport user's id, or `null` when Passport logins do not authenticate (`passport: false`). */
+  readonly passportUserId: ((user: unknown) => string | null | undefined) | null;
   readonly cookieName: string;
   readonly cookies: SessionCookieWriter;
   call<T>(operation: string, fn: () => Promise<T>): Promise<T>;
@@ -250,6 +279,7 @@ export class SessionManager {
       codec,
       clock,
       maxWriteAttempts: options.maxWriteAttempts ?? 64,
+      passportUserId: passportUserIdOf(options.passport),
       cookieName: cookies.name,
       cookies,
       call,
@@ -379,4 +409,21 @@ function checkUserId(userId: unknown): asserts userId is string {
       option: 'userId',
     });
   }
+}
+
+function passportUserIdOf(option: PassportOptions | false | undefined): ManagerInternals['passportUserId'] {
+  if (option === false) return null;
+  if (option === undefined) return defaultPassportUserId;
+  if (
+    typeof option !== 'object' ||
+    option === null ||
+    (option.userId !== undefined && typeof option.userId !== 'function')
+  ) {
+    throw new SpartanError(
+      'sessions/option-type-incorrect',
+      '`passport` must be false or { userId(user) }, a function from the Passport user to an id',
+      { option: 'passport' },
+    );
+  }
+  return option.userId ?? defaultPassportUserId;
 }
