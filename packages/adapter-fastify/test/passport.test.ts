@@ -49,7 +49,12 @@ describe('@fastify/passport 4 with a local strategy on the sessioner', () => {
       { preValidation: passport.authenticate('local', { successRedirect: '/me', failureRedirect: '/login' }) },
       async () => 'unreachable',
     );
-    app.get('/me', async (request) => ({ user: request.user ?? null, visited: request.session.visited ?? null }));
+    app.get('/me', async (request) => ({
+      user: request.user ?? null,
+      visited: request.session.visited ?? null,
+      // The Passport login authenticated the session as the serialized user (core's passport option).
+      userId: request.session.meta.userId,
+    }));
     app.post('/logout', async (request, reply) => {
       await request.logout();
       return reply.redirect('/');
@@ -65,7 +70,7 @@ describe('@fastify/passport 4 with a local strategy on the sessioner', () => {
     expect(login.statusCode).toBe(302);
     expect(login.headers.location).toBe('/me');
     expect(linesOf(login, SESSION_COOKIE)).toHaveLength(1);
-    expect((await client.get('/me')).json().user).toEqual({ id: 'u-1', name: 'alice' });
+    expect((await client.get('/me')).json()).toMatchObject({ user: { id: 'u-1', name: 'alice' }, userId: 'u-1' });
   });
 
   it('refuses a wrong password with the failure redirect and no user', async () => {
@@ -85,7 +90,7 @@ describe('@fastify/passport 4 with a local strategy on the sessioner', () => {
     expect(after).not.toBe(before);
     const stale = new Client(app);
     stale.cookies.set(SESSION_COOKIE, oldCookie);
-    expect((await stale.get('/me')).json()).toEqual({ user: null, visited: null });
+    expect((await stale.get('/me')).json()).toEqual({ user: null, visited: null, userId: null });
   });
 
   it('logs out: the user is gone, and the signed-in cookie no longer signs anyone in', async () => {

@@ -61,6 +61,8 @@ describeMatrix('koa-passport login and logout', ({ Koa }) => {
         user: ctx.state.user?.name ?? null,
         passport: ctx.session.passport ?? null,
         id: ctx.session.id,
+        // The Passport login authenticated the session as the serialized user (core's passport option).
+        userId: ctx.session.meta.userId,
       };
     });
     router.post('/logout', async (ctx) => {
@@ -74,6 +76,7 @@ describeMatrix('koa-passport login and logout', ({ Koa }) => {
 
   interface Me {
     authenticated: boolean;
+    userId: string | null;
     user: string | null;
     passport: unknown;
     id: string;
@@ -93,13 +96,13 @@ describeMatrix('koa-passport login and logout', ({ Koa }) => {
     expect(browser.session).toBeTruthy();
     expect(browser.session).not.toBe(anonymousId);
     const me = (await (await browser.get('/me')).json()) as Me;
-    expect(me).toMatchObject({ authenticated: true, user: 'Alice', passport: { user: 'alice' } });
+    expect(me).toMatchObject({ authenticated: true, user: 'Alice', passport: { user: 'alice' }, userId: 'alice' });
 
     const loggedIn = browser.session;
     const logout = await browser.post('/logout');
     expect(logout.status).toBe(302);
     expect(browser.session).not.toBe(loggedIn);
     const after = (await (await browser.get('/me')).json()) as Me;
-    expect(after).toMatchObject({ authenticated: false, user: null });
+    expect(after).toMatchObject({ authenticated: false, user: null, userId: null });
   });
 });

@@ -157,8 +157,8 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   }
 
   /**
-   * A Passport login: Passport regenerates the session and stores `passport.user` in it (then
-   * saves, or lets the response end). A session regenerated in this request that now carries a
+   * A Passport login: Passport regenerates the session and stores `passport.user` in it
+   * (@fastify/passport: `passport` itself), then saves or lets the response end. A session regenerated in this request that now carries a
    * Passport user, and no user of ours, is authenticated as that user (`passport` option), so
    * the per-user features see Passport users without extra code. Only on a regenerated session:
    * a `passport.user` written into a live session is not a login and authenticates nobody.
@@ -168,8 +168,8 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
     const toUserId = state.manager.passportUserId;
     if (toUserId === null || state.rotation !== 'regenerate' || state.meta.userId !== null) return;
     const passport = state.session.passport;
-    if (typeof passport !== 'object' || passport === null) return;
-    const user = (passport as { user?: unknown }).user;
+    // Passport and koa-passport store `{ user }`; @fastify/passport stores the serialized user itself.
+    const user = typeof passport === 'object' && passport !== null && 'user' in passport ? passport.user : passport;
     if (user === undefined || user === null) return;
     const userId = toUserId(user);
     if (typeof userId === 'string' && userId.length > 0) this.#authenticateAs(userId);

@@ -53,8 +53,8 @@ export interface SessionManagerOptions {
   /** Verified cookie values remembered (signature checks only, never records). @default 10000 */
   verifiedCookieCacheSize?: number | undefined;
   /**
-   * Passport logins authenticate the session: when Passport stores `session.passport.user` on
-   * a session it regenerated (its login), the session is authenticated as that user, as
+   * Passport logins authenticate the session: when Passport stores `session.passport.user`
+   * (@fastify/passport: `session.passport`) on a session it regenerated (its login), the session is authenticated as that user, as
    * `authenticate(userId)` would (so `listUserSessions()`, `revokeUser()` and `maxSessions` see
    * Passport users). `false` turns it off. @default on, with `defaultPassportUserId`
    */

@@ -111,6 +111,17 @@ describe('Passport logins authenticate the session (passport option)', () => {
     });
   });
 
+  it('@fastify/passport stores the serialized user as session.passport itself: the same login', async () => {
+    const { visit } = setup();
+    const cookie = await visit(undefined, async (session) => {
+      await session().regenerate();
+      session().passport = 'u-5';
+    });
+    await visit(cookie, (session) => {
+      expect(session().meta.userId).toBe('u-5');
+    });
+  });
+
   it('passport.userId maps the Passport user to an id', async () => {
     const { visit, passportLogin } = setup({ userId: (user) => `account:${(user as { email: string }).email}` });
     const cookie = await passportLogin(undefined, { email: 'a@example.com' });
