@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { publint } from 'publint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -129,6 +129,43 @@ describe('peer dependencies real apps satisfy', () => {
 });
 
 describe('release', () => {
+  it('changesets: `changeset version` bumps every public package together (one fixed group) and writes changelogs', () => {
+    // On a copy of the workspace's manifests and .changeset/: the real files stay as they are.
+    const copy = mkdtempSync(join(tmpdir(), 'spartan-changesets-'));
+    try {
+      cpSync(join(root, '.changeset'), join(copy, '.changeset'), { recursive: true });
+      for (const file of ['package.json', 'pnpm-workspace.yaml']) cpSync(join(root, file), join(copy, file));
+      const workspaceDirs = [...packages.map(({ dir }) => dir), join(root, 'examples', 'demo'), join(root, 'bench')];
+      for (const dir of workspaceDirs) {
+        const target = join(copy, relative(root, dir));
+        mkdirSync(target, { recursive: true });
+        cpSync(join(dir, 'package.json'), join(target, 'package.json'));
+      }
+      const pending = readdirSync(join(root, '.changeset')).filter(
+        (file) => file.endsWith('.md') && file !== 'README.md',
+      );
+      const result = run(join(root, 'node_modules', '.bin', 'changeset'), ['version'], { cwd: copy });
+      expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
+      const versions = new Set<string>();
+      for (const { dir, manifest } of packages) {
+        const bumped = JSON.parse(readFileSync(join(copy, relative(root, dir), 'package.json'), 'utf8')) as PackageJson;
+        versions.add(bumped.version);
+        if (pending.length > 0) {
+          expect(bumped.version, manifest.name).not.toBe(manifest.version);
+          expect(readFileSync(join(copy, relative(root, dir), 'CHANGELOG.md'), 'utf8')).toContain(
+            `## ${bumped.version}`,
+          );
+        }
+      }
+      expect(versions.size).toBe(1);
+      // Private workspace packages are never versioned.
+      const demo = JSON.parse(readFileSync(join(copy, 'examples', 'demo', 'package.json'), 'utf8')) as PackageJson;
+      expect(demo.version).toBe('0.0.0');
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
   it('pnpm -r publish --dry-run succeeds for every package', () => {
     const result = run(pnpmBin, ['-r', 'publish', '--dry-run', '--no-git-checks'], { cwd: root });
     expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
