@@ -159,11 +159,12 @@ Examples:
           .conflicts('redis'),
       )
       .addOption(
-        new Option(
-          '--mongo <url>',
-          'MongoDB (not available yet: @spartan-sessions/store-mongo has not landed)',
-        ).conflicts(['redis', 'cluster']),
+        new Option('--mongo <url>', 'MongoDB (mongodb:// or mongodb+srv://, with the database in the path)').conflicts([
+          'redis',
+          'cluster',
+        ]),
       )
+      .option('--collection <name>', "with --mongo: the store's collection (MongoStore's collectionName)", 'sessions')
       .option('--prefix <prefix>', "the store's key prefix (RedisStore's prefix option)", 'sess:')
       .option(
         '--policy <file>',

@@ -153,6 +153,57 @@ describe('sessions list', () => {
   });
 });
 
+describe('sessions on MongoDB (--mongo)', () => {
+  it('a MongoDB that does not answer: sessions/store-unavailable, one line, exit 1, no hang', async () => {
+    for (const command of ['list', 'revoke']) {
+      const result = await run([
+        'sessions',
+        command,
+        '--user',
+        'alice',
+        '--mongo',
+        'mongodb://ops:hunter2@127.0.0.1:1/app',
+        '--timeout',
+        '1000',
+      ]);
+      expect(result.code).toBe(1);
+      expect(lines(result.stderr)).toHaveLength(1);
+      expect(result.stderr).toMatch(
+        /^spartan-sessions sessions (list|revoke): sessions\/store-unavailable: MongoDB store /,
+      );
+      expect(result.stderr).not.toContain('hunter2');
+    }
+  });
+
+  // No MongoDB server can be installed where this project is built: reported as skipped without one.
+  it.skipIf(!process.env.MONGO_URL)("lists and revokes a user's sessions in the MongoDB at MONGO_URL", async () => {
+    const url = new URL(process.env.MONGO_URL ?? '');
+    url.pathname = '/spartan_cli_test';
+    const { MongoClient } = await import('mongodb');
+    const { MongoStore } = await import('@spartan-sessions/store-mongo');
+    const client = new MongoClient(url.toString());
+    const collectionName = `sessions_${Date.now()}`;
+    try {
+      const mongo = new MongoStore({ client, dbName: 'spartan_cli_test', collectionName });
+      const keys = await seed(mongo, 'alice', 2);
+      const args = ['--user', 'alice', '--mongo', url.toString(), '--collection', collectionName];
+      const listed = await run(['sessions', 'list', ...args, '--json'], { cwd: dir });
+      expect(listed.code).toBe(0);
+      expect(JSON.parse(listed.stdout).sessions).toHaveLength(keys.length);
+      const revoked = await run(['sessions', 'revoke', ...args], { cwd: dir });
+      expect(revoked.code).toBe(0);
+      expect(eventsIn(revoked.stdout)).toHaveLength(keys.length);
+      expect(await mongo.listByUser('alice')).toEqual([]);
+    } finally {
+      await client
+        .db('spartan_cli_test')
+        .dropCollection(collectionName)
+        .catch(() => {});
+      await client.close();
+    }
+  });
+});
+
 describe('sessions revoke', () => {
   it('ends every session of the user: revoked events as JSON lines on stdout, a summary on stderr', async () => {
     const keys = await seed(store, 'alice', 3);

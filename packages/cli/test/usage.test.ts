@@ -28,11 +28,12 @@ describe.concurrent('--help on every command', () => {
     expect(help.stdout).toBe((await run(['doctor', '--help'])).stdout);
   });
 
-  it('documents the exit codes, the revoked events and the Mongo gap', async () => {
+  it('documents the exit codes, the revoked events and the stores', async () => {
     expect((await run(['--help'])).stdout).toContain('2 bad command line');
     const revoke = (await run(['sessions', 'revoke', '--help'])).stdout;
     expect(revoke).toContain('"type":"revoked"');
-    expect(revoke).toMatch(/--mongo <url>\s+MongoDB \(not available yet/);
+    expect(revoke).toMatch(/--mongo <url>\s+MongoDB \(mongodb:\/\/ or mongodb\+srv:\/\//);
+    expect(revoke).toMatch(/--collection <name>\s+with --mongo/);
   });
 
   it('--version prints the package version', async () => {
@@ -108,15 +109,26 @@ describe.concurrent('a bad command line is one line with a spec code, exit 2', (
     expect(result.stderr).toContain(message);
   });
 
-  it('--mongo says the MongoDB store is not available yet (exit 2, nothing faked)', async () => {
+  it.each([
+    ['mongodb://127.0.0.1:27017', '--mongo: name the database in the URL'],
+    ['redis://127.0.0.1:6379/app', '--mongo: expected a mongodb:// or mongodb+srv:// URL'],
+    ['not a url', '--mongo: not a URL'],
+  ])('--mongo %j: one usage line, exit 2', async (url, message) => {
     for (const command of ['list', 'revoke']) {
-      const result = await run(['sessions', command, '--user', 'u', '--mongo', 'mongodb://127.0.0.1:27017/app']);
+      const result = await run(['sessions', command, '--user', 'u', '--mongo', url]);
       expect(result.code).toBe(2);
       expect(result.stdout).toBe('');
-      expect(lines(result.stderr)).toEqual([
-        `spartan-sessions sessions ${command}: sessions/option-type-incorrect: --mongo: the MongoDB store (@spartan-sessions/store-mongo) is not available yet; use --redis URL or --cluster SEEDS`,
-      ]);
+      expect(lines(result.stderr)).toHaveLength(1);
+      expect(
+        result.stderr.startsWith(`spartan-sessions sessions ${command}: sessions/option-type-incorrect: ${message}`),
+      ).toBe(true);
     }
+  });
+
+  it('--mongo with --redis: commander refuses the pair', async () => {
+    const result = await run(['sessions', 'list', '--user', 'u', '--mongo', 'mongodb://h/app', '--redis', 'redis://h']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("option '--mongo <url>' cannot be used with option '--redis <url>'");
   });
 });
 

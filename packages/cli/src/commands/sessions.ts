@@ -57,7 +57,7 @@ export async function runList(options: SessionsOptions, io: CliIo, colour: Paint
       io.stdout.write(`${JSON.stringify({ userId, sessions })}\n`);
       return;
     }
-    const heading = `${sessions.length} session(s) of ${userId} in ${opened.description} (prefix ${opened.store.prefix}; expiry per ${policyName})`;
+    const heading = `${sessions.length} session(s) of ${userId} in ${opened.description} (${opened.scope}; expiry per ${policyName})`;
     const rows = sessions.map((session) => [
       session.keyHash,
       time(session.createdAt),
@@ -156,11 +156,11 @@ async function policyFor(options: SessionsOptions, io: CliIo): Promise<{ policy:
 }
 
 async function withStore(options: StoreOptions, io: CliIo, use: (opened: OpenedStore) => Promise<void>): Promise<void> {
-  const opened = openStore(options, io.env);
+  const opened = await openStore(options, io.env);
   try {
     await use(opened);
   } finally {
-    opened.close();
+    await opened.close();
   }
 }
 

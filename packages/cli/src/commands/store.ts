@@ -1,3 +1,4 @@
+import type { SessionStore } from '@spartan-sessions/core';
 import { RedisStore } from '@spartan-sessions/store-redis';
 import { Cluster, type ClusterNode, Redis, type RedisOptions } from 'ioredis';
 import { usageError } from '../errors.js';
@@ -7,32 +8,34 @@ export interface StoreOptions {
   redis?: string;
   cluster?: string[];
   mongo?: string;
+  collection?: string;
   prefix?: string;
   timeout?: number;
 }
 
 export interface OpenedStore {
-  store: RedisStore;
-  /** `redis 127.0.0.1:6379` / `redis cluster 127.0.0.1:7000, …`: where, without credentials. */
+  store: SessionStore;
+  /** `redis 127.0.0.1:6379` / `redis cluster 127.0.0.1:7000, …` / `mongodb 127.0.0.1:27017/app`: where, without credentials. */
   description: string;
-  close(): void;
+  /** Which of the store's records: `prefix sess:` / `collection sessions`. */
+  scope: string;
+  close(): void | Promise<void>;
 }
 
 const DEFAULT_TIMEOUT_MS = 2000;
 
 /**
  * Opens the store the options name: `--redis URL` (standalone), `--cluster SEEDS` (Redis
- * Cluster), else the `REDIS_URL` variable. A command-line tool must not hang on a dead server:
- * no reconnection, each store call bounded by `--timeout` (the store's `commandTimeout`).
+ * Cluster), `--mongo URL` (MongoDB), else the `REDIS_URL` variable. A command-line tool must not
+ * hang on a dead server: no reconnection, each store call bounded by `--timeout` (the store's
+ * `commandTimeout` / `operationTimeout`, and the MongoDB driver's server selection).
  */
-export function openStore(options: StoreOptions, env: Readonly<Record<string, string | undefined>>): OpenedStore {
-  if (options.mongo !== undefined) {
-    throw usageError(
-      '--mongo: the MongoDB store (@spartan-sessions/store-mongo) is not available yet; use --redis URL or --cluster SEEDS',
-      { option: '--mongo' },
-    );
-  }
+export async function openStore(
+  options: StoreOptions,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<OpenedStore> {
   const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+  if (options.mongo !== undefined) return openMongo(options.mongo, options.collection ?? 'sessions', timeout);
   const prefix = options.prefix ?? 'sess:';
   const common: RedisOptions = { connectTimeout: timeout, maxRetriesPerRequest: 1, enableAutoPipelining: true };
   let client: Redis | Cluster;
@@ -69,7 +72,58 @@ export function openStore(options: StoreOptions, env: Readonly<Record<string, st
   client.on('error', () => {});
   const store = new RedisStore({ client, prefix, commandTimeout: timeout });
   // (ioredis' disconnect() of a client whose socket already closed waits out a 2 s timer.)
-  return { store, description, close: () => (client.status === 'end' ? undefined : client.disconnect()) };
+  return {
+    store,
+    description,
+    scope: `prefix ${prefix}`,
+    close: () => (client.status === 'end' ? undefined : client.disconnect()),
+  };
+}
+
+/**
+ * `--mongo URL`: `@spartan-sessions/store-mongo` over a client of the CLI's own (loaded on use:
+ * the driver is most of the start-up time), the database from the URL's path. The CLI creates no
+ * index (the application's store does), and waits for a server at most `timeout` ms.
+ */
+async function openMongo(url: string, collectionName: string, timeout: number): Promise<OpenedStore> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw usageError('--mongo: not a URL (mongodb://host:port/database)', { option: '--mongo' });
+  }
+  if (parsed.protocol !== 'mongodb:' && parsed.protocol !== 'mongodb+srv:') {
+    throw usageError('--mongo: expected a mongodb:// or mongodb+srv:// URL', { option: '--mongo' });
+  }
+  const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
+  if (database === '') {
+    throw usageError('--mongo: name the database in the URL (mongodb://host:port/database)', { option: '--mongo' });
+  }
+  if (collectionName === '') throw usageError('--collection: give a collection name', { option: '--collection' });
+  const [{ MongoClient }, { MongoStore }] = await Promise.all([
+    import('mongodb'),
+    import('@spartan-sessions/store-mongo'),
+  ]);
+  let client: InstanceType<typeof MongoClient>;
+  try {
+    client = new MongoClient(url, { serverSelectionTimeoutMS: timeout, connectTimeoutMS: timeout });
+  } catch {
+    // The driver's message quotes the string, which may hold a password.
+    throw usageError('--mongo: not a valid MongoDB connection string', { option: '--mongo' });
+  }
+  const store = new MongoStore({
+    client,
+    dbName: database,
+    collectionName,
+    operationTimeout: timeout,
+    createIndexes: false,
+  });
+  return {
+    store,
+    description: `mongodb ${parsed.host}/${database}`,
+    scope: `collection ${collectionName}`,
+    close: () => client.close(),
+  };
 }
 
 /** `host:port` of a `redis://` or `rediss://` URL; anything else is a usage error. */

@@ -5,8 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { StoredSession } from '@spartan-sessions/core';
-import type { RedisStore } from '@spartan-sessions/store-redis';
+import type { SessionStore, StoredSession } from '@spartan-sessions/core';
 import type { Cluster, Redis } from 'ioredis';
 
 const execFileAsync = promisify(execFile);
@@ -41,7 +40,7 @@ export function record(overrides: Partial<StoredSession> = {}): StoredSession {
 
 /** Stores `count` sessions of `userId` (created a minute apart, oldest first); resolves their keys. */
 export async function seed(
-  store: RedisStore,
+  store: SessionStore,
   userId: string,
   count: number,
   overrides: Partial<StoredSession> = {},
