@@ -97,6 +97,11 @@ beforeAll(() => {
   writeFileSync(join(app, 'express-app.ts'), codeBlockAfter(readme, '## Quick start (Express)'));
   writeFileSync(join(app, 'fastify-app.ts'), codeBlockAfter(readme, '## Quick start (Fastify, Koa)', 0));
   writeFileSync(join(app, 'koa-app.ts'), codeBlockAfter(readme, '## Quick start (Fastify, Koa)', 1));
+  // And each adapter's own README quick start.
+  for (const adapter of ['express', 'fastify', 'koa']) {
+    const adapterReadme = readFileSync(join(root, 'packages', `adapter-${adapter}`, 'README.md'), 'utf8');
+    writeFileSync(join(app, `readme-${adapter}.ts`), codeBlockAfter(adapterReadme, '## Quick start'));
+  }
 });
 
 afterAll(() => {
@@ -161,7 +166,7 @@ console.log(JSON.stringify({
     expect(result.stdout.trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
-  it("type-check: the README's quick starts with typed SessionData (node16/nodenext and bundler resolution)", () => {
+  it("type-check: the READMEs' quick starts (root and each adapter's) with typed SessionData (nodenext and bundler resolution)", () => {
     const base = {
       strict: true,
       noEmit: true,
@@ -171,7 +176,14 @@ console.log(JSON.stringify({
       exactOptionalPropertyTypes: true,
       noUncheckedIndexedAccess: true,
     };
-    const files = ['express-app.ts', 'fastify-app.ts', 'koa-app.ts'];
+    const files = [
+      'express-app.ts',
+      'fastify-app.ts',
+      'koa-app.ts',
+      'readme-express.ts',
+      'readme-fastify.ts',
+      'readme-koa.ts',
+    ];
     writeFileSync(
       join(app, 'tsconfig.nodenext.json'),
       JSON.stringify({ compilerOptions: { ...base, module: 'nodenext', moduleResolution: 'nodenext' }, files }),
