@@ -43,13 +43,6 @@ export class ProbeStore implements SessionStore {
     });
   }
 
-  touch(key: string, expiresAt: number): Promise<void> {
-    return this.#gate(() => {
-      this.writes++;
-      return this.inner.touch(key, expiresAt);
-    });
-  }
-
   destroy(key: string): Promise<void> {
     return this.#gate(() => this.inner.destroy(key));
   }

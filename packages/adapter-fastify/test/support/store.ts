@@ -28,10 +28,6 @@ export class SwitchStore implements SessionStore {
     return this.#gate(() => this.inner.rotate(oldKey, newKey, record, opts));
   }
 
-  touch(key: string, expiresAt: number): Promise<void> {
-    return this.#gate(() => this.inner.touch(key, expiresAt));
-  }
-
   destroy(key: string): Promise<void> {
     return this.#gate(() => this.inner.destroy(key));
   }

@@ -33,10 +33,6 @@ export class FlakyStore implements SessionStore {
     return this.#gate(() => this.inner.rotate(oldKey, newKey, record, opts));
   }
 
-  touch(key: string, expiresAt: number): Promise<void> {
-    return this.#gate(() => this.inner.touch(key, expiresAt));
-  }
-
   destroy(key: string): Promise<void> {
     return this.#gate(() => this.inner.destroy(key));
   }

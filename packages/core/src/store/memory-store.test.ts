@@ -55,7 +55,7 @@ describe('MemoryStore: bound (second-chance eviction)', () => {
     expect(store.stats().sessions).toBe(3);
   });
 
-  it('a touch and a re-set count as use; a re-set of a held key never evicts and keeps its slot', async () => {
+  it('a read and a re-set count as use; a re-set of a held key never evicts and keeps its slot', async () => {
     const clock = createFakeClock();
     const store = new MemoryStore({ maxSessions: 3, clock });
     const expiresAt = clock.now() + HOUR;
@@ -63,10 +63,10 @@ describe('MemoryStore: bound (second-chance eviction)', () => {
       await store.set(key, makeStoredSession(), { expiresAt, expectedVersion: null });
     }
     // 'a' was evicted by the first sweep; b, c, d are unmarked, in that order.
-    await store.touch('b', expiresAt + 1);
+    expect(await store.get('b')).not.toBeNull();
     expect(await store.set('c', makeStoredSession({ version: 2 }), { expiresAt, expectedVersion: 1 })).toBe(true);
     expect(store.stats().sessions).toBe(3);
-    // b (touched) and c (re-set) are spared: d goes.
+    // b (read) and c (re-set) are spared: d goes.
     await store.set('e', makeStoredSession(), { expiresAt, expectedVersion: null });
     expect(await store.get('d')).toBeNull();
     expect((await store.get('c'))?.version).toBe(2);
@@ -135,17 +135,6 @@ describe('MemoryStore: bound (second-chance eviction)', () => {
     expect(store.stats().sessions).toBe(2);
     expect(await store.get('a')).not.toBeNull();
     expect(await store.get('b')).not.toBeNull();
-  });
-
-  it('a touch into the past frees the slot at once', async () => {
-    const clock = createFakeClock();
-    const store = new MemoryStore({ clock });
-    await store.set('k', makeStoredSession({ userId: 'alice' }), {
-      expiresAt: clock.now() + HOUR,
-      expectedVersion: null,
-    });
-    await store.touch('k', clock.now());
-    expect(store.stats()).toEqual({ sessions: 0, users: 0, indexedSessions: 0 });
   });
 
   it('stays bounded under many writes', async () => {
@@ -374,14 +363,18 @@ describe('MemoryStore: expiry bookkeeping', () => {
     expect(store.stats()).toEqual({ sessions: 0, users: 0, indexedSessions: 0 });
   });
 
-  it('keeps expiry exact after many touches (the expiry queue drops superseded entries)', async () => {
+  it('keeps expiry exact after many writes that move it (the expiry queue drops superseded entries)', async () => {
     const clock = createFakeClock();
     const store = new MemoryStore({ clock });
     await store.set('hot', makeStoredSession(), { expiresAt: clock.now() + 1000, expectedVersion: null });
     await store.set('cold', makeStoredSession(), { expiresAt: clock.now() + 1000, expectedVersion: null });
     for (let index = 0; index < 3000; index++) {
       clock.advance(1);
-      await store.touch('hot', clock.now() + 1000);
+      const written = await store.set('hot', makeStoredSession({ version: index + 2 }), {
+        expiresAt: clock.now() + 1000,
+        expectedVersion: index + 1,
+      });
+      expect(written).toBe(true);
     }
     expect(await store.get('cold')).toBeNull();
     expect(await store.get('hot')).not.toBeNull();
@@ -595,7 +588,6 @@ describe('MemoryStore: behaves like a reference model (property-based)', () => {
         extra: Partial<StoredSession>;
       }
     | { kind: 'get'; key: string }
-    | { kind: 'touch'; key: string; ttl: number }
     | { kind: 'destroy'; key: string }
     | { kind: 'list'; userId: string }
     | { kind: 'advance'; ms: number };
@@ -626,7 +618,6 @@ describe('MemoryStore: behaves like a reference model (property-based)', () => {
         }),
       },
       { weight: 4, arbitrary: fc.record({ kind: fc.constant('get' as const), key }) },
-      { weight: 1, arbitrary: fc.record({ kind: fc.constant('touch' as const), key, ttl }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('destroy' as const), key }) },
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('list' as const), userId }) },
       {
@@ -751,17 +742,6 @@ describe('MemoryStore: behaves like a reference model (property-based)', () => {
                 expect(await store.get(op.key)).toEqual(find(op.key)?.record ?? null);
                 bump(op.key);
                 break;
-              case 'touch': {
-                await store.touch(op.key, clock.now() + op.ttl);
-                const entry = find(op.key);
-                if (entry !== undefined) {
-                  if (op.ttl > 0) {
-                    entry.expiresAt = clock.now() + op.ttl;
-                    bump(op.key);
-                  } else remove(op.key);
-                }
-                break;
-              }
               case 'destroy':
                 await store.destroy(op.key);
                 remove(op.key);

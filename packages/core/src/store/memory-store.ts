@@ -24,7 +24,7 @@ import {
 export interface MemoryStoreOptions {
   /**
    * The most sessions held at once. A write of a new session beyond it first reclaims expired
-   * sessions, then evicts a session not used (read, written or touched) since the last sweep
+   * sessions, then evicts a session not used (read or written) since the last sweep
    * (second chance): an approximation of least-recently-used that costs a read no reordering.
    * Anonymous sessions go first: a signed-in session is evicted only to make room for another
    * signed-in one when no anonymous session is left, and a new anonymous session is refused
@@ -166,7 +166,7 @@ function kindOf(userId: string | null): SessionKind {
  * let core use it without a promise. Not for production: sessions die with the process and are
  * not shared between instances (it warns once when `NODE_ENV=production`).
  *
- * Eviction is second chance (CLOCK): a read, write or touch sets the entry's referenced flag;
+ * Eviction is second chance (CLOCK): a read or a write sets the entry's referenced flag;
  * when the bound is reached, the sweep starts at the front of a queue that new entries join at
  * the back, moves each referenced entry to the back with its flag cleared, and evicts the first
  * unreferenced one.
@@ -347,26 +347,6 @@ export class MemoryStore implements SessionStore {
     if (this.#slots.has(newKey)) return false;
     this.#remove(oldKey, slot);
     return this.setSync(newKey, record, { expiresAt: opts.expiresAt, expectedVersion: null });
-  }
-
-  /**
-   * Moves the expiry of an existing record to `expiresAt` (ms); no-op when absent.
-   * @deprecated Not part of the `SessionStore` port since 0.1 (core never moves an expiry
-   * without writing the record's `lastSeenAt`: docs/decisions.md, "store.touch"). Kept only while
-   * code written against the earlier port still forwards it; removed in the next minor version.
-   */
-  async touch(key: string, expiresAt: number): Promise<void> {
-    assertStoreKey(key);
-    assertExpiresAt(expiresAt);
-    const now = this.#reclaimExpired();
-    const slot = this.#slots.get(key);
-    if (slot === undefined) return;
-    if (expiresAt <= now) {
-      this.#remove(key, slot);
-      return;
-    }
-    this.#flags[slot]! |= REFERENCED;
-    this.#moveExpiry(slot, expiresAt);
   }
 
   async destroy(key: string): Promise<void> {
