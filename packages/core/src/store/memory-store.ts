@@ -11,7 +11,6 @@ import {
 import { ExpiryQueue } from './expiry-queue.js';
 import { grown } from './typed-columns.js';
 import {
-  assertExpiresAt,
   assertRotationKeys,
   assertStoredSession,
   assertStoreKey,
