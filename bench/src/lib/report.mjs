@@ -241,10 +241,11 @@ repetitions, contenders alternated; every measurement is ${config.duration} s af
 Figures are medians (min–max over the repetitions). **× bare** divides by the same framework without
 sessions, **× best peer** by the fastest peer library on the same framework and store, both measured in
 this run. **CPU µs/req** is the server process's CPU time (user + system, /proc) over the requests it
-answered; **+µs over bare** is what the session library adds to each request, the figure that holds
-across machines. Cookie-session rows (iron-session, koa-session's default) keep the session in the
-cookie: no store, so they are never the "best peer". Our Fastify and Koa adapters do not exist yet:
-their peers are measured so the targets are ready when they come.
+answered; **+µs over bare** is what the session library adds to each request (it scales with the
+machine's speed, as the bare row does: compare runs by their ratios). Cookie-session rows (iron-session,
+koa-session's default) keep the session in the cookie: no store, so they are never the "best peer".
+express-session has two Redis rows: connect-redis 7 on ioredis and connect-redis 11 on node-redis (what
+\`npm install connect-redis redis\` gives today); its best peer figure is the faster of the two.
 **Versions:** ${packages}; our packages at commit ${versions.commit ?? 'unknown'}${versions.builtAt ? `, as built at ${versions.builtAt.slice(11, 19)} UTC (a copy of that build served the whole run)` : ''}.
 ${(results.warnings ?? []).map((warning) => `\n**Warning:** ${warning}.\n`).join('')}
 ${sections(results, true)}
