@@ -80,6 +80,7 @@ beforeAll(() => {
     '@koa/router',
     '@koa/bodyparser',
     'ioredis',
+    'mongodb',
     '@types/express',
     '@types/koa',
     '@types/node',
@@ -114,7 +115,7 @@ describe('the packed packages installed into a new app with npm', () => {
       join(app, 'load.mjs'),
       `const names = ['@spartan-sessions/core', '@spartan-sessions/core/adapter', '@spartan-sessions/core/node',
   '@spartan-sessions/adapter-express', '@spartan-sessions/adapter-fastify', '@spartan-sessions/adapter-koa',
-  '@spartan-sessions/store-redis', '@spartan-sessions/cli'];
+  '@spartan-sessions/store-redis', '@spartan-sessions/store-mongo', '@spartan-sessions/cli'];
 const out = {};
 for (const name of names) out[name] = Object.keys(await import(name)).length;
 const core = await import('@spartan-sessions/core');
@@ -143,9 +144,10 @@ const express = require('@spartan-sessions/adapter-express');
 const fastify = require('@spartan-sessions/adapter-fastify');
 const koa = require('@spartan-sessions/adapter-koa');
 const redis = require('@spartan-sessions/store-redis');
+const mongo = require('@spartan-sessions/store-mongo');
 console.log(JSON.stringify({
   spartan: [express.spartan, fastify.spartan, koa.spartan].map((f) => typeof f),
-  store: typeof redis.RedisStore, fetchSecret: typeof node.fetchSecret, core: typeof adapter.SpartanCore,
+  store: typeof redis.RedisStore, mongoStore: typeof mongo.MongoStore, fetchSecret: typeof node.fetchSecret, core: typeof adapter.SpartanCore,
   sameError: core.SpartanError === express.SpartanError && core.SpartanError === koa.SpartanError,
 }));`,
     );
@@ -154,6 +156,7 @@ console.log(JSON.stringify({
     expect(JSON.parse(result.stdout)).toEqual({
       spartan: ['function', 'function', 'function'],
       store: 'function',
+      mongoStore: 'function',
       fetchSecret: 'function',
       core: 'function',
       sameError: true,

@@ -50,6 +50,7 @@ describe('the packages found', () => {
       '@spartan-sessions/adapter-fastify',
       '@spartan-sessions/adapter-koa',
       '@spartan-sessions/store-redis',
+      '@spartan-sessions/store-mongo',
       '@spartan-sessions/cli',
     ]) {
       expect(names).toContain(name);
@@ -117,8 +118,9 @@ describe.each(packages.map((pkg): [string, WorkspacePackage] => [pkg.manifest.na
 describe('peer dependencies real apps satisfy', () => {
   const byName = new Map(packages.map(({ manifest }) => [manifest.name, manifest]));
 
-  it('store-redis accepts ioredis 5 and 6', () => {
+  it('store-redis accepts ioredis 5 and 6; store-mongo the mongodb driver 6 and 7', () => {
     expect(byName.get('@spartan-sessions/store-redis')?.peerDependencies?.ioredis).toBe('^5.4.0 || ^6.0.0');
+    expect(byName.get('@spartan-sessions/store-mongo')?.peerDependencies?.mongodb).toBe('^6.0.0 || ^7.0.0');
   });
 
   it("core's vitest peer (for /testing only) is optional and accepts vitest 3 and later", () => {
