@@ -249,8 +249,10 @@ function* compareAndSet(
     }
     // Lost the race: back off a random moment before re-reading, so a crowd of requests on
     // one session (every connection of a page load, or several processes) spreads out
-    // instead of colliding again on every round.
-    yield* settle(backoff(attempt));
+    // instead of colliding again on every round. On a synchronous (in-process) store the
+    // re-read and the next write happen in this same tick, so nothing can come between them:
+    // the retry wins at once, and waiting would only hold the response back.
+    if (!m.records.synchronous) yield* settle(backoff(attempt));
     const current = yield* settle(m.records.get(identity.key));
     if (!current) {
       // Destroyed, revoked or rotated by another request meanwhile: never resurrect it.
