@@ -171,6 +171,14 @@ describe('per-session cookie lifetime (remember me)', () => {
     expect(expiresOf(out.get('__Host-spartan'))).toBe(start + TTL_SECONDS * 1000);
   });
 
+  it('a cookie lifetime alone does not make a session (sessions stay lazy)', async () => {
+    const { visit } = setup();
+    const { line } = await visit(undefined, (session) => {
+      session.setCookieLifetime('browser-session');
+    });
+    expect(line).toBeUndefined();
+  });
+
   it('a lifetime that is not a finite number is sessions/option-type-incorrect', async () => {
     const { visit } = setup();
     await visit(undefined, (session) => {

@@ -125,7 +125,10 @@ export function dropStored(state: SessionState): void {
 
 /** Lazy sessions: stored only once they hold data, a user or a CSRF secret. */
 export function holdsAnything(state: SessionState, data: Record<string, unknown> = readData(state.session)): boolean {
-  return state.meta.userId !== null || state.meta.csrfSecret !== null || Object.keys(data).length > 0;
+  if (state.meta.userId !== null || state.meta.csrfSecret !== null) return true;
+  // A cookie lifetime alone (the reserved `cookie` key) is not worth a session.
+  for (const key in data) if (key !== 'cookie') return true;
+  return false;
 }
 
 // ── Cookie emission ───────────────────────────────────────────────────────────────────────────
