@@ -171,6 +171,26 @@ describe('per-session cookie lifetime (remember me)', () => {
     expect(expiresOf(out.get('__Host-spartan'))).toBe(start + TTL_SECONDS * 1000);
   });
 
+  it('session.cookie.expires = a Date sets the lifetime up to that instant; the view serializes as JSON', async () => {
+    const { start, visit } = setup();
+    const { line } = await visit(undefined, (session) => {
+      session.n = 1;
+      session.cookie.expires = new Date(start + 5 * HOUR);
+      expect(JSON.parse(JSON.stringify(session.cookie))).toEqual({
+        maxAge: 5 * HOUR,
+        expires: new Date(start + 5 * HOUR).toISOString(),
+      });
+      let error: unknown;
+      try {
+        session.cookie.expires = new Date(Number.NaN);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(isSpartanError(error) && error.code).toBe('sessions/option-type-incorrect');
+    });
+    expect(expiresOf(line)).toBe(start + 5 * HOUR);
+  });
+
   it('a cookie lifetime alone does not make a session (sessions stay lazy)', async () => {
     const { visit } = setup();
     const { line } = await visit(undefined, (session) => {
