@@ -9,7 +9,7 @@ export default defineProject({
     name: 'packages',
     include: ['*.test.ts'],
     environment: 'node',
-    testTimeout: 120_000,
-    hookTimeout: 300_000,
+    testTimeout: 240_000,
+    hookTimeout: 600_000,
   },
 });
