@@ -14,14 +14,13 @@ import { RedisStore } from '@spartan-sessions/store-redis';
 import { createDemoApp, FRAMEWORKS, type Framework, isFramework } from './app.js';
 import { listenOnLocalhost } from './listen.js';
 
-function secretsFromEnvironment(): string[] {
+/** The secrets, and whether they were made up for this run (said after the start-up line). */
+function secretsFromEnvironment(): { secrets: string[]; generated: boolean } {
   const { SESSION_SECRET, SESSION_SECRET_FILE } = process.env;
   if (!SESSION_SECRET && !SESSION_SECRET_FILE) {
-    // Never printed: only the fact that it was generated.
-    console.log('• SESSION_SECRET is not set: using a random secret for this run (sessions end when the demo stops).');
-    return [randomBytes(32).toString('base64url')];
+    return { secrets: [randomBytes(32).toString('base64url')], generated: true };
   }
-  return fetchSecret('SESSION_SECRET');
+  return { secrets: fetchSecret('SESSION_SECRET'), generated: false };
 }
 
 function portFromEnvironment(): number {
@@ -85,9 +84,10 @@ async function main(): Promise<void> {
   const port = portFromEnvironment();
   const framework = frameworkFromEnvironment();
   const { store, label } = storeFromEnvironment();
+  const secrets = secretsFromEnvironment();
   const { handler, manager, close } = await createDemoApp({
     framework,
-    secrets: secretsFromEnvironment(),
+    secrets: secrets.secrets,
     store,
     onEvent: (event) => {
       const parts = [
@@ -106,6 +106,10 @@ async function main(): Promise<void> {
     throw error;
   });
   console.log(`• spartan-sessions demo (${FRAMEWORK_LABELS[framework]}, ${label}) on ${server.url}`);
+  if (secrets.generated) {
+    // Never printed: only the fact that it was generated.
+    console.log('  SESSION_SECRET is not set: a random secret signs for this run (sessions end when the demo stops).');
+  }
   const stop = async () => {
     await server.close();
     await close();
