@@ -10,7 +10,6 @@ import {
   createFiller,
   HOT_KEY_PREFIX,
   randomKey,
-  redisClient,
   SECRET,
   SESSION_TTL_MS,
   settings,

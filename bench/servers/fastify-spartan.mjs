@@ -4,7 +4,7 @@
 // (`transport.localhostIsSecure`), as browsers treat it, so plain http works here.
 import { spartan } from '@spartan-sessions/adapter-fastify';
 import Fastify from 'fastify';
-import { announce, countHotKeys, HOT_KEY_PREFIX, redisClient, SECRET, settings } from './lib/common.mjs';
+import { announce, countHotKeys, HOT_KEY_PREFIX, SECRET, settings } from './lib/common.mjs';
 import { spartanStore } from './lib/spartan.mjs';
 
 const store = spartanStore();

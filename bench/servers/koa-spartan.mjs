@@ -5,7 +5,7 @@
 import Router from '@koa/router';
 import { spartan } from '@spartan-sessions/adapter-koa';
 import Koa from 'koa';
-import { announce, countHotKeys, HOT_KEY_PREFIX, redisClient, SECRET, settings } from './lib/common.mjs';
+import { announce, countHotKeys, HOT_KEY_PREFIX, SECRET, settings } from './lib/common.mjs';
 import { spartanStore } from './lib/spartan.mjs';
 
 const store = spartanStore();

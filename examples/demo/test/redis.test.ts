@@ -56,7 +56,9 @@ describe.each(FRAMEWORKS)('the demo with STORE=redis and FRAMEWORK=%s', (framewo
     expect(demo?.output()).toContain(`(${label}, Redis store at redis://127.0.0.1:6379)`);
     expect(demo?.output()).toContain('SESSION_SECRET is not set');
     // The first line says where the demo runs; the note on the secret follows it.
-    expect(demo?.output().split('\n')[0]).toMatch(/^• spartan-sessions demo \(\w+, Redis store at .+\) on http:\/\/localhost:\d+$/);
+    expect(demo?.output().split('\n')[0]).toMatch(
+      /^• spartan-sessions demo \(\w+, Redis store at .+\) on http:\/\/localhost:\d+$/,
+    );
   });
 
   it('keeps the session in Redis: signed in, listed under the user, gone at logout', async () => {
