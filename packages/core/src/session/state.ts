@@ -1,5 +1,6 @@
 import type { CookieJar, RequestView, StoredSession } from '../ports.js';
 import type { SessionEnd, SessionIdentity } from './ids.js';
+import type { Arrival } from './load.js';
 import type { ManagerInternals } from './manager.js';
 import { type Steps, settle } from './maybe.js';
 import { freshMeta, type MetaState, metaOf } from './record.js';
@@ -48,14 +49,12 @@ export interface SessionState {
   cookieHeadersPending: boolean;
 }
 
-/** The state of a request that brought `record` (stored under `stored`), or no session. */
+/** The state of a request that arrived with `arrival` (its stored record, or no session). */
 export function createState(
   manager: ManagerInternals,
   view: RequestView,
   jar: CookieJar,
-  stored: SessionIdentity | null,
-  record: StoredSession | null,
-  flags: { clearCookie: boolean; resignCookie: boolean },
+  { stored, record, clearCookie, resignCookie }: Arrival,
   newSession: (data: Record<string, unknown>) => Session,
 ): SessionState {
   const now = manager.clock.now();
@@ -74,8 +73,8 @@ export function createState(
     storedMeta: { ...meta },
     snapshot: JSON.stringify(data),
     touchDue: record !== null && now - record.lastSeenAt >= manager.timing.touchAfter,
-    resignCookie: flags.resignCookie,
-    clearCookie: flags.clearCookie,
+    resignCookie,
+    clearCookie,
     cookieHeadersPending: false,
   };
 }
