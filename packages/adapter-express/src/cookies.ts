@@ -1,19 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type {
-  ClearCookieParams,
-  ClearedCookie,
-  CookieReader,
-  MadeCookie,
-  MakeCookieParams,
-} from '@spartan-sessions/core';
 import {
   type CookieMakerFor,
   type CookieMonsterFor,
   type CookieReaderFor,
-  callWithCallback,
+  cookieFunctionsOver,
   type NodeCallback,
   type SpartanCore,
-  withCallback,
 } from '@spartan-sessions/core/adapter';
 import { scopeOf } from './middleware.js';
 
@@ -32,15 +24,9 @@ export function createCookieFunctions(core: SpartanCore): {
   cookieMonster: CookieMonster;
   cookieReader: CookieReaderFactory;
 } {
-  const cookieMaker = (
-    req: IncomingMessage,
-    res: ServerResponse,
-    params: MakeCookieParams,
-    callback?: CookieCallback<MadeCookie>,
-  ) => withCallback(scopeOf(core, req, res).makeCookie(params), callback);
-  const cookieMonster = (res: ServerResponse, params: ClearCookieParams, callback?: CookieCallback<ClearedCookie>) =>
-    callWithCallback(() => scopeOf(core, res.req, res).clearCookie(params), callback);
-  const cookieReader = (req: IncomingMessage & { res?: ServerResponse }): CookieReader =>
-    scopeOf(core, req, req.res as ServerResponse).cookieReader();
-  return { cookieMaker: cookieMaker as CookieMaker, cookieMonster: cookieMonster as CookieMonster, cookieReader };
+  return cookieFunctionsOver<IncomingMessage, ServerResponse>({
+    ofExchange: (req, res) => scopeOf(core, req, res),
+    ofResponse: (res) => scopeOf(core, res.req, res),
+    ofRequest: (req) => scopeOf(core, req, (req as IncomingMessage & { res?: ServerResponse }).res as ServerResponse),
+  });
 }

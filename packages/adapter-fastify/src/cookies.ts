@@ -1,18 +1,10 @@
-import type {
-  ClearCookieParams,
-  ClearedCookie,
-  CookieReader,
-  MadeCookie,
-  MakeCookieParams,
-} from '@spartan-sessions/core';
 import {
   type CookieMakerFor,
   type CookieMonsterFor,
   type CookieReaderFor,
-  callWithCallback,
+  cookieFunctionsOver,
   type NodeCallback,
   type SpartanCore,
-  withCallback,
 } from '@spartan-sessions/core/adapter';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { exchangeOf, existingExchange, FastifyExchange } from './exchange.js';
@@ -32,16 +24,10 @@ export function createCookieFunctions(core: SpartanCore): {
   cookieMonster: CookieMonster;
   cookieReader: CookieReaderFactory;
 } {
-  const cookieMaker = (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    params: MakeCookieParams,
-    callback?: CookieCallback<MadeCookie>,
-  ) => withCallback(exchangeOf(core, request, reply).scope.makeCookie(params), callback);
-  const cookieMonster = (reply: FastifyReply, params: ClearCookieParams, callback?: CookieCallback<ClearedCookie>) =>
-    callWithCallback(() => exchangeOf(core, reply.request, reply).scope.clearCookie(params), callback);
-  // A request alone has no reply: read through its exchange, or a read-only one.
-  const cookieReader = (request: FastifyRequest): CookieReader =>
-    (existingExchange(request) ?? new FastifyExchange(core, request, null)).scope.cookieReader();
-  return { cookieMaker: cookieMaker as CookieMaker, cookieMonster: cookieMonster as CookieMonster, cookieReader };
+  return cookieFunctionsOver<FastifyRequest, FastifyReply>({
+    ofExchange: (request, reply) => exchangeOf(core, request, reply).scope,
+    ofResponse: (reply) => exchangeOf(core, reply.request, reply).scope,
+    // A request alone has no reply: read through its exchange, or a read-only one.
+    ofRequest: (request) => (existingExchange(request) ?? new FastifyExchange(core, request, null)).scope,
+  });
 }

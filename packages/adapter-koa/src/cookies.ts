@@ -5,7 +5,7 @@ import type {
   MadeCookie,
   MakeCookieParams,
 } from '@spartan-sessions/core';
-import { callWithCallback, type NodeCallback, type SpartanCore, withCallback } from '@spartan-sessions/core/adapter';
+import { cookieFunctionsOver, type NodeCallback, type SpartanCore } from '@spartan-sessions/core/adapter';
 import type { ExtendableContext, Request, Response } from 'koa';
 import { contextOf, scopeOf } from './scope.js';
 
@@ -51,17 +51,10 @@ export function createCookieFunctions(core: SpartanCore): {
   cookieMonster: CookieMonster;
   cookieReader: CookieReaderFactory;
 } {
-  const cookieMaker = (
-    request: KoaRequestLike,
-    _response: KoaResponseLike,
-    params: MakeCookieParams,
-    callback?: CookieCallback<MadeCookie>,
-  ) => withCallback(scopeOf(core, contextOf(request)).makeCookie(params), callback);
-  const cookieMonster = (
-    response: KoaResponseLike,
-    params: ClearCookieParams,
-    callback?: CookieCallback<ClearedCookie>,
-  ) => callWithCallback(() => scopeOf(core, contextOf(response)).clearCookie(params), callback);
-  const cookieReader = (request: KoaRequestLike): CookieReader => scopeOf(core, contextOf(request)).cookieReader();
-  return { cookieMaker: cookieMaker as CookieMaker, cookieMonster: cookieMonster as CookieMonster, cookieReader };
+  // Koa's request and response both lead to the one context that holds the scope.
+  return cookieFunctionsOver<KoaRequestLike, KoaResponseLike>({
+    ofExchange: (request) => scopeOf(core, contextOf(request)),
+    ofResponse: (response) => scopeOf(core, contextOf(response)),
+    ofRequest: (request) => scopeOf(core, contextOf(request)),
+  });
 }

@@ -5,7 +5,8 @@ import type {
   MadeCookie,
   MakeCookieParams,
 } from '../cookie/cookie-tools.js';
-import type { NodeCallback } from '../session/callbacks.js';
+import { callWithCallback, type NodeCallback, withCallback } from '../session/callbacks.js';
+import type { RequestScope } from './request-scope.js';
 
 /**
  * The shapes of SPEC §7's cookie tools, per framework: `Req` and `Res` are the framework's
@@ -31,3 +32,32 @@ export interface CookieMonsterFor<Res> {
 
 /** `cookieReader(req)` → `{ get(name), sealed(name) }`. */
 export type CookieReaderFor<Req> = (req: Req) => CookieReader;
+
+/** Where an adapter finds the request's scope for each cookie tool. */
+export interface CookieScopes<Req, Res> {
+  /** For `cookieMaker(req, res, …)`. */
+  ofExchange(req: Req, res: Res): RequestScope;
+  /** For `cookieMonster(res, …)`. */
+  ofResponse(res: Res): RequestScope;
+  /** For `cookieReader(req)`. */
+  ofRequest(req: Req): RequestScope;
+}
+
+/**
+ * SPEC §7's three cookie tools over an adapter's way to its request scope: the promise and
+ * callback forms, and a failure to open the scope reported the same way as the tool's own.
+ */
+export function cookieFunctionsOver<Req, Res>(
+  scopes: CookieScopes<Req, Res>,
+): { cookieMaker: CookieMakerFor<Req, Res>; cookieMonster: CookieMonsterFor<Res>; cookieReader: CookieReaderFor<Req> } {
+  const cookieMaker = (req: Req, res: Res, params: MakeCookieParams, callback?: NodeCallback<MadeCookie>) =>
+    withCallback(scopes.ofExchange(req, res).makeCookie(params), callback);
+  const cookieMonster = (res: Res, params: ClearCookieParams, callback?: NodeCallback<ClearedCookie>) =>
+    callWithCallback(() => scopes.ofResponse(res).clearCookie(params), callback);
+  const cookieReader = (req: Req): CookieReader => scopes.ofRequest(req).cookieReader();
+  return {
+    cookieMaker: cookieMaker as CookieMakerFor<Req, Res>,
+    cookieMonster: cookieMonster as CookieMonsterFor<Res>,
+    cookieReader,
+  };
+}

@@ -41,6 +41,12 @@ export { matchesPrefix } from '../session/manager.js';
 export { isPromiseLike } from '../session/maybe.js';
 export { RESERVED_SESSION_KEYS } from '../session/session.js';
 export type { SessionCookieWriter } from '../session/session-cookie.js';
-export type { CookieMakerFor, CookieMonsterFor, CookieReaderFor } from './cookie-functions.js';
+export {
+  type CookieMakerFor,
+  type CookieMonsterFor,
+  type CookieReaderFor,
+  type CookieScopes,
+  cookieFunctionsOver,
+} from './cookie-functions.js';
 export { RequestScope } from './request-scope.js';
 export { createSpartanCore, SpartanCore, type SpartanCoreOptions } from './setup.js';
