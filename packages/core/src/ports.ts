@@ -55,6 +55,28 @@ export interface StoreRotateOptions {
   expectedVersion: number;
 }
 
+/**
+ * One request's own changes to a session it loaded, for `SessionStore.update`: the data keys it
+ * set or deleted and when it used the session — not the record it read, so that requests of one
+ * session changing different keys never conflict.
+ */
+export interface StoredSessionChanges {
+  /** Data keys the request set or changed, each with its whole new value (JSON only). */
+  readonly set: Readonly<Record<string, unknown>>;
+  /** Data keys the request deleted (never also in `set`). */
+  readonly unset: readonly string[];
+  /** When the request used the session (ms): the stored `lastSeenAt` becomes the later of the two. */
+  readonly lastSeenAt: number;
+  /** A CSRF secret the request issued, replacing the stored one; absent: unchanged. */
+  readonly csrfSecret?: string;
+}
+
+/** Options of `SessionStore.update`. */
+export interface StoreUpdateOptions {
+  /** The record's expiry moves to this time (ms since epoch), unless it is later already. */
+  expiresAt: number;
+}
+
 /** One session of a user, as `listByUser` returns it. */
 export interface UserSessionEntry {
   key: string;
@@ -91,6 +113,23 @@ export interface SessionStore {
   /** Deletes the record and its index entry; no-op when absent. */
   destroy(key: string): Promise<void>;
   /**
+   * Optional server-side delta save. When a live record is stored under `key`, applies
+   * `changes` to it as one atomic step, whatever its version: each key of `changes.set` takes
+   * its new value whole, each key of `changes.unset` is deleted, `lastSeenAt` becomes the later
+   * of the stored one and `changes.lastSeenAt`, `csrfSecret` is replaced when given, the expiry
+   * moves to `opts.expiresAt` unless it is later already, and the version goes up by one; every
+   * other field (`userId`, `zone`, `createdAt`, `rotatedAt`, `authenticatedAt`) and the user's
+   * index entry stay as they are. Resolves the new version, or `null` when no live record is
+   * stored (destroyed, revoked, rotated away, expired): then it creates nothing.
+   *
+   * Two updates of different keys both land; of two updates of the same key, the one the store
+   * applies last wins (its value whole: values are never merged). A store with `update` lets
+   * core write a returning visitor's changes without compare-and-set loops; without it, core
+   * uses `set` with compare-and-set and re-applies the request's changes on a conflict.
+   */
+  update?(key: string, changes: StoredSessionChanges, opts: StoreUpdateOptions): Promise<number | null>;
+
+  /**
    * Every live (unexpired) session of `userId`. Order unspecified. A session that is being
    * rotated while the listing runs is listed under its old or its new key, never missed:
    * `revokeUser` ends a user's sessions by listing until a listing finds none.
@@ -117,6 +156,8 @@ export interface SessionStore {
   setSync?(key: string, record: StoredSession, opts: StoreSetOptions): boolean;
   rotateSync?(oldKey: string, newKey: string, record: StoredSession, opts: StoreRotateOptions): boolean;
   destroySync?(key: string): void;
+  /** Synchronous twin of `update`, used when the store also has the other four twins. */
+  updateSync?(key: string, changes: StoredSessionChanges, opts: StoreUpdateOptions): number | null;
 }
 
 /** A case-insensitive view of request headers. */

@@ -12,6 +12,14 @@ export {
   type DeadlineRunner,
 } from '../session/store-call.js';
 export {
+  applySessionChanges,
+  assertStoredSessionChanges,
+  assertStoreUpdateOptions,
+  decodeSessionChanges,
+  decodeSessionChangesList,
+  encodeSessionChanges,
+} from './changes.js';
+export {
   assertExpectedVersion,
   assertExpiresAt,
   assertRotationKeys,

@@ -3,11 +3,20 @@ import {
   type Clock,
   type SessionStore,
   type StoredSession,
+  type StoredSessionChanges,
   type StoreRotateOptions,
   type StoreSetOptions,
+  type StoreUpdateOptions,
   systemClock,
   type UserSessionEntry,
 } from '../ports.js';
+import {
+  applySessionChanges,
+  assertStoredSessionChanges,
+  assertStoreUpdateOptions,
+  decodeSessionChangesList,
+  encodeSessionChanges,
+} from './changes.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import { grown } from './typed-columns.js';
 import {
@@ -67,6 +76,13 @@ const DEFAULT_MAX_SESSIONS = 10_000;
 /** Stale expiry items tolerated before the queue is rebuilt (amortized O(1) per write). */
 const STALE_EXPIRY_SLACK = 1024;
 
+/**
+ * Patches (`update`s) a record keeps after its data before a read folds them into it: an update
+ * then costs one small `JSON.stringify` instead of a parse and a stringify of the whole data,
+ * and a read folds at most this many (one `JSON.parse` for all of them).
+ */
+const MAX_PATCHES = 16;
+
 let warnedInProduction = false;
 
 function warnOnceInProduction(): void {
@@ -116,6 +132,11 @@ function serializeData(record: StoredSession): string {
     throw invalidRecord('record must be JSON-serializable (no BigInt, no cycles)');
   }
   return json;
+}
+
+function hasAnyKey(object: object): boolean {
+  for (const _ in object) return true;
+  return false;
 }
 
 function hasToJSON(value: object): boolean {
@@ -210,6 +231,8 @@ export class MemoryStore implements SessionStore {
   #free = NONE;
   #keys: string[] = [];
   #dataJson: string[] = [];
+  /** Each slot's `update`s not yet folded into `#dataJson` (encoded patches), oldest first. */
+  #patches: (string[] | null)[] = [];
   #userIds: (string | null)[] = [];
   #csrfSecrets: (string | null)[] = [];
   #numbers = new Float64Array(0);
@@ -315,6 +338,7 @@ export class MemoryStore implements SessionStore {
     numbers[base + ROTATED_AT] = record.rotatedAt;
     numbers[base + AUTHENTICATED_AT] = record.authenticatedAt ?? Number.NaN;
     this.#dataJson[slot] = dataJson;
+    this.#patches[slot] = null;
     this.#csrfSecrets[slot] = record.csrfSecret;
     if (record.zone === 'privileged') this.#flags[slot]! |= PRIVILEGED;
     else this.#flags[slot]! &= ~PRIVILEGED;
@@ -346,6 +370,38 @@ export class MemoryStore implements SessionStore {
     if (this.#slots.has(newKey)) return false;
     this.#remove(oldKey, slot);
     return this.setSync(newKey, record, { expiresAt: opts.expiresAt, expectedVersion: null });
+  }
+
+  async update(key: string, changes: StoredSessionChanges, opts: StoreUpdateOptions): Promise<number | null> {
+    return this.updateSync(key, changes, opts);
+  }
+
+  /**
+   * `update` without a promise (see `SessionStore.update`): the record's fields move at once,
+   * its data changes are kept as a patch that the next read folds in (see `MAX_PATCHES`).
+   */
+  updateSync(key: string, changes: StoredSessionChanges, opts: StoreUpdateOptions): number | null {
+    assertStoreKey(key);
+    assertStoredSessionChanges(changes);
+    assertStoreUpdateOptions(opts);
+    const patch = encodeSessionChanges(changes);
+    this.#reclaimExpired();
+    const slot = this.#slots.get(key);
+    if (slot === undefined) return null;
+    this.#flags[slot]! |= REFERENCED;
+    const base = slot * STRIDE;
+    const numbers = this.#numbers;
+    const version = numbers[base + VERSION]! + 1;
+    numbers[base + VERSION] = version;
+    if (changes.lastSeenAt > numbers[base + LAST_SEEN_AT]!) numbers[base + LAST_SEEN_AT] = changes.lastSeenAt;
+    if (changes.csrfSecret !== undefined) this.#csrfSecrets[slot] = changes.csrfSecret;
+    if (changes.unset.length > 0 || hasAnyKey(changes.set)) {
+      const patches = this.#patches[slot];
+      if (patches) patches.push(patch);
+      else this.#patches[slot] = [patch];
+    }
+    if (opts.expiresAt > numbers[base + EXPIRES_AT]!) this.#moveExpiry(slot, opts.expiresAt);
+    return version;
   }
 
   async destroy(key: string): Promise<void> {
@@ -402,6 +458,7 @@ export class MemoryStore implements SessionStore {
     this.#indexedSessions = 0;
     this.#keys = [];
     this.#dataJson = [];
+    this.#patches = [];
     this.#userIds = [];
     this.#csrfSecrets = [];
     this.#numbers = new Float64Array(0);
@@ -422,7 +479,7 @@ export class MemoryStore implements SessionStore {
     const numbers = this.#numbers;
     const base = slot * STRIDE;
     const authenticatedAt = numbers[base + AUTHENTICATED_AT]!;
-    return {
+    const record: StoredSession = {
       version: numbers[base + VERSION]!,
       data: JSON.parse(this.#dataJson[slot]!) as Record<string, unknown>,
       createdAt: numbers[base + CREATED_AT]!,
@@ -433,6 +490,20 @@ export class MemoryStore implements SessionStore {
       zone: (this.#flags[slot]! & PRIVILEGED) === 0 ? 'normal' : 'privileged',
       csrfSecret: this.#csrfSecrets[slot]!,
     };
+    const patches = this.#patches[slot];
+    if (patches) {
+      // Written by `updateSync` from validated changes: they always decode.
+      // Only their data: the record's other fields moved at once (see `updateSync`).
+      const { lastSeenAt, csrfSecret } = record;
+      for (const changes of decodeSessionChangesList(patches) ?? []) applySessionChanges(record, changes);
+      record.lastSeenAt = lastSeenAt;
+      record.csrfSecret = csrfSecret;
+      if (patches.length >= MAX_PATCHES) {
+        this.#dataJson[slot] = JSON.stringify(record.data);
+        this.#patches[slot] = null;
+      }
+    }
+    return record;
   }
 
   /**
@@ -518,6 +589,7 @@ export class MemoryStore implements SessionStore {
       // Pushed in order, so the plain arrays stay packed (no holes, no dictionary mode).
       this.#keys.push('');
       this.#dataJson.push('');
+      this.#patches.push(null);
       this.#userIds.push(null);
       this.#csrfSecrets.push(null);
     }
@@ -578,6 +650,7 @@ export class MemoryStore implements SessionStore {
     this.#unindex(slot);
     this.#keys[slot] = '';
     this.#dataJson[slot] = '';
+    this.#patches[slot] = null;
     this.#csrfSecrets[slot] = null;
     this.#numbers[slot * STRIDE + GENERATION] = 0;
     this.#next[slot] = this.#free;

@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isSpartanError } from '../errors/errors.js';
-import type { SessionStore, StoredSession, UserSessionEntry } from '../ports.js';
+import type {
+  SessionStore,
+  StoredSession,
+  StoredSessionChanges,
+  StoreUpdateOptions,
+  UserSessionEntry,
+} from '../ports.js';
 import { makeStoredSession, STORED_SESSION_TIME } from './stored-session.js';
 
 /** How `describeStoreConformance` gets a store to test. */
@@ -18,6 +24,11 @@ export interface StoreConformanceFactory {
    * `Date.now()` instead of waiting.
    */
   clock?: { now(): number; advance(ms: number): void };
+  /**
+   * The store has no `update` (the optional server-side delta save): its tests are skipped,
+   * visibly. Without this flag the suite requires `update`.
+   */
+  withoutUpdate?: boolean;
 }
 
 const MINUTE = 60_000;
@@ -570,6 +581,266 @@ export function describeStoreConformance(name: string, factory: StoreConformance
         );
         expect(final?.version).toBe(1 + successfulWrites);
       });
+    });
+
+    describe.skipIf(factory.withoutUpdate === true)('update (server-side delta save)', () => {
+      const changes = (
+        set: Record<string, unknown> = {},
+        unset: string[] = [],
+        lastSeenAt = STORED_SESSION_TIME + MINUTE,
+        csrfSecret?: string,
+      ): StoredSessionChanges =>
+        csrfSecret === undefined ? { set, unset, lastSeenAt } : { set, unset, lastSeenAt, csrfSecret };
+      const update = (key: string, delta: StoredSessionChanges, expiresAt = future()): Promise<number | null> => {
+        if (typeof store.update !== 'function') throw new Error('the store has no update method');
+        return store.update(key, delta, { expiresAt });
+      };
+
+      it('the store has update (a store without it opts out with `withoutUpdate: true`)', () => {
+        expect(typeof store.update).toBe('function');
+      });
+
+      it('sets and deletes keys, moves lastSeenAt and the version by one, keeps every other field', async () => {
+        const record = makeStoredSession({
+          version: 3,
+          userId: 'alice',
+          authenticatedAt: STORED_SESSION_TIME,
+          zone: 'privileged',
+          csrfSecret: 'secret-1',
+          data: { keep: 'me', change: 1, drop: true, nested: { a: [1] } },
+        });
+        await create('k', record);
+        const version = await update('k', changes({ change: 2, added: { b: [2, null] } }, ['drop']));
+        expect(version).toBe(4);
+        expect(await store.get('k')).toEqual({
+          ...record,
+          version: 4,
+          lastSeenAt: STORED_SESSION_TIME + MINUTE,
+          data: { keep: 'me', change: 2, nested: { a: [1] }, added: { b: [2, null] } },
+        });
+        expect(await listedKeys('alice')).toEqual(['k']);
+      });
+
+      it('replaces a value whole (values are never merged) and round-trips rich data', async () => {
+        await create('k', makeStoredSession({ data: { nested: { a: 1, b: 2 } } }));
+        const rich = richData();
+        await update('k', changes({ nested: { c: 3 }, ...rich }));
+        expect((await store.get('k'))?.data).toEqual({ nested: { c: 3 }, ...rich });
+      });
+
+      it('keeps the later lastSeenAt: an update carrying an earlier one does not move it back', async () => {
+        await create('k', makeStoredSession({ lastSeenAt: STORED_SESSION_TIME + HOUR }));
+        expect(await update('k', changes({ a: 1 }, [], STORED_SESSION_TIME + MINUTE))).toBe(2);
+        const stored = await store.get('k');
+        expect(stored?.lastSeenAt).toBe(STORED_SESSION_TIME + HOUR);
+        expect(stored?.data).toEqual({ a: 1 });
+      });
+
+      it('replaces the CSRF secret when given and keeps it otherwise', async () => {
+        await create('k', makeStoredSession({ csrfSecret: 'old' }));
+        await update('k', changes({ a: 1 }));
+        expect((await store.get('k'))?.csrfSecret).toBe('old');
+        await update('k', changes({}, [], STORED_SESSION_TIME + MINUTE, 'new'));
+        expect((await store.get('k'))?.csrfSecret).toBe('new');
+      });
+
+      it('an update without data changes moves lastSeenAt and the version (the idle-time write)', async () => {
+        await create('k', makeStoredSession({ data: { a: 1 } }));
+        expect(await update('k', changes({}, [], STORED_SESSION_TIME + 2 * MINUTE))).toBe(2);
+        expect(await store.get('k')).toEqual(
+          makeStoredSession({ version: 2, data: { a: 1 }, lastSeenAt: STORED_SESSION_TIME + 2 * MINUTE }),
+        );
+      });
+
+      it('keys named like Object.prototype members are plain data', async () => {
+        await create('k', makeStoredSession({ data: { toString: 'x' } }));
+        await update('k', changes(JSON.parse('{"__proto__":{"polluted":true},"constructor":1,"hasOwnProperty":2}')));
+        const stored = await store.get('k');
+        expect(Object.getPrototypeOf(stored?.data)).toBe(Object.prototype);
+        expect(Object.hasOwn(stored?.data ?? {}, '__proto__')).toBe(true);
+        expect(stored?.data.constructor).toBe(1);
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        expect(JSON.parse(JSON.stringify(stored?.data))).toEqual(
+          JSON.parse('{"toString":"x","__proto__":{"polluted":true},"constructor":1,"hasOwnProperty":2}'),
+        );
+      });
+
+      it('returns null and creates nothing when no record is stored', async () => {
+        expect(await update('absent', changes({ a: 1 }))).toBeNull();
+        expect(await store.get('absent')).toBeNull();
+      });
+
+      it('after a destroy (logout, revocation) returns null and brings nothing back', async () => {
+        await create('k', makeStoredSession({ userId: 'alice' }));
+        await store.destroy('k');
+        expect(await update('k', changes({ a: 1 }))).toBeNull();
+        expect(await store.get('k')).toBeNull();
+        expect(await listedKeys('alice')).toEqual([]);
+      });
+
+      it('after a rotation returns null on the old key and leaves the new record alone', async () => {
+        await create('old', makeStoredSession({ userId: 'alice' }));
+        const moved = makeStoredSession({ userId: 'alice', data: { moved: true } });
+        expect(await store.rotate('old', 'new', moved, { expiresAt: future(), expectedVersion: 1 })).toBe(true);
+        expect(await update('old', changes({ a: 1 }))).toBeNull();
+        expect(await store.get('old')).toBeNull();
+        expect(await store.get('new')).toEqual(moved);
+        expect(await listedKeys('alice')).toEqual(['new']);
+      });
+
+      it('compare-and-set and rotation see the version an update returned, with its changes', async () => {
+        await create('k', makeStoredSession({ userId: 'alice', data: { a: 1 } }));
+        const version = await update('k', changes({ b: 2 }));
+        expect(version).toBe(2);
+        const stale = makeStoredSession({ version: 2, userId: 'alice', data: { stale: true } });
+        expect(await store.set('k', stale, { expiresAt: future(), expectedVersion: 1 })).toBe(false);
+        expect((await store.get('k'))?.data).toEqual({ a: 1, b: 2 });
+        const rotated = makeStoredSession({ version: 1, userId: 'alice', data: { a: 1, b: 2, c: 3 } });
+        expect(await store.rotate('k', 'k2', rotated, { expiresAt: future(), expectedVersion: 1 })).toBe(false);
+        expect(await store.rotate('k', 'k2', rotated, { expiresAt: future(), expectedVersion: 2 })).toBe(true);
+        expect(await store.get('k2')).toEqual(rotated);
+        expect(await update('k2', changes({ d: 4 }))).toBe(2);
+        expect((await store.get('k2'))?.data).toEqual({ a: 1, b: 2, c: 3, d: 4 });
+      });
+
+      it('a compare-and-set at the version an update returned replaces the record whole', async () => {
+        await create('k', makeStoredSession({ data: { a: 1 } }));
+        for (let i = 0; i < 5; i++) await update('k', changes({ [`k${i}`]: i }));
+        const whole = makeStoredSession({ version: 7, data: { only: 'this' } });
+        expect(await store.set('k', whole, { expiresAt: future(), expectedVersion: 6 })).toBe(true);
+        expect(await store.get('k')).toEqual(whole);
+        expect(await update('k', changes({ more: 1 }))).toBe(8);
+        expect((await store.get('k'))?.data).toEqual({ only: 'this', more: 1 });
+      });
+
+      it('300 updates in a row: every key is kept, every read is right, the version counts them', async () => {
+        await create('k', makeStoredSession({ userId: 'alice', data: { start: true } }));
+        const expected: Record<string, unknown> = { start: true };
+        for (let i = 1; i <= 300; i++) {
+          const set: Record<string, unknown> = { [`key_${i}`]: i, counter: i };
+          const unset = i % 10 === 0 ? [`key_${i - 5}`] : [];
+          Object.assign(expected, set);
+          for (const key of unset) delete expected[key];
+          expect(await update('k', changes(set, unset, STORED_SESSION_TIME + i))).toBe(i + 1);
+          if (i % 37 === 0) expect((await store.get('k'))?.data).toEqual(expected);
+        }
+        const stored = await store.get('k');
+        expect(stored?.version).toBe(301);
+        expect(stored?.lastSeenAt).toBe(STORED_SESSION_TIME + 300);
+        expect(stored?.data).toEqual(expected);
+        const listed = await store.listByUser('alice');
+        expect(listed).toEqual([{ key: 'k', record: stored }]);
+      });
+
+      it('20 concurrent updates of different keys: all land, none is lost, the version counts them', async () => {
+        await create('k', makeStoredSession({ data: { base: 0 } }));
+        const versions = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => update('k', changes({ [`writer_${i}`]: i }))),
+        );
+        expect([...versions].sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
+        const stored = await store.get('k');
+        expect(stored?.version).toBe(21);
+        expect(stored?.data).toEqual({
+          base: 0,
+          ...Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`writer_${i}`, i])),
+        });
+      });
+
+      it('concurrent updates of the same key: the one applied last wins, whole', async () => {
+        await create('k', makeStoredSession({ data: {} }));
+        const versions = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => update('k', changes({ same: { writer: i, list: [i] } }))),
+        );
+        const last = versions.indexOf(Math.max(...versions.map((v) => v ?? 0)));
+        expect((await store.get('k'))?.data).toEqual({ same: { writer: last, list: [last] } });
+      });
+
+      it('stores a copy: mutating the changes after update does not change the stored record', async () => {
+        await create('k', makeStoredSession());
+        const set = { nested: { list: [1] } };
+        await update('k', changes(set));
+        set.nested.list.push(2);
+        expect((await store.get('k'))?.data).toEqual({ nested: { list: [1] } });
+      });
+
+      it('returns deep copies after updates: mutating a read record changes nothing stored', async () => {
+        await create('k', makeStoredSession({ data: { a: { list: [1] } } }));
+        await update('k', changes({ b: { list: [2] } }));
+        const first = await store.get('k');
+        if (first === null) throw new Error('record missing');
+        (first.data.a as { list: number[] }).list.push(9);
+        (first.data.b as { list: number[] }).list.push(9);
+        expect((await store.get('k'))?.data).toEqual({ a: { list: [1] }, b: { list: [2] } });
+      });
+
+      it('an expiry earlier than the stored one does not shorten the record', async () => {
+        await create('k', makeStoredSession({ data: { a: 1 } }), now() + HOUR);
+        expect(await update('k', changes({ b: 2 }), past())).toBe(2);
+        expect((await store.get('k'))?.data).toEqual({ a: 1, b: 2 });
+      });
+
+      it('rejects invalid changes and options with a SpartanError and changes nothing', async () => {
+        const record = makeStoredSession({ data: { keep: 'me' } });
+        await create('k', record);
+        const good = changes({ a: 1 });
+        const cycle: Record<string, unknown> = {};
+        cycle.self = cycle;
+        const bad: Array<[string, unknown, unknown]> = [
+          ['changes null', null, { expiresAt: future() }],
+          ['changes a string', 'a=1', { expiresAt: future() }],
+          ['set an array', { ...good, set: [] }, { expiresAt: future() }],
+          ['set null', { ...good, set: null }, { expiresAt: future() }],
+          ['unset a string', { ...good, unset: 'a' }, { expiresAt: future() }],
+          ['unset with a number', { ...good, unset: [1] }, { expiresAt: future() }],
+          ['a key both set and unset', { ...good, unset: ['a'] }, { expiresAt: future() }],
+          ['lastSeenAt NaN', { ...good, lastSeenAt: Number.NaN }, { expiresAt: future() }],
+          ['lastSeenAt missing', { set: {}, unset: [] }, { expiresAt: future() }],
+          ['csrfSecret a number', { ...good, csrfSecret: 1 }, { expiresAt: future() }],
+          ['csrfSecret empty', { ...good, csrfSecret: '' }, { expiresAt: future() }],
+          ['a BigInt value', { ...good, set: { n: 1n } }, { expiresAt: future() }],
+          ['a circular value', { ...good, set: { cycle } }, { expiresAt: future() }],
+          ['opts missing', good, undefined],
+          ['expiresAt NaN', good, { expiresAt: Number.NaN }],
+          ['expiresAt a string', good, { expiresAt: '1767225600000' }],
+        ];
+        for (const [label, delta, opts] of bad) {
+          let outcome: { rejected: boolean; value: unknown };
+          try {
+            const value = await store.update!('k', delta as StoredSessionChanges, opts as StoreUpdateOptions);
+            outcome = { rejected: false, value };
+          } catch (error) {
+            outcome = { rejected: true, value: error };
+          }
+          expect(outcome.rejected, `${label}: must reject`).toBe(true);
+          expect(isSpartanError(outcome.value, 'sessions/store-unavailable'), `${label}: a SpartanError`).toBe(true);
+        }
+        for (const key of ['', 42, null]) {
+          await expect(store.update!(key as string, good, { expiresAt: future() })).rejects.toSatisfy((error) =>
+            isSpartanError(error, 'sessions/store-unavailable'),
+          );
+        }
+        expect(await store.get('k')).toEqual(record);
+      });
+
+      if (factory.clock !== undefined) {
+        const clock = factory.clock;
+        it('moves the expiry forward: the record outlives its first expiry', async () => {
+          await create('k', makeStoredSession(), clock.now() + 1000);
+          await update('k', changes({ a: 1 }), clock.now() + 5000);
+          clock.advance(4999);
+          expect((await store.get('k'))?.data).toEqual({ a: 1 });
+          clock.advance(1);
+          expect(await store.get('k')).toBeNull();
+        });
+
+        it('does not revive a record that has expired', async () => {
+          await create('k', makeStoredSession({ userId: 'alice' }), clock.now() + 1000);
+          clock.advance(1000);
+          expect(await update('k', changes({ a: 1 }), clock.now() + HOUR)).toBeNull();
+          expect(await store.get('k')).toBeNull();
+          expect(await listedKeys('alice')).toEqual([]);
+        });
+      }
     });
 
     describe('invalid arguments reject with a SpartanError and change nothing', () => {
