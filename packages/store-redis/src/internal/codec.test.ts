@@ -1,6 +1,14 @@
 import type { StoredSession } from '@spartan-sessions/core';
+import { encodeSessionChanges } from '@spartan-sessions/core/store';
 import { describe, expect, it } from 'vitest';
-import { decodeSession, encodeSession, encodeSessionBody, USER_ID_INDEX, userIdOf } from './codec.js';
+import {
+  decodeSession,
+  decodeSessionValue,
+  encodeSession,
+  encodeSessionBody,
+  USER_ID_INDEX,
+  userIdOf,
+} from './codec.js';
 
 const T = 1_767_225_600_000;
 
@@ -83,5 +91,76 @@ describe('the stored session encoding', () => {
       JSON.stringify([...valid, null, null, null]),
     ];
     for (const value of corrupt) expect(decodeSession(value), value).toBeUndefined();
+  });
+});
+
+describe('a value with patches (RedisStore.update appends them after the record)', () => {
+  /** A record as the update script leaves it: the head's version moved once per patch. */
+  const patched = (base: StoredSession, ...patches: string[]) =>
+    [encodeSession({ ...base, version: base.version + patches.length }, 42), ...patches].join('\n');
+
+  it('applies the patches in order on the record; the version is the head one; it says how many it applied', () => {
+    const base = session({ userId: 'alice', csrfSecret: 'old', data: { keep: 1, change: 'a', drop: true } });
+    const value = patched(
+      base,
+      encodeSessionChanges({ set: { change: 'b', added: { list: [1] } }, unset: ['drop'], lastSeenAt: T + 100_000 }),
+      encodeSessionChanges({ set: { change: 'c' }, unset: [], lastSeenAt: T + 95_000, csrfSecret: 'new' }),
+      encodeSessionChanges({ set: {}, unset: ['added'], lastSeenAt: T + 120_000 }),
+    );
+    const expected: StoredSession = {
+      ...base,
+      version: 6,
+      lastSeenAt: T + 120_000,
+      csrfSecret: 'new',
+      data: { keep: 1, change: 'c' },
+    };
+    expect(decodeSession(value)).toEqual(expected);
+    expect(decodeSessionValue(value)).toEqual({ record: expected, patches: 3 });
+    // Without patches: today's format, as before.
+    expect(decodeSessionValue(encodeSession(base))).toEqual({ record: base, patches: 0 });
+  });
+
+  it('a later lastSeenAt in the record is kept; a __proto__ key of a patch is plain data', () => {
+    const value = patched(
+      session({ data: {} }),
+      encodeSessionChanges({ set: JSON.parse('{"__proto__":{"polluted":true}}'), unset: [], lastSeenAt: T }),
+    );
+    const record = decodeSession(value);
+    expect(record?.lastSeenAt).toBe(T + 90_000);
+    expect(Object.getPrototypeOf(record?.data)).toBe(Object.prototype);
+    expect(Object.hasOwn(record?.data ?? {}, '__proto__')).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('reads the whole value as absent when any patch is corrupt', () => {
+    const good = encodeSessionChanges({ set: { a: 1 }, unset: [], lastSeenAt: T });
+    const corrupt = [
+      '',
+      'not json',
+      '[1,2]',
+      '{"set":{}}',
+      '[{},[],"1"]',
+      '[{},[1],1]',
+      '[[],[],1]',
+      '[{},[],1,2]',
+      '[{},[],1,"s",5]',
+      '[{},[],1e999]',
+      `${good}x`,
+    ];
+    for (const patch of corrupt) {
+      expect(decodeSession(patched(session(), good, patch)), patch).toBeUndefined();
+      expect(decodeSession(patched(session(), patch, good)), patch).toBeUndefined();
+    }
+    // A trailing separator is an empty (corrupt) patch too.
+    expect(decodeSession(`${patched(session(), good)}\n`)).toBeUndefined();
+    // And a corrupt record stays corrupt whatever follows it.
+    expect(decodeSession(`not json\n${good}`)).toBeUndefined();
+  });
+
+  it('userIdOf reads the record part only', () => {
+    const patch = encodeSessionChanges({ set: { userId: 'mallory' }, unset: [], lastSeenAt: T });
+    expect(userIdOf(patched(session({ userId: 'alice' }), patch, patch))).toBe('alice');
+    expect(userIdOf(patched(session(), patch))).toBeNull();
+    expect(userIdOf(`not json\n${patch}`)).toBeNull();
   });
 });

@@ -1,4 +1,5 @@
 import { type SessionZone, type StoredSession, validateStoredSession } from '@spartan-sessions/core';
+import { applySessionChanges, decodeSessionChangesList } from '@spartan-sessions/core/store';
 
 /**
  * The stored form of a session: one compact JSON array, because Redis memory per session is a
@@ -18,6 +19,11 @@ import { type SessionZone, type StoredSession, validateStoredSession } from '@sp
  *   (not an integer) is stored absolute, wrapped in a one-element array.
  * - `zone` is `0` (normal) or `1` (privileged).
  * - `userId` is `null` for an anonymous session. Trailing `null`s are left out.
+ *
+ * A stored value may carry patches after the record (`RedisStore.update`): `\n` + one patch of
+ * core's `encodeSessionChanges` each, oldest first, with the head's version already moved past
+ * them (see `decodeSessionValue`). Without patches it is exactly the record, as written by
+ * earlier versions of this package.
  */
 export type EncodedSession = [
   number,
@@ -76,11 +82,49 @@ export function encodeSession(record: StoredSession, indexedUntil = 0): string {
   return `[${record.version},${indexedUntil},${encodeSessionBody(record)}`;
 }
 
+/** What separates the record from each patch after it (JSON never holds a raw newline). */
+export const PATCH_SEPARATOR = '\n';
+
+/** The record part of a stored value: everything before its first patch. */
+function basePart(value: string): string {
+  const end = value.indexOf(PATCH_SEPARATOR);
+  return end === -1 ? value : value.slice(0, end);
+}
+
+/** A stored value decoded: the merged record and how many patches it carried. */
+export interface DecodedValue {
+  record: StoredSession;
+  /** Patches (`RedisStore.update`) after the record that were applied to it. */
+  patches: number;
+}
+
 /**
  * Parses a stored value back into a record, or `undefined` when it is not one (a corrupt or
  * foreign value is treated as absent, never as an error).
+ *
+ * A value is the record as `encodeSession` writes it, followed by zero or more patches
+ * (`RedisStore.update`), each `\n` + a patch of core's `encodeSessionChanges`: they are applied
+ * in order. The version is the head's, which the update script already moved for each patch. A
+ * corrupt patch makes the whole value "no session", as a corrupt record does.
  */
+export function decodeSessionValue(value: string): DecodedValue | undefined {
+  const end = value.indexOf(PATCH_SEPARATOR);
+  const record = decodeRecord(end === -1 ? value : value.slice(0, end));
+  if (record === undefined || end === -1) return record === undefined ? undefined : { record, patches: 0 };
+  const changes = decodeSessionChangesList(value.slice(end + 1).split(PATCH_SEPARATOR));
+  if (changes === undefined) return undefined;
+  for (const each of changes) applySessionChanges(record, each);
+  // A patch holds only JSON values, but one like `1e999` parses to a time no record may hold.
+  return validateStoredSession(record) ? { record, patches: changes.length } : undefined;
+}
+
+/** The merged record of a stored value (`decodeSessionValue`), or `undefined` when it is none. */
 export function decodeSession(value: string): StoredSession | undefined {
+  return decodeSessionValue(value)?.record;
+}
+
+/** The record part of a value, without patches. */
+function decodeRecord(value: string): StoredSession | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
@@ -122,10 +166,13 @@ export function decodeSession(value: string): StoredSession | undefined {
   return validateStoredSession(record) ? record : undefined;
 }
 
-/** The `userId` of a stored value without validating the rest (for index clean-up). */
+/**
+ * The `userId` of a stored value without validating the rest (for index clean-up); read from
+ * the record part only (patches never change it).
+ */
 export function userIdOf(value: string): string | null {
   try {
-    const parsed: unknown = JSON.parse(value);
+    const parsed: unknown = JSON.parse(basePart(value));
     const userId = Array.isArray(parsed) ? parsed[USER_ID_INDEX] : undefined;
     return typeof userId === 'string' ? userId : null;
   } catch {
