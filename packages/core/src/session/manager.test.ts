@@ -9,8 +9,10 @@ import type {
   SessionEvent,
   SessionStore,
   StoredSession,
+  StoredSessionChanges,
   StoreRotateOptions,
   StoreSetOptions,
+  StoreUpdateOptions,
   UserSessionEntry,
 } from '../ports.js';
 import { MemoryStore } from '../store/memory-store.js';
@@ -62,6 +64,24 @@ class SpyStore implements SessionStore {
   }
 }
 
+/**
+ * A `SpyStore` with the delta save (`update`), each call answered a macrotask later so that
+ * concurrent requests really interleave; records the changes each update carried.
+ */
+class DeltaSpyStore extends SpyStore {
+  updates: StoredSessionChanges[] = [];
+  update(key: string, changes: StoredSessionChanges, opts: StoreUpdateOptions): Promise<number | null> {
+    this.updates.push(structuredClone(changes));
+    const inner = this.inner;
+    if (typeof inner.update !== 'function') throw new Error('the inner store has no update');
+    return new Promise((resolve, reject) =>
+      setImmediate(() => {
+        inner.update!(key, changes, opts).then(resolve, reject);
+      }),
+    );
+  }
+}
+
 interface Response {
   context: SessionContext;
   session: Session;
@@ -98,11 +118,14 @@ function setup(
     coarseExpiry?: boolean;
     clock?: FakeClock;
     store?: SessionStore;
+    /** The store offers `update` (a `DeltaSpyStore`); else core writes by compare-and-set. */
+    delta?: boolean;
   } = {},
 ) {
   const clock = options.clock ?? createFakeClock();
   const memory = options.store ?? new MemoryStore({ clock });
-  const store = new SpyStore(options.coarseExpiry ? coarseExpiry(memory) : memory);
+  const inner = options.coarseExpiry ? coarseExpiry(memory) : memory;
+  const store = options.delta ? new DeltaSpyStore(inner) : new SpyStore(inner);
   const events: SessionEvent[] = [];
   const manager = new SessionManager({
     policy: parsePolicy(policy),
@@ -1197,5 +1220,159 @@ describe('SessionManager: memory store evictions are audited (issue 12 item 4)',
       await store.set(`k${i}`, makeStoredSession(), { expiresAt: clock.now() + 60_000, expectedVersion: null });
     }
     expect(seen).toEqual({ first: 0, second: 2 });
+  });
+});
+
+describe('the delta save (a store with update)', () => {
+  /** A signed-in session holding `data`, and the test harness around it. */
+  async function signedIn(data: Record<string, unknown> = {}) {
+    const t = setup({}, { delta: true });
+    await t.request((session) => {
+      Object.assign(session, data);
+      return session.authenticate('alice');
+    });
+    const store = t.store as DeltaSpyStore;
+    store.calls = { get: 0, set: 0, rotate: 0, destroy: 0, listByUser: 0 };
+    store.updates = [];
+    return { ...t, store };
+  }
+
+  it("writes a returning visitor's changes as one update carrying only the keys it changed", async () => {
+    const t = await signedIn({ a: 1, cart: { items: ['x'] }, gone: 'soon', same: 'kept' });
+    await t.request((session) => {
+      session.a = 2;
+      // Changed in place, as Passport and shopping carts do: still seen.
+      (session.cart as { items: string[] }).items.push('y');
+      delete session.gone;
+      session.same = 'kept';
+    });
+    expect(t.store.calls).toEqual({ get: 1, set: 0, rotate: 0, destroy: 0, listByUser: 0 });
+    expect(t.store.updates).toEqual([
+      { set: { a: 2, cart: { items: ['x', 'y'] } }, unset: ['gone'], lastSeenAt: t.clock.now() },
+    ]);
+    const [stored] = await t.store.inner.listByUser('alice');
+    expect(stored?.record.data).toEqual({ a: 2, cart: { items: ['x', 'y'] }, same: 'kept' });
+  });
+
+  it('writes nothing when nothing changed and no idle-time write is due', async () => {
+    const t = await signedIn({ a: 1, nested: { b: [1, 2] } });
+    await t.request((session) => {
+      session.a = 1;
+      session.nested = { b: [1, 2] };
+    });
+    expect(t.store.updates).toEqual([]);
+    expect(t.store.writes()).toBe(0);
+  });
+
+  it('the idle-time write is an update without data changes', async () => {
+    const t = await signedIn({ a: 1 });
+    t.clock.advance(10 * MINUTE);
+    await t.request(() => undefined);
+    expect(t.store.updates).toEqual([{ set: {}, unset: [], lastSeenAt: t.clock.now() }]);
+    expect(t.store.writes()).toBe(0);
+  });
+
+  it('50 concurrent requests of one session, each setting its own key: 50 updates, no conflict, no re-read, every key kept', async () => {
+    const t = await signedIn({ base: true });
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        t.request((session) => {
+          session[`hot_${i}`] = i;
+        }),
+      ),
+    );
+    expect(t.store.calls.get).toBe(50);
+    expect(t.store.updates).toHaveLength(50);
+    expect(t.store.writes()).toBe(0);
+    const [stored] = await t.store.inner.listByUser('alice');
+    expect(stored?.record.data).toEqual({
+      base: true,
+      ...Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`hot_${i}`, i])),
+    });
+    expect(stored?.record.version).toBe(51);
+    // No response ended the session or named another one.
+    for (const response of responses) expect(response.setCookie).toBeUndefined();
+  });
+
+  it('concurrent requests setting the same key: the update applied last wins, and every update counts', async () => {
+    const t = await signedIn({ n: 0 });
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        t.request((session) => {
+          session.n = i + 1;
+        }),
+      ),
+    );
+    const [stored] = await t.store.inner.listByUser('alice');
+    // setImmediate keeps the order the requests committed in: the last one is applied last.
+    expect(stored?.record.data).toEqual({ n: 10 });
+    expect(stored?.record.version).toBe(11);
+  });
+
+  it('a session ended between load and commit stays ended: the update finds nothing, the cookie is cleared', async () => {
+    const t = await signedIn({ a: 1 });
+    const cookie = t.cookie;
+    const late = await t.begin();
+    await t.request((session) => session.destroy());
+    expect(await t.store.inner.listByUser('alice')).toEqual([]);
+    late.session.a = 2;
+    t.cookie = cookie;
+    const response = await late.finish();
+    expect(t.store.updates.at(-1)?.set).toEqual({ a: 2 });
+    expect(response.setCookie).toMatch(/Max-Age=0/);
+    expect(await t.store.inner.listByUser('alice')).toEqual([]);
+    expect(t.store.calls.set).toBe(0);
+  });
+
+  it('a sign-in is a rotation (one whole write), never an update', async () => {
+    const t = await signedIn({ a: 1 });
+    await t.request((session) => session.authenticate('bob'));
+    expect(t.store.updates).toEqual([]);
+    expect(t.store.calls.rotate).toBe(1);
+    expect((await t.store.inner.listByUser('bob'))[0]?.record.data).toEqual({ a: 1 });
+  });
+
+  it('a CSRF secret issued by the request travels in its update', async () => {
+    const t = await signedIn({ a: 1 });
+    await t.request((_session, context) => context.setCsrfSecret('issued-secret'));
+    expect(t.store.updates).toEqual([{ set: {}, unset: [], lastSeenAt: t.clock.now(), csrfSecret: 'issued-secret' }]);
+    expect((await t.store.inner.listByUser('alice'))[0]?.record.csrfSecret).toBe('issued-secret');
+  });
+
+  it('data JSON cannot hold fails the request with option-type-incorrect and writes nothing', async () => {
+    const t = await signedIn({ a: 1 });
+    const loop: Record<string, unknown> = {};
+    loop.self = loop;
+    const refused = await t
+      .request((session) => {
+        session.loop = loop;
+      })
+      .catch((error: unknown) => error);
+    expect(isSpartanError(refused, 'sessions/option-type-incorrect')).toBe(true);
+    expect((refused as Error).message).not.toContain('self');
+    expect(t.store.updates).toEqual([]);
+    const big = await t
+      .request((session) => {
+        session.n = 10n;
+      })
+      .catch((error: unknown) => error);
+    expect(isSpartanError(big, 'sessions/option-type-incorrect')).toBe(true);
+    expect(t.store.updates).toEqual([]);
+  });
+
+  it('a store without update still writes by compare-and-set, rebasing concurrent requests (no key lost)', async () => {
+    const t = setup();
+    await t.request((session) => session.authenticate('alice'));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        t.request((session) => {
+          session[`k${i}`] = i;
+        }),
+      ),
+    );
+    const [stored] = await t.store.inner.listByUser('alice');
+    expect(Object.keys(stored?.record.data ?? {}).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `k${i}`).sort());
+    // The sign-in's create, then one compare-and-set each: the queue rebases, nothing retries.
+    expect(t.store.calls.set).toBe(21);
   });
 });

@@ -117,7 +117,7 @@ export interface ManagerInternals {
   readonly writesInFlight: Map<string, Promise<WrittenRecord | null>>;
   emit(event: SessionEvent): void;
   zoneOf(path: string): SessionZone | 'excluded';
-  expiresAt(record: StoredSession): number;
+  expiresAt(record: Pick<StoredSession, 'createdAt' | 'lastSeenAt' | 'zone'>): number;
   idleExpiresAt(record: Pick<StoredSession, 'lastSeenAt' | 'zone'>): number;
   /** Nothing to wait for (`undefined`) unless the policy sets `users.maxSessions`. */
   enforceMaxSessions(userId: string, keepKey: string): MaybePromise<void>;
@@ -224,7 +224,8 @@ export class SessionManager {
     };
     const idleExpiresAt = (record: Pick<StoredSession, 'lastSeenAt' | 'zone'>): number =>
       record.lastSeenAt + (record.zone === 'privileged' ? timing.privilegedIdle : timing.idle);
-    const expiresAt = (record: StoredSession): number => Math.min(record.createdAt + timing.ttl, idleExpiresAt(record));
+    const expiresAt = (record: Pick<StoredSession, 'createdAt' | 'lastSeenAt' | 'zone'>): number =>
+      Math.min(record.createdAt + timing.ttl, idleExpiresAt(record));
     const cookies = createSessionCookieWriter(policy);
     const maxSessions = config.users.maxSessions;
     const records = createRecordCalls(store, call);

@@ -4,9 +4,11 @@
  * conflict. Every write leaves `SessionState` describing what the store now holds.
  */
 import { SpartanError } from '../errors/errors.js';
+import type { StoredSessionChanges } from '../ports.js';
 import { keyHashOf, type SessionIdentity } from './ids.js';
 import { type Steps, settle } from './maybe.js';
 import {
+  advanceSnapshot,
   applyChanges,
   backoff,
   type DataChanges,
@@ -16,8 +18,7 @@ import {
   metaOf,
   recordOf,
   sameMeta,
-  serializeSessionData,
-  snapshotKeys,
+  snapshotOf,
   userOf,
   type WrittenRecord,
 } from './record.js';
@@ -38,20 +39,20 @@ export function* persist(state: SessionState): Steps<void> {
   const m = state.manager;
   const now = m.clock.now();
   const data = readData(state.session);
-  const whole = serializeSessionData(data);
-  const dataChanged = whole !== state.snapshot;
+  // The keys this request changed (null: none), without serializing the whole session.
+  const changes = diffData(state.snapshot, data);
   const metaChanged = !sameMeta(state.meta, state.storedMeta);
 
   const holds = holdsAnything(state, data);
   if (holds && (state.pendingId !== null || state.stored === null)) {
     // A rotation, or a lazy session that now holds something (after destroy() too).
     state.pendingId ??= m.codec.generateId();
-    yield* writeNew(state, data, whole, now);
+    yield* writeNew(state, data, changes, now);
   } else if (state.pendingId !== null && state.stored !== null) {
     // Rotated into an empty session (logout's regenerate): drop the old one, store nothing.
     yield* discardStored(state, 'regenerate');
-  } else if (state.stored !== null && (dataChanged || metaChanged || state.touchDue)) {
-    yield* writeUpdate(state, data, whole, now);
+  } else if (state.stored !== null && (changes !== null || metaChanged || state.touchDue)) {
+    yield* writeUpdate(state, data, changes, now);
     // The write moved the session's end: a cookie whose end lags by a touch interval or more
     // is issued again, so a forgotten record past its cookie's end reads as expired.
     const stored = state.stored as SessionIdentity | null;
@@ -97,7 +98,12 @@ export function* discardStored(state: SessionState, reason: string): Steps<void>
  * ends without a session and clears the cookie: a revoked session is never brought back.
  * The cookie is set only once the record is stored and `maxSessions` enforced.
  */
-function* writeNew(state: SessionState, data: Record<string, unknown>, whole: string, now: number): Steps<void> {
+function* writeNew(
+  state: SessionState,
+  data: Record<string, unknown>,
+  changes: DataChanges | null,
+  now: number,
+): Steps<void> {
   const m = state.manager;
   const previous = state.stored;
   const reason = state.rotation ?? 'rotate';
@@ -115,10 +121,10 @@ function* writeNew(state: SessionState, data: Record<string, unknown>, whole: st
       throw new SpartanError('sessions/store-unavailable', undefined, { operation: 'set', reason: 'id-collision' });
     }
     state.stored = identity;
-    wrote(state, 1, meta, whole);
+    wrote(state, 1, meta, advanceSnapshot(state.snapshot, changes));
     m.emit({ type: 'created', at: now, keyHash: keyHashOf(identity.key), ...userOf(meta) });
   } else {
-    const written = yield* compareAndSet(state, data, whole, now, null, identity);
+    const written = yield* compareAndSet(state, data, changes, now, null, identity);
     // The old record was gone: compareAndSet dropped the session (the cookie is cleared).
     if (written === null) return;
     m.codec.forget(previous.cookieValue);
@@ -163,17 +169,33 @@ function* abandonNew(state: SessionState, identity: SessionIdentity): Steps<void
 }
 
 /**
- * Writes the existing record (compare-and-set). Requests of one session in this process write
- * one after the other: each waits for the write ahead of it and rebases its own changes onto
- * the record that write stored, so a page's parallel requests cost one round trip each
- * instead of racing (and backing off) on every conflict. Only the record this process just
- * wrote is handed on, never kept: the store stays the only source of sessions. On a
- * synchronous store no write is ever in flight, so there is nothing to wait for.
+ * Writes the existing record. With a store that has `update` (a server-side delta save), the
+ * request sends only the keys it set and deleted, which the store applies whatever the
+ * record's version: requests of one session never conflict, and nothing re-reads or
+ * re-encodes the whole record (see `saveChanges`). Changes a delta cannot carry (a user, a zone,
+ * a removed CSRF secret: these come with rotations, which are whole writes anyway) and stores
+ * without `update` write by compare-and-set.
+ *
+ * Compare-and-set: requests of one session in this process write one after the other: each
+ * waits for the write ahead of it and rebases its own changes onto the record that write
+ * stored, so a page's parallel requests cost one round trip each instead of racing (and backing
+ * off) on every conflict. Only the record this process just wrote is handed on, never kept: the
+ * store stays the only source of sessions. On a synchronous store no write is ever in flight,
+ * so there is nothing to wait for.
  */
-function* writeUpdate(state: SessionState, data: Record<string, unknown>, whole: string, now: number): Steps<void> {
+function* writeUpdate(
+  state: SessionState,
+  data: Record<string, unknown>,
+  changes: DataChanges | null,
+  now: number,
+): Steps<void> {
   const m = state.manager;
+  if (m.records.update !== null && deltaCarries(state)) {
+    yield* saveChanges(state, changes, now);
+    return;
+  }
   if (m.records.synchronous) {
-    yield* compareAndSet(state, data, whole, now, null, null);
+    yield* compareAndSet(state, data, changes, now, null, null);
     return;
   }
   const key = state.stored!.key;
@@ -183,14 +205,58 @@ function* writeUpdate(state: SessionState, data: Record<string, unknown>, whole:
     handOn = resolve;
   });
   m.writesInFlight.set(key, mine);
-  let written: WrittenRecord | null = null;
+  let written: Written | null = null;
   try {
     const latest = ahead === undefined ? null : yield* settle(ahead);
-    written = yield* compareAndSet(state, data, whole, now, latest, null);
+    written = yield* compareAndSet(state, data, changes, now, latest, null);
   } finally {
-    handOn(written);
-    if (m.writesInFlight.get(key) === mine) m.writesInFlight.delete(key);
+    if (m.writesInFlight.get(key) === mine) {
+      m.writesInFlight.delete(key);
+      handOn(null);
+    } else {
+      // A request queued behind this one: it rebases onto a copy (JSON: no object is shared).
+      handOn(written && { version: written.version, meta: written.meta, dataJson: JSON.stringify(written.data) });
+    }
   }
+}
+
+/** Whether the request's metadata changes fit a delta: none but `lastSeenAt` and a new CSRF secret. */
+function deltaCarries(state: SessionState): boolean {
+  if (sameMeta(state.meta, state.storedMeta)) return true;
+  const changed = diffMeta(state.storedMeta, state.meta);
+  for (const field in changed) if (field !== 'csrfSecret') return false;
+  return state.meta.csrfSecret !== null;
+}
+
+/**
+ * The delta save (`SessionStore.update`): this request's own keys set and deleted, its time,
+ * and a CSRF secret it issued. Two requests writing the same key: the one the store applies
+ * last wins, as with compare-and-set, whose rebase re-applies each request's own keys.
+ */
+function* saveChanges(state: SessionState, changes: DataChanges | null, now: number): Steps<void> {
+  const m = state.manager;
+  const identity = state.stored!;
+  const meta: MetaState = { ...state.meta, lastSeenAt: now };
+  const delta: { -readonly [K in keyof StoredSessionChanges]: StoredSessionChanges[K] } = {
+    set: changes === null ? {} : changes.set,
+    unset: changes === null ? [] : changes.unset,
+    lastSeenAt: now,
+  };
+  if (meta.csrfSecret !== null && meta.csrfSecret !== state.storedMeta.csrfSecret) delta.csrfSecret = meta.csrfSecret;
+  const version = yield* settle(m.records.update!(identity.key, delta, { expiresAt: m.expiresAt(meta) }));
+  if (version === null) {
+    // Destroyed, revoked, rotated or expired meanwhile: never resurrect it.
+    dropStored(state);
+    return;
+  }
+  wrote(state, version, meta, advanceSnapshot(state.snapshot, changes));
+}
+
+/** What a compare-and-set stored: its version, metadata and data (the session's object now). */
+interface Written {
+  version: number;
+  meta: MetaState;
+  data: Record<string, unknown>;
 }
 
 /**
@@ -203,11 +269,11 @@ function* writeUpdate(state: SessionState, data: Record<string, unknown>, whole:
 function* compareAndSet(
   state: SessionState,
   data: Record<string, unknown>,
-  whole: string,
+  changes: DataChanges | null,
   now: number,
   latest: WrittenRecord | null,
   rotateTo: SessionIdentity | null,
-): Steps<WrittenRecord | null> {
+): Steps<Written | null> {
   const m = state.manager;
   const identity = state.stored!;
   // A rotation stamps the new record; `regenerate()` starts a new session, so a rebase merges
@@ -218,15 +284,13 @@ function* compareAndSet(
   let baseData = data;
   let baseMeta: MetaState = stamp(state.meta);
   let expectedVersion = state.version;
-  // This request's own changes, worked out only when a rebase needs them re-applied.
-  let changes: DataChanges | null = null;
+  // This request's own metadata changes, worked out only when a rebase needs them re-applied.
   let metaChanges: Partial<MetaState> | null = null;
   const rebase = (version: number, latestData: Record<string, unknown>, latestMeta: MetaState): void => {
     expectedVersion = version;
     if (fresh) return;
-    changes ??= diffData(snapshotKeys(JSON.parse(state.snapshot) as Record<string, unknown>), data);
     metaChanges ??= diffMeta(state.storedMeta, state.meta);
-    baseData = applyChanges(latestData, changes);
+    baseData = changes === null ? latestData : applyChanges(latestData, changes);
     baseMeta = stamp({ ...latestMeta, ...metaChanges });
   };
   if (latest !== null && latest.version > expectedVersion) {
@@ -243,9 +307,14 @@ function* compareAndSet(
     );
     if (written) {
       if (rotateTo !== null) state.stored = rotateTo;
-      if (baseData !== data) replaceData(state.session, baseData);
-      wrote(state, record.version, baseMeta, baseData === data ? whole : JSON.stringify(baseData));
-      return { version: record.version, meta: { ...baseMeta }, dataJson: state.snapshot };
+      if (baseData === data) {
+        wrote(state, record.version, baseMeta, advanceSnapshot(state.snapshot, changes));
+      } else {
+        // Rebased: the session now holds what the store does, other requests' keys too.
+        replaceData(state.session, baseData);
+        wrote(state, record.version, baseMeta, snapshotOf(baseData));
+      }
+      return { version: record.version, meta: { ...baseMeta }, data: baseData };
     }
     // Lost the race: back off a random moment before re-reading, so a crowd of requests on
     // one session (every connection of a page load, or several processes) spreads out

@@ -56,11 +56,7 @@ export function serializeSessionData(data: Record<string, unknown>): string {
   try {
     return JSON.stringify(data);
   } catch {
-    throw new SpartanError(
-      'sessions/option-type-incorrect',
-      'Session data must be JSON-serializable (no BigInt, no circular references)',
-      { option: 'session data', reason: 'not-serializable' },
-    );
+    throw notSerializable();
   }
 }
 
@@ -116,29 +112,129 @@ export function diffMeta(before: MetaState, after: MetaState): Partial<MetaState
   return changes;
 }
 
-export function snapshotKeys(data: Record<string, unknown>): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const key of Object.keys(data)) map.set(key, JSON.stringify(data[key]) ?? 'undefined');
-  return map;
+/**
+ * An object or array value of the data as it was loaded or last written: its JSON, because
+ * handlers change such values in place (Passport does), so only a copy can tell "before".
+ */
+class Frozen {
+  constructor(readonly json: string) {}
 }
 
-export interface DataChanges {
-  set: Map<string, unknown>;
-  deleted: Set<string>;
+/**
+ * The data as last read from or written to the store, key by key: a primitive as it is, an
+ * object or array as its JSON. Comparing a request's data to it costs one `JSON.stringify` per
+ * object-valued key and none per primitive, and yields the keys the request changed (what
+ * `SessionStore.update` sends) without a whole-session serialization.
+ */
+export type DataSnapshot = Map<string, unknown>;
+
+function notSerializable(): SpartanError {
+  return new SpartanError(
+    'sessions/option-type-incorrect',
+    'Session data must be JSON-serializable (no BigInt, no circular references)',
+    { option: 'session data', reason: 'not-serializable' },
+  );
 }
 
-export function diffData(snapshot: Map<string, string>, data: Record<string, unknown>): DataChanges {
-  const changes: DataChanges = { set: new Map(), deleted: new Set() };
-  for (const key of Object.keys(data)) {
-    if (snapshot.get(key) !== (JSON.stringify(data[key]) ?? 'undefined')) changes.set.set(key, data[key]);
+/**
+ * What JSON keeps of one value: `undefined` for what it drops (`undefined`, functions, symbols,
+ * a `toJSON` that returns nothing), a `Frozen` JSON for an object, the primitive itself else.
+ */
+function frozenOf(value: unknown): unknown {
+  switch (typeof value) {
+    case 'object': {
+      if (value === null) return null;
+      let json: string | undefined;
+      try {
+        json = JSON.stringify(value);
+      } catch {
+        throw notSerializable();
+      }
+      return json === undefined ? undefined : new Frozen(json);
+    }
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+    case 'bigint':
+      throw notSerializable();
+    default:
+      return value;
   }
-  for (const key of snapshot.keys()) if (!(key in data)) changes.deleted.add(key);
+}
+
+/** The snapshot of `data` (see `DataSnapshot`). */
+export function snapshotOf(data: Record<string, unknown>): DataSnapshot {
+  const snapshot: DataSnapshot = new Map();
+  for (const key of Object.keys(data)) {
+    const frozen = frozenOf(data[key]);
+    if (frozen !== undefined) snapshot.set(key, frozen);
+  }
+  return snapshot;
+}
+
+function same(before: unknown, after: unknown): boolean {
+  if (after instanceof Frozen) return before instanceof Frozen && before.json === after.json;
+  // NaN is stored as null: a NaN set again is a change, harmlessly.
+  return before === after;
+}
+
+/** The keys a request set (with their values) and deleted, against its snapshot. */
+export interface DataChanges {
+  /** Null-prototype, so a key named `__proto__` is plain data. */
+  readonly set: Record<string, unknown>;
+  readonly unset: string[];
+  /** The snapshot entries of the keys set, to advance the snapshot once they are stored. */
+  readonly frozen: Map<string, unknown>;
+}
+
+/**
+ * What `data` changed against `snapshot`, or `null` when nothing did. Throws
+ * `sessions/option-type-incorrect` (never the raw `TypeError`, whose message names the data's
+ * properties) when a value cannot be JSON.
+ */
+export function diffData(snapshot: DataSnapshot, data: Record<string, unknown>): DataChanges | null {
+  let changes: DataChanges | null = null;
+  let seen = 0;
+  for (const key of Object.keys(data)) {
+    const frozen = frozenOf(data[key]);
+    if (frozen === undefined) continue;
+    const had = snapshot.has(key);
+    if (had) seen++;
+    if (had && same(snapshot.get(key), frozen)) continue;
+    changes ??= { set: Object.create(null) as Record<string, unknown>, unset: [], frozen: new Map() };
+    changes.set[key] = data[key];
+    changes.frozen.set(key, frozen);
+  }
+  if (seen < snapshot.size) {
+    for (const key of snapshot.keys()) {
+      if (Object.hasOwn(data, key) && frozenOf(data[key]) !== undefined) continue;
+      changes ??= { set: Object.create(null) as Record<string, unknown>, unset: [], frozen: new Map() };
+      changes.unset.push(key);
+    }
+  }
   return changes;
 }
 
+/** The snapshot after `changes` were stored (changed in place). */
+export function advanceSnapshot(snapshot: DataSnapshot, changes: DataChanges | null): DataSnapshot {
+  if (changes === null) return snapshot;
+  for (const [key, frozen] of changes.frozen) snapshot.set(key, frozen);
+  for (const key of changes.unset) snapshot.delete(key);
+  return snapshot;
+}
+
+/** `base` with `changes` applied (a new object; `base` is left as it is). */
 export function applyChanges(base: Record<string, unknown>, changes: DataChanges): Record<string, unknown> {
   const next: Record<string, unknown> = { ...base };
-  for (const [key, value] of changes.set) next[key] = value;
-  for (const key of changes.deleted) delete next[key];
+  for (const key of Object.keys(changes.set)) {
+    const value = changes.set[key];
+    if (key === '__proto__') {
+      Object.defineProperty(next, key, { value, enumerable: true, writable: true, configurable: true });
+    } else {
+      next[key] = value;
+    }
+  }
+  for (const key of changes.unset) delete next[key];
   return next;
 }

@@ -3,7 +3,7 @@ import type { SessionEnd, SessionIdentity } from './ids.js';
 import type { Arrival } from './load.js';
 import type { ManagerInternals } from './manager.js';
 import { type Steps, settle } from './maybe.js';
-import { freshMeta, type MetaState, metaOf } from './record.js';
+import { type DataSnapshot, freshMeta, type MetaState, metaOf, snapshotOf } from './record.js';
 import { cookieExpiresAt, readData, replaceData, type Session } from './session.js';
 
 export type Rotation =
@@ -37,11 +37,10 @@ export interface SessionState {
   /** Meta as last read from / written to the store. */
   storedMeta: MetaState;
   /**
-   * JSON of the data as last read from / written to the store. Handlers mutate nested objects
-   * in place (Passport does), so this string is the only faithful picture of "before"; its
-   * per-key form is derived from it only when a write needs a diff.
+   * The data as last read from / written to the store, key by key (objects as JSON: handlers
+   * mutate nested objects in place, as Passport does). A commit compares the data to it.
    */
-  snapshot: string;
+  snapshot: DataSnapshot;
   touchDue: boolean;
   resignCookie: boolean;
   clearCookie: boolean;
@@ -71,7 +70,7 @@ export function createState(
     rotation: null,
     meta,
     storedMeta: { ...meta },
-    snapshot: JSON.stringify(data),
+    snapshot: snapshotOf(data),
     touchDue: record !== null && now - record.lastSeenAt >= manager.timing.touchAfter,
     resignCookie,
     clearCookie,
@@ -88,12 +87,12 @@ export function requestRotation(state: SessionState, reason: Rotation): void {
   }
 }
 
-/** The store now holds what this request wrote: `version`, `meta` and data as `dataJson`. */
-export function wrote(state: SessionState, version: number, meta: MetaState, dataJson: string): void {
+/** The store now holds what this request wrote: `version`, `meta` and the data `snapshot` pictures. */
+export function wrote(state: SessionState, version: number, meta: MetaState, snapshot: DataSnapshot): void {
   state.version = version;
   state.meta = meta;
   state.storedMeta = { ...meta };
-  state.snapshot = dataJson;
+  state.snapshot = snapshot;
   state.touchDue = false;
   state.clearCookie = false;
 }
@@ -103,7 +102,7 @@ export function adopt(state: SessionState, record: StoredSession): void {
   state.version = record.version;
   state.meta = { ...metaOf(record), zone: state.meta.zone };
   state.storedMeta = metaOf(record);
-  state.snapshot = JSON.stringify(record.data);
+  state.snapshot = snapshotOf(record.data);
 }
 
 /** Nothing is stored any more: an empty lazy session whose cookie is cleared. */
@@ -119,7 +118,7 @@ export function dropStored(state: SessionState): void {
   replaceData(state.session, {});
   state.meta = freshMeta(state.manager.clock.now(), state.meta.zone);
   state.storedMeta = { ...state.meta };
-  state.snapshot = '{}';
+  state.snapshot = new Map();
 }
 
 /** Lazy sessions: stored only once they hold data, a user or a CSRF secret. */

@@ -1,5 +1,12 @@
 import { isSpartanError, SpartanError } from '../errors/errors.js';
-import type { SessionStore, StoredSession, StoreRotateOptions, StoreSetOptions } from '../ports.js';
+import type {
+  SessionStore,
+  StoredSession,
+  StoredSessionChanges,
+  StoreRotateOptions,
+  StoreSetOptions,
+  StoreUpdateOptions,
+} from '../ports.js';
 import type { MaybePromise } from './maybe.js';
 
 /** How long a store call may take before the request fails closed. @default 2000 ms */
@@ -138,6 +145,10 @@ export interface RecordCalls {
   set(key: string, record: StoredSession, opts: StoreSetOptions): MaybePromise<boolean>;
   rotate(oldKey: string, newKey: string, record: StoredSession, opts: StoreRotateOptions): MaybePromise<boolean>;
   destroy(key: string): MaybePromise<void>;
+  /** The store's delta save (`SessionStore.update`), `null` when it has none. */
+  readonly update:
+    | ((key: string, changes: StoredSessionChanges, opts: StoreUpdateOptions) => MaybePromise<number | null>)
+    | null;
 }
 
 /**
@@ -146,7 +157,7 @@ export interface RecordCalls {
  * promise methods through `call` (bounded by the timeout).
  */
 export function createRecordCalls(store: SessionStore, call: StoreCaller): RecordCalls {
-  const { getSync, setSync, rotateSync, destroySync } = store;
+  const { getSync, setSync, rotateSync, destroySync, updateSync, update } = store;
   if (
     typeof getSync === 'function' &&
     typeof setSync === 'function' &&
@@ -184,6 +195,17 @@ export function createRecordCalls(store: SessionStore, call: StoreCaller): Recor
           throw STORE_ERRORS.failure('destroy', error);
         }
       },
+      // In step with the other twins: a subclass overriding `update` alone has no delta save here.
+      update:
+        typeof updateSync === 'function' && depthOf(store, 'updateSync') <= depthOf(store, 'update')
+          ? (key, changes, opts) => {
+              try {
+                return updateSync.call(store, key, changes, opts);
+              } catch (error) {
+                throw STORE_ERRORS.failure('update', error);
+              }
+            }
+          : null,
     };
   }
   return {
@@ -192,6 +214,10 @@ export function createRecordCalls(store: SessionStore, call: StoreCaller): Recor
     set: (key, record, opts) => call('set', () => store.set(key, record, opts)),
     rotate: (oldKey, newKey, record, opts) => call('rotate', () => store.rotate(oldKey, newKey, record, opts)),
     destroy: (key) => call('destroy', () => store.destroy(key)),
+    update:
+      typeof update === 'function'
+        ? (key, changes, opts) => call('update', () => update.call(store, key, changes, opts))
+        : null,
   };
 }
 
