@@ -2,27 +2,33 @@ import {
   type SessionStore,
   SpartanError,
   type StoredSession,
+  type StoredSessionChanges,
   type StoreRotateOptions,
   type StoreSetOptions,
+  type StoreUpdateOptions,
   type UserSessionEntry,
 } from '@spartan-sessions/core';
 import {
   assertExpiresAt,
   assertRotationKeys,
   assertStoredSession,
+  assertStoredSessionChanges,
   assertStoreKey,
   assertStoreRotateOptions,
   assertStoreSetOptions,
+  assertStoreUpdateOptions,
   assertUserId,
   checkDeadline,
   createStoreErrors,
   type Deadline,
   type DeadlineRunner,
+  encodeSessionChanges,
   type StoreFailureReason,
 } from '@spartan-sessions/core/store';
 import { type Cluster, Redis } from 'ioredis';
 import {
-  decodeSession,
+  type DecodedValue,
+  decodeSessionValue,
   encodeSessionBody,
   type ForwardPointer,
   parsePointer,
@@ -62,6 +68,16 @@ export interface RedisStoreBaseOptions {
    * @default half of `commandTimeout`
    */
   waitForReplicasTimeout?: number;
+  /**
+   * Offer `update` (server-side delta save): a request's own changes are appended to the
+   * stored session as a patch, whatever its version, so parallel requests of one session never
+   * conflict and never re-send the whole record. `false`: no `update`, core writes with
+   * compare-and-set `set` and the stored values keep the format of earlier versions of this
+   * package, which read a value with patches as no session (its user signed out). Deploy with
+   * `false` while processes of an earlier version still run; turn it on once all run this one.
+   * @default true
+   */
+  deltaWrites?: boolean;
 }
 
 /** A client you own: `Redis` (standalone, or Sentinel with `{ sentinels, name }`) or `Cluster`. */
@@ -108,6 +124,15 @@ interface WriteCommands {
   spartanSessionsRotateBegin(oldSessionKey: string, expectedVersion: string, pointer: string): unknown;
   spartanSessionsRotateSettle(oldSessionKey: string, pointer: string, restore: '0' | '1'): unknown;
   spartanSessionsTombstone(sessionKey: string, ttlMs: string): unknown;
+  spartanSessionsUpdate(
+    sessionKey: string,
+    patch: string,
+    expiresAt: string,
+    indexNeeded: string,
+    indexedUntil: string,
+    userId: string,
+  ): unknown;
+  spartanSessionsFold(sessionKey: string, version: string, patches: string, body: string): unknown;
   getdel(key: string): unknown;
   zrem(key: string, member: string): unknown;
 }
@@ -136,6 +161,14 @@ const MAX_POINTER_DEPTH = 8;
 const MAX_LIST_ROUNDS = 5;
 /** Shortest life of a tombstone (ms); it also lasts at least 10 × `commandTimeout`. */
 const MIN_TOMBSTONE_MS = 60_000;
+/**
+ * Patches (`update`s) after a record from which a read folds them into it: few enough that a
+ * read stays cheap (one `JSON.parse` for all of them) and the value small, enough that a hot
+ * session is re-encoded once per that many writes, not on every read.
+ */
+const FOLD_AFTER_PATCHES = 32;
+/** Rounds of `update` (index, then the script again) before it gives up (`contention`). */
+const MAX_UPDATE_ROUNDS = 3;
 
 /**
  * `SessionStore` over ioredis: standalone Redis, Sentinel (a `Redis` in sentinel mode) or
@@ -166,11 +199,23 @@ export class RedisStore implements SessionStore {
   readonly #replicas: number;
   readonly #replicaTimeoutMs: number;
   readonly #tombstoneMs: number;
+  /** Session keys with a fold in flight from this instance (one at a time per key). */
+  readonly #folding = new Set<string>();
   /**
    * Every call settles within `commandTimeout` (its own deadline, which also stops the call's
    * further commands): core adds no second timer (`SessionStore.callTimeout`).
    */
   readonly callTimeout: number;
+  /**
+   * Server-side delta save (`SessionStore.update`): appends the request's changes to the
+   * stored record as a patch, in one script, whatever its version; resolves the new version, or
+   * `null` (creating nothing) when the key holds no record. The expiry moves to
+   * `opts.expiresAt` unless it is later already; a signed-in session whose index entry does not
+   * cover it is indexed first, as by `set`. A read that finds many patches folds them into the
+   * record (see `get`). Absent (`undefined`) with `deltaWrites: false`: core then writes with
+   * `set`.
+   */
+  readonly update?: (key: string, changes: StoredSessionChanges, opts: StoreUpdateOptions) => Promise<number | null>;
 
   constructor(options: RedisStoreOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -193,6 +238,10 @@ export class RedisStore implements SessionStore {
         'waitForReplicasTimeout',
         'RedisStore: `waitForReplicasTimeout` must be a whole number of ms below `commandTimeout`',
       );
+    }
+    const deltaWrites = options.deltaWrites ?? true;
+    if (typeof deltaWrites !== 'boolean') {
+      throw optionError('deltaWrites', 'RedisStore: `deltaWrites` must be a boolean');
     }
     let client: Redis | Cluster;
     if (options.client !== undefined) {
@@ -223,6 +272,7 @@ export class RedisStore implements SessionStore {
     this.#replicas = replicas;
     this.#replicaTimeoutMs = replicaTimeoutMs;
     this.#tombstoneMs = Math.max(MIN_TOMBSTONE_MS, 10 * Math.ceil(timeoutMs));
+    if (deltaWrites) this.update = (key, changes, opts) => this.#update(key, changes, opts);
   }
 
   /** The key prefix in use. */
@@ -235,11 +285,19 @@ export class RedisStore implements SessionStore {
     return this.#client;
   }
 
+  /**
+   * One `GET`. A value with at least 32 patches (`update`) is folded: the merged record is
+   * written back in their place, not waited for (see `#fold`).
+   */
   async get(key: string): Promise<StoredSession | null> {
     checkKey('get', key);
-    return this.#run('get', async () => {
-      const value = await this.#client.get(this.#sessionKey(key));
-      return value === null ? null : (decodeSession(value) ?? null);
+    return this.#run('get', async (deadline) => {
+      const sessionKey = this.#sessionKey(key);
+      const value = await this.#client.get(sessionKey);
+      const decoded = value === null ? undefined : decodeSessionValue(value);
+      if (decoded === undefined) return null;
+      this.#fold(deadline, sessionKey, decoded);
+      return decoded.record;
     });
   }
 
@@ -286,6 +344,46 @@ export class RedisStore implements SessionStore {
       // race with a concurrent write giving the key back to that user. It is filtered out by
       // `listByUser` and dropped by score when the session would have expired.
       return written === 1;
+    });
+  }
+
+  /** `update` (see there), when `deltaWrites` is on. */
+  async #update(key: string, changes: StoredSessionChanges, opts: StoreUpdateOptions): Promise<number | null> {
+    checkKey('update', key);
+    assertStoredSessionChanges(changes);
+    assertStoreUpdateOptions(opts);
+    const expiresAt = checkTime('update', opts.expiresAt);
+    // Encoded now: later changes to the caller's objects never reach the store.
+    const patch = encodeSessionChanges(changes);
+    const needed = indexSecond(expiresAt);
+    return this.#run('update', async (deadline) => {
+      const sessionKey = this.#sessionKey(key);
+      let indexed = { until: 0, userId: '' };
+      for (let round = 1; round <= MAX_UPDATE_ROUNDS; round++) {
+        const { until, userId } = indexed;
+        const reply = await this.#write(deadline, 'update', (redis) =>
+          redis.spartanSessionsUpdate(
+            sessionKey,
+            patch,
+            String(redisTime(expiresAt)),
+            String(needed),
+            String(until),
+            userId === '' ? '' : JSON.stringify(userId),
+          ),
+        );
+        const version = Number(reply);
+        if (version !== -1) return version > 0 ? version : null;
+        // The record's user must be indexed up to the new expiry first (see `set`); the script
+        // knows the entry falls short but not who the user is: read it from the record.
+        checkDeadline(deadline);
+        const value = await this.#client.get(sessionKey);
+        const stored = value === null ? null : userIdOf(value);
+        if (stored === null) return null;
+        indexed = { until: indexAhead(needed), userId: stored };
+        await this.#indexAdd(deadline, stored, key, indexed.until);
+      }
+      // The record changed users between our read and our write more than once.
+      throw REDIS_ERRORS.unavailable('update', 'contention');
     });
   }
 
@@ -453,7 +551,7 @@ export class RedisStore implements SessionStore {
           if (typeof value !== 'string') return;
           const pointer = parsePointer(value);
           if (pointer !== undefined) pointers.push({ from: key, pointer });
-          else collect(found, userId, key, value);
+          else this.#collect(deadline, found, userId, key, value);
         });
         await this.#followPointers(deadline, userId, pointers, found);
         // In a Cluster a rotation leaves a pointer, followed above; one server needs the re-read.
@@ -507,15 +605,47 @@ export class RedisStore implements SessionStore {
       pending.forEach(({ from, pointer }, i) => {
         const value = values[i];
         if (value === null || value === undefined) {
+          // Not folded: the carried record lives inside the pointer, not under a key of its own.
           if (pointer.carried !== null) collect(found, userId, from, pointer.carried);
           return;
         }
         const further = parsePointer(value);
         if (further !== undefined) next.push({ from: pointer.target, pointer: further });
-        else if (value !== TOMBSTONE) collect(found, userId, pointer.target, value);
+        else if (value !== TOMBSTONE) this.#collect(deadline, found, userId, pointer.target, value);
       });
       pending = next;
     }
+  }
+
+  /** `collect`, folding the patches of a record read under its own key (`key`). */
+  #collect(deadline: Deadline, found: Map<string, StoredSession>, userId: string, key: string, value: string): void {
+    const decoded = collect(found, userId, key, value);
+    if (decoded !== undefined) this.#fold(deadline, this.#sessionKey(key), decoded);
+  }
+
+  /**
+   * Folds a value's patches into its record when it has at least `FOLD_AFTER_PATCHES`: sends
+   * the merged record (`FOLD_SCRIPT`), not waited for, so reads never pay for it. At most one
+   * fold per key is in flight from this instance, so 50 concurrent reads of a hot session do
+   * not each re-encode it. Updates appended meanwhile are kept (see `FOLD_SCRIPT`); a fold
+   * that finds another record, or fails, changes nothing (the next read tries again).
+   */
+  #fold(deadline: Deadline, sessionKey: string, decoded: DecodedValue): void {
+    if (decoded.patches < FOLD_AFTER_PATCHES || this.#folding.has(sessionKey) || deadline.expired) return;
+    const { record, patches } = decoded;
+    // Encoded before the caller gets the record (and may change it).
+    const body = encodeSessionBody(record);
+    this.#folding.add(sessionKey);
+    const sent = (this.#client as unknown as WriteCommands).spartanSessionsFold(
+      sessionKey,
+      String(record.version),
+      String(patches),
+      body,
+    ) as Promise<unknown>;
+    sent.then(
+      () => this.#folding.delete(sessionKey),
+      () => this.#folding.delete(sessionKey),
+    );
   }
 
   /**
@@ -563,10 +693,17 @@ export class RedisStore implements SessionStore {
   }
 }
 
-/** Adds `value` to a listing when it is a record of `userId`. */
-function collect(found: Map<string, StoredSession>, userId: string, key: string, value: string): void {
-  const record = decodeSession(value);
-  if (record !== undefined && record.userId === userId) found.set(key, record);
+/** Adds `value` to a listing when it is a record of `userId`; returns it decoded then. */
+function collect(
+  found: Map<string, StoredSession>,
+  userId: string,
+  key: string,
+  value: string,
+): DecodedValue | undefined {
+  const decoded = decodeSessionValue(value);
+  if (decoded === undefined || decoded.record.userId !== userId) return undefined;
+  found.set(key, decoded.record);
+  return decoded;
 }
 
 const REDIS_ERRORS = createStoreErrors({ id: 'redis', label: 'Redis' });

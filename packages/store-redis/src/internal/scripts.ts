@@ -159,6 +159,95 @@ redis.call('SET', KEYS[1], '!', 'PX', ARGV[1])
 return previous
 `;
 
+/**
+ * Server-side delta save of one session (`RedisStore.update`): appends a patch to the record,
+ * whatever its version.
+ * KEYS[1] session key; ARGV[1] the patch (core's `encodeSessionChanges`); ARGV[2] the expiry
+ * asked for (ms since epoch, > 0); ARGV[3] the whole second the user's index entry must reach
+ * for it (rounded up); ARGV[4] the second up to which the caller has just indexed the session,
+ * '0' if it has not; ARGV[5] the userId the caller indexed it under, as JSON ('' for none).
+ * Returns the new version; 0 when the key holds no record (nothing, a forward pointer, a
+ * tombstone, a foreign value: nothing is created or revived); -1 when the stored record has a
+ * user whose index entry does not cover the expiry (the caller reads the userId, indexes the
+ * session, then calls again with ARGV[4] and ARGV[5]).
+ *
+ * The new value is the old one with the version in its head moved by one, `indexedUntil` kept
+ * or raised, and `\n` + the patch appended (a value is its record followed by its patches, see
+ * `codec.ts`; JSON never holds a raw newline). Index coverage as in `CAS_SCRIPT`, for the user
+ * stored right after the head (a userId is a JSON string there, an anonymous session `null`).
+ * The expiry never moves earlier: Redis 6.2 has no `PEXPIREAT … GT` (7.0), so the current
+ * expiry is `TIME` + `PTTL`; the value is written with `PXAT` when the new expiry is later,
+ * else with `KEEPTTL`.
+ */
+export const UPDATE_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+local version, indexed = string.match(current, '^%[(%d+),(%d+),')
+if not version then return 0 end
+local from = #version + #indexed + 4
+local covered = tonumber(indexed)
+local needed = tonumber(ARGV[3])
+if string.sub(current, from, from) == '"' and covered < needed then
+  local given = tonumber(ARGV[4])
+  if given < needed or ARGV[5] == '' or string.sub(current, from, from + #ARGV[5]) ~= ARGV[5] .. ',' then
+    return -1
+  end
+  covered = given
+end
+local updated = tonumber(version) + 1
+local value = '[' .. string.format('%d', updated) .. ',' .. string.format('%d', covered) .. ','
+  .. string.sub(current, from) .. '\\n' .. ARGV[1]
+local expiresAt = tonumber(ARGV[2])
+local left = redis.call('PTTL', KEYS[1])
+local later = false
+if left >= 0 then
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  later = expiresAt > now + left
+end
+if later then
+  redis.call('SET', KEYS[1], value, 'PXAT', ARGV[2])
+else
+  redis.call('SET', KEYS[1], value, 'KEEPTTL')
+end
+return updated
+`;
+
+/**
+ * Folds a session's patches into its record (compaction, after a read that found many; see
+ * `RedisStore.get`). KEYS[1] session key; ARGV[1] the version the reader saw; ARGV[2] how many
+ * patches that value had; ARGV[3] the merged record without its head (`encodeSessionBody`).
+ * Returns 1 when folded, else 0.
+ *
+ * Updates may have been appended since the read: "version − patch count" names the record a
+ * patch log grows from (a compare-and-set or a rotation writes a version above every earlier
+ * one, without patches; an update moves both by one; a fold of n patches raises it by n), so
+ * when the current value's is the reader's and it still has at least the patches read, its
+ * record and first ARGV[2] patches are exactly what ARGV[3] merges: they are replaced by it,
+ * keeping the head's version and `indexedUntil`, the later patches and the expiry. Anything
+ * else (a newer record, no record, a pointer) is left alone.
+ */
+export const FOLD_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+local version, indexed = string.match(current, '^%[(%d+),(%d+),')
+if not version then return 0 end
+local seen = tonumber(ARGV[2])
+local count, position, rest = 0, 1, nil
+while true do
+  local found = string.find(current, '\\n', position, true)
+  if not found then break end
+  count = count + 1
+  if count == seen + 1 then rest = found end
+  position = found + 1
+end
+if count < seen or tonumber(version) - count ~= tonumber(ARGV[1]) - seen then return 0 end
+local kept = ''
+if rest then kept = string.sub(current, rest) end
+redis.call('SET', KEYS[1], '[' .. version .. ',' .. indexed .. ',' .. ARGV[3] .. kept, 'KEEPTTL')
+return 1
+`;
+
 /** Names under which the scripts are defined on the client (namespaced: the client may be shared). */
 export const COMMANDS = {
   cas: 'spartanSessionsCas',
@@ -168,6 +257,8 @@ export const COMMANDS = {
   rotateBegin: 'spartanSessionsRotateBegin',
   rotateSettle: 'spartanSessionsRotateSettle',
   tombstone: 'spartanSessionsTombstone',
+  update: 'spartanSessionsUpdate',
+  fold: 'spartanSessionsFold',
 } as const;
 
 export const SCRIPTS: Record<keyof typeof COMMANDS, string> = {
@@ -178,6 +269,8 @@ export const SCRIPTS: Record<keyof typeof COMMANDS, string> = {
   rotateBegin: ROTATE_BEGIN_SCRIPT,
   rotateSettle: ROTATE_SETTLE_SCRIPT,
   tombstone: TOMBSTONE_SCRIPT,
+  update: UPDATE_SCRIPT,
+  fold: FOLD_SCRIPT,
 };
 
 /** How many of each script's arguments are keys (`KEYS[…]`), for `defineCommand`. */
@@ -189,4 +282,6 @@ export const KEY_COUNTS: Record<keyof typeof COMMANDS, 1 | 2> = {
   rotateBegin: 1,
   rotateSettle: 1,
   tombstone: 1,
+  update: 1,
+  fold: 1,
 };
