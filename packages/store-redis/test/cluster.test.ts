@@ -1,4 +1,9 @@
-import { isSpartanError, type SessionStore, type StoredSession } from '@spartan-sessions/core';
+import {
+  isSpartanError,
+  type SessionStore,
+  type StoredSession,
+  type StoredSessionChanges,
+} from '@spartan-sessions/core';
 import { describeStoreConformance } from '@spartan-sessions/core/testing';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -208,6 +213,90 @@ describe('RedisStore rotation on a Redis Cluster (old and new key in different s
     await target.store.destroy(from);
     expect(await client.exists(sessionKey(from))).toBe(0);
     expect(await target.store.listByUser(user)).toEqual([]);
+  });
+});
+
+describe('RedisStore.update on a Redis Cluster (patches after the record, one key, one slot)', () => {
+  const later = () => Date.now() + 600_000;
+  const sessionKey = (key: string) => `${target.prefix}s:${key}`;
+  const indexKey = (user: string) => `${target.prefix}u:${user}`;
+  const changes = (set: Record<string, unknown>): StoredSessionChanges => ({ set, unset: [], lastSeenAt: 0 });
+  const update = (key: string, delta: StoredSessionChanges) => {
+    if (target.store.update === undefined) throw new Error('the store has no update');
+    return target.store.update(key, delta, { expiresAt: later() });
+  };
+
+  it('an update of a key rotated away (forward pointer, with or without its carried record) returns null and changes nothing', async () => {
+    const user = `upd-ptr-${newKey()}`;
+    const [from, to] = [newKey(), newKey()];
+    const old = record({ userId: user, data: {} });
+    await target.store.set(from, old, { expiresAt: later(), expectedVersion: null });
+    expect(await update(from, changes({ a: 1 }))).toBe(2);
+    const merged = { ...old, version: 2, data: { a: 1 } };
+    const moved = record({ userId: user, data: { a: 1, moved: true } });
+    const view = holdingClient(client, 'spartanSessionsCas', sessionKey(to));
+    const rotating = new RedisStore({ client: view.client, prefix: target.prefix, commandTimeout: 10_000 });
+    const rotation = rotating.rotate(from, to, moved, { expiresAt: later(), expectedVersion: 2 });
+    await view.held.reached;
+    // Begun: the pointer carries the patched record, which a listing reads merged.
+    const carrying = await client.get(sessionKey(from));
+    expect(carrying?.startsWith(pointerHead(to))).toBe(true);
+    expect(carrying).toContain('\n');
+    expect(await update(from, changes({ lost: 1 }))).toBeNull();
+    expect(await client.get(sessionKey(from))).toBe(carrying);
+    expect(await target.store.listByUser(user)).toEqual([{ key: from, record: merged }]);
+    view.held.release();
+    expect(await rotation).toBe(true);
+    await expect.poll(() => client.get(sessionKey(from))).toBe(pointerHead(to));
+    expect(await update(from, changes({ lost: 2 }))).toBeNull();
+    expect(await client.get(sessionKey(from))).toBe(pointerHead(to));
+    expect(await target.store.get(to)).toEqual(moved);
+    expect(await target.store.listByUser(user)).toEqual([{ key: to, record: moved }]);
+  });
+
+  it('listByUser during and after updates of several sessions lists merged records (and folds long logs)', async () => {
+    const user = `upd-list-${newKey()}`;
+    const keys = [newKey(), newKey(), newKey()];
+    for (const key of keys) {
+      await target.store.set(key, record({ userId: user, data: {} }), { expiresAt: later(), expectedVersion: null });
+    }
+    const writes = keys.flatMap((key) => Array.from({ length: 40 }, (_, i) => update(key, changes({ [`w${i}`]: i }))));
+    const listings = Array.from({ length: 10 }, () => target.store.listByUser(user));
+    const [versions, listed] = await Promise.all([Promise.all(writes), Promise.all(listings)]);
+    expect(versions.every((version) => version !== null && version >= 2 && version <= 41)).toBe(true);
+    for (const listing of listed) {
+      expect(listing.map((entry) => entry.key).sort()).toEqual([...keys].sort());
+      // Each a consistent record: one data key per update its version counts.
+      for (const { record: each } of listing) expect(Object.keys(each.data)).toHaveLength(each.version - 1);
+    }
+    const data = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`w${i}`, i]));
+    const after = await target.store.listByUser(user);
+    expect(after.map((entry) => entry.key).sort()).toEqual([...keys].sort());
+    for (const { key, record: each } of after) {
+      expect(each.version).toBe(41);
+      expect(each.data).toEqual(data);
+      expect(await target.store.get(key)).toEqual(each);
+    }
+    // The listing folded the logs (40 patches each, over the threshold of 32).
+    for (const key of keys) {
+      await expect.poll(async () => (await client.get(sessionKey(key)))?.includes('\n')).toBe(false);
+    }
+    expect(await target.store.listByUser(user)).toEqual(after);
+  });
+
+  it('destroy of a patched record removes it and its index entry', async () => {
+    const user = `upd-destroy-${newKey()}`;
+    const key = newKey();
+    await target.store.set(key, record({ userId: user }), { expiresAt: later(), expectedVersion: null });
+    for (let i = 0; i < 5; i++) await update(key, changes({ [`k${i}`]: i }));
+    expect((await client.get(sessionKey(key)))?.split('\n')).toHaveLength(6);
+    expect(await client.zscore(indexKey(user), key)).not.toBeNull();
+    await target.store.destroy(key);
+    expect(await client.exists(sessionKey(key))).toBe(0);
+    expect(await client.zscore(indexKey(user), key)).toBeNull();
+    expect(await target.store.listByUser(user)).toEqual([]);
+    expect(await update(key, changes({ back: true }))).toBeNull();
+    expect(await client.exists(sessionKey(key))).toBe(0);
   });
 });
 
