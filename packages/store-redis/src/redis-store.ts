@@ -175,7 +175,8 @@ const MAX_UPDATE_ROUNDS = 3;
  * Redis Cluster. Needs Redis 6.2 or later (`SET … PXAT`, `ZADD GT`, `GETDEL`).
  *
  * Layout: one string per session, `<prefix>s:<key>`, holding the compact record (see
- * `internal/codec.ts`) with a server-side expiry at the record's `expiresAt`; one sorted set
+ * `internal/codec.ts`), then the patches `update` appended since it was last written whole or
+ * folded, with a server-side expiry at the record's `expiresAt`; one sorted set
  * per user, `<prefix>u:<userId>`, of that user's session keys scored by expiry (seconds).
  *
  * Consistency: the session key is the source of truth; the user index is a superset of the
