@@ -33,6 +33,10 @@
  * replace; but a create (ARGV[3] '') fails on *any* value, because a fresh key holds nothing: a
  * tombstone must stop the create of a rotation whose old key was destroyed meanwhile. `SET …
  * PXAT` with a time in the past deletes the key.
+ * A value with patches after its record (`UPDATE_SCRIPT`) has the same head, its version
+ * counting the patches, and the userId still right after it; this write (as the rotation
+ * scripts') replaces the whole value, patches included: its writer read the merged record at
+ * that version.
  */
 export const CAS_SCRIPT = `
 local current = redis.call('GET', KEYS[1])
