@@ -22,7 +22,7 @@ import {
   userOf,
   type WrittenRecord,
 } from './record.js';
-import { readData, replaceData } from './session.js';
+import { cookieDataEntry, RESERVED_SESSION_KEYS, readData, replaceData } from './session.js';
 import {
   dropStored,
   endOf,
@@ -38,21 +38,21 @@ import {
 export function* persist(state: SessionState): Steps<void> {
   const m = state.manager;
   const now = m.clock.now();
-  const data = readData(state.session);
-  // The keys this request changed (null: none), without serializing the whole session.
-  const changes = diffData(state.snapshot, data);
+  // The keys this request changed (null: none): the session walked once, never serialized or
+  // copied whole. Only a whole write (new record, rotation, compare-and-set) copies its data.
+  const changes = diffData(state.snapshot, state.session, RESERVED_SESSION_KEYS, cookieDataEntry(state.session));
   const metaChanged = !sameMeta(state.meta, state.storedMeta);
 
-  const holds = holdsAnything(state, data);
+  const holds = holdsAnything(state, changes);
   if (holds && (state.pendingId !== null || state.stored === null)) {
     // A rotation, or a lazy session that now holds something (after destroy() too).
     state.pendingId ??= m.codec.generateId();
-    yield* writeNew(state, data, changes, now);
+    yield* writeNew(state, readData(state.session), changes, now);
   } else if (state.pendingId !== null && state.stored !== null) {
     // Rotated into an empty session (logout's regenerate): drop the old one, store nothing.
     yield* discardStored(state, 'regenerate');
   } else if (state.stored !== null && (changes !== null || metaChanged || state.touchDue)) {
-    yield* writeUpdate(state, data, changes, now);
+    yield* writeUpdate(state, changes, now);
     // The write moved the session's end: a cookie whose end lags by a touch interval or more
     // is issued again, so a forgotten record past its cookie's end reads as expired.
     const stored = state.stored as SessionIdentity | null;
@@ -183,17 +183,13 @@ function* abandonNew(state: SessionState, identity: SessionIdentity): Steps<void
  * store stays the only source of sessions. On a synchronous store no write is ever in flight,
  * so there is nothing to wait for.
  */
-function* writeUpdate(
-  state: SessionState,
-  data: Record<string, unknown>,
-  changes: DataChanges | null,
-  now: number,
-): Steps<void> {
+function* writeUpdate(state: SessionState, changes: DataChanges | null, now: number): Steps<void> {
   const m = state.manager;
   if (m.records.update !== null && deltaCarries(state)) {
     yield* saveChanges(state, changes, now);
     return;
   }
+  const data = readData(state.session);
   if (m.records.synchronous) {
     yield* compareAndSet(state, data, changes, now, null, null);
     return;

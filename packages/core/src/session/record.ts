@@ -181,7 +181,7 @@ function same(before: unknown, after: unknown): boolean {
 
 /** The keys a request set (with their values) and deleted, against its snapshot. */
 export interface DataChanges {
-  /** Null-prototype, so a key named `__proto__` is plain data. */
+  /** A key named `__proto__` is an own property here, as `JSON.parse` makes it. */
   readonly set: Record<string, unknown>;
   readonly unset: string[];
   /** The snapshot entries of the keys set, to advance the snapshot once they are stored. */
@@ -189,31 +189,61 @@ export interface DataChanges {
 }
 
 /**
- * What `data` changed against `snapshot`, or `null` when nothing did. Throws
+ * What the data changed against `snapshot`, or `null` when nothing did. The data is the own
+ * enumerable properties of `source` except `skip`, plus `extra` when given (a key `source`
+ * cannot hold): the session object itself is walked, never copied. Throws
  * `sessions/option-type-incorrect` (never the raw `TypeError`, whose message names the data's
  * properties) when a value cannot be JSON.
  */
-export function diffData(snapshot: DataSnapshot, data: Record<string, unknown>): DataChanges | null {
+export function diffData(
+  snapshot: DataSnapshot,
+  source: Readonly<Record<string, unknown>>,
+  skip: ReadonlySet<string> = NO_KEYS,
+  extra: readonly [string, unknown] | null = null,
+): DataChanges | null {
   let changes: DataChanges | null = null;
   let seen = 0;
-  for (const key of Object.keys(data)) {
-    const frozen = frozenOf(data[key]);
-    if (frozen === undefined) continue;
+  const compare = (key: string, value: unknown): void => {
+    const frozen = frozenOf(value);
+    if (frozen === undefined) return;
     const had = snapshot.has(key);
     if (had) seen++;
-    if (had && same(snapshot.get(key), frozen)) continue;
-    changes ??= { set: Object.create(null) as Record<string, unknown>, unset: [], frozen: new Map() };
-    changes.set[key] = data[key];
+    if (had && same(snapshot.get(key), frozen)) return;
+    changes ??= { set: {}, unset: [], frozen: new Map() };
+    if (key === '__proto__') {
+      Object.defineProperty(changes.set, key, { value, enumerable: true, writable: true, configurable: true });
+    } else {
+      changes.set[key] = value;
+    }
     changes.frozen.set(key, frozen);
-  }
+  };
+  for (const key of Object.keys(source)) if (!skip.has(key)) compare(key, source[key]);
+  if (extra !== null) compare(extra[0], extra[1]);
   if (seen < snapshot.size) {
+    const present = (key: string): boolean =>
+      extra !== null && key === extra[0]
+        ? frozenOf(extra[1]) !== undefined
+        : Object.hasOwn(source, key) && !skip.has(key) && frozenOf(source[key]) !== undefined;
     for (const key of snapshot.keys()) {
-      if (Object.hasOwn(data, key) && frozenOf(data[key]) !== undefined) continue;
-      changes ??= { set: Object.create(null) as Record<string, unknown>, unset: [], frozen: new Map() };
-      changes.unset.push(key);
+      if (present(key)) continue;
+      changes ??= { set: {}, unset: [], frozen: new Map() };
+      (changes as DataChanges).unset.push(key);
     }
   }
   return changes;
+}
+
+const NO_KEYS: ReadonlySet<string> = new Set();
+
+/**
+ * Whether the data after `changes` holds a key other than `ignored` (`holdsAnything`'s question),
+ * answered from the snapshot and the changes without walking the data.
+ */
+export function holdsKeys(snapshot: DataSnapshot, changes: DataChanges | null, ignored: string): boolean {
+  if (changes !== null) for (const key in changes.set) if (key !== ignored) return true;
+  const unset = changes === null || changes.unset.length === 0 ? null : new Set(changes.unset);
+  for (const key of snapshot.keys()) if (key !== ignored && !unset?.has(key)) return true;
+  return false;
 }
 
 /** The snapshot after `changes` were stored (changed in place). */

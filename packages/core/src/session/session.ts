@@ -303,6 +303,15 @@ export function readData(session: Session): Record<string, unknown> {
   return data;
 }
 
+/**
+ * The data entry `readData` adds for the session's own cookie lifetime (under the reserved
+ * `cookie` key), `null` when the policy decides it.
+ */
+export function cookieDataEntry(session: Session): readonly [string, unknown] | null {
+  const expiry = cookieExpiries.get(session);
+  return expiry === undefined ? null : [COOKIE_KEY, { expires: expiry }];
+}
+
 /** Replaces the session's data with `data`. */
 export function replaceData(session: Session, data: Record<string, unknown>): void {
   for (const key of Object.keys(session)) delete session[key];

@@ -3,8 +3,16 @@ import type { SessionEnd, SessionIdentity } from './ids.js';
 import type { Arrival } from './load.js';
 import type { ManagerInternals } from './manager.js';
 import { type Steps, settle } from './maybe.js';
-import { type DataSnapshot, freshMeta, type MetaState, metaOf, snapshotOf } from './record.js';
-import { cookieExpiresAt, readData, replaceData, type Session } from './session.js';
+import {
+  type DataChanges,
+  type DataSnapshot,
+  freshMeta,
+  holdsKeys,
+  type MetaState,
+  metaOf,
+  snapshotOf,
+} from './record.js';
+import { cookieExpiresAt, replaceData, type Session } from './session.js';
 
 export type Rotation =
   | 'authenticate'
@@ -121,12 +129,14 @@ export function dropStored(state: SessionState): void {
   state.snapshot = new Map();
 }
 
-/** Lazy sessions: stored only once they hold data, a user or a CSRF secret. */
-export function holdsAnything(state: SessionState, data: Record<string, unknown> = readData(state.session)): boolean {
+/**
+ * Lazy sessions: stored only once they hold data, a user or a CSRF secret. Judged from the
+ * snapshot and the request's `changes`, without walking the data.
+ */
+export function holdsAnything(state: SessionState, changes: DataChanges | null): boolean {
   if (state.meta.userId !== null || state.meta.csrfSecret !== null) return true;
   // A cookie lifetime alone (the reserved `cookie` key) is not worth a session.
-  for (const key in data) if (key !== 'cookie') return true;
-  return false;
+  return holdsKeys(state.snapshot, changes, 'cookie');
 }
 
 // ── Cookie emission ───────────────────────────────────────────────────────────────────────────

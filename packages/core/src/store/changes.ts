@@ -64,6 +64,47 @@ export function encodeSessionChanges(changes: StoredSessionChanges): string {
   }
 }
 
+/**
+ * A copy of `set` as JSON would carry it: primitives as they are (a non-finite number becomes
+ * `null`), objects and arrays deep-copied through JSON, keys whose value JSON drops (undefined,
+ * a function, a symbol) left out. Throws `invalid-argument` for a BigInt or a cycle. Cheaper
+ * than a JSON round trip of the whole object when most values are primitives.
+ */
+export function copyJsonValues(set: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(set)) {
+    let value = set[key];
+    switch (typeof value) {
+      case 'string':
+      case 'boolean':
+        break;
+      case 'number':
+        if (!Number.isFinite(value)) value = null;
+        break;
+      case 'object':
+        if (value === null) break;
+        try {
+          const json = JSON.stringify(value);
+          if (json === undefined) continue;
+          value = JSON.parse(json);
+        } catch {
+          throw invalidArgument('changes', 'changes.set must be JSON-serializable (no BigInt, no cycles)', 'set');
+        }
+        break;
+      case 'bigint':
+        throw invalidArgument('changes', 'changes.set must be JSON-serializable (no BigInt, no cycles)', 'set');
+      default:
+        continue;
+    }
+    if (key === '__proto__') {
+      Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
+    } else {
+      copy[key] = value;
+    }
+  }
+  return copy;
+}
+
 /** A patch parsed back (`encodeSessionChanges`), or `undefined` when it is not one. */
 export function decodeSessionChanges(patch: string): StoredSessionChanges | undefined {
   let parsed: unknown;
@@ -114,7 +155,13 @@ function changesOf(parsed: unknown): StoredSessionChanges | undefined {
  * caller still holds. A key named `__proto__` is set as an own property, as `JSON.parse` makes it.
  */
 export function applySessionChanges(record: StoredSession, changes: StoredSessionChanges): void {
-  const { data } = record;
+  applyDataChanges(record.data, changes);
+  if (changes.lastSeenAt > record.lastSeenAt) record.lastSeenAt = changes.lastSeenAt;
+  if (changes.csrfSecret !== undefined) record.csrfSecret = changes.csrfSecret;
+}
+
+/** The data part of `applySessionChanges`: the keys set and deleted, nothing else. */
+export function applyDataChanges(data: Record<string, unknown>, changes: StoredSessionChanges): void {
   for (const key of Object.keys(changes.set)) {
     const value = changes.set[key];
     if (key === '__proto__') {
@@ -124,6 +171,4 @@ export function applySessionChanges(record: StoredSession, changes: StoredSessio
     }
   }
   for (const key of changes.unset) delete data[key];
-  if (changes.lastSeenAt > record.lastSeenAt) record.lastSeenAt = changes.lastSeenAt;
-  if (changes.csrfSecret !== undefined) record.csrfSecret = changes.csrfSecret;
 }

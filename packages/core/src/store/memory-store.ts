@@ -11,9 +11,10 @@ import {
   type UserSessionEntry,
 } from '../ports.js';
 import {
-  applySessionChanges,
+  applyDataChanges,
   assertStoredSessionChanges,
   assertStoreUpdateOptions,
+  copyJsonValues,
   decodeSessionChangesList,
   encodeSessionChanges,
 } from './changes.js';
@@ -82,6 +83,9 @@ const STALE_EXPIRY_SLACK = 1024;
  * and a read folds at most this many (one `JSON.parse` for all of them).
  */
 const MAX_PATCHES = 16;
+
+/** Data shorter than this (JSON characters) takes an update's changes at once instead of as a patch. */
+const FOLD_AT_ONCE_BELOW = 1024;
 
 let warnedInProduction = false;
 
@@ -384,7 +388,9 @@ export class MemoryStore implements SessionStore {
     assertStoreKey(key);
     assertStoredSessionChanges(changes);
     assertStoreUpdateOptions(opts);
-    const patch = encodeSessionChanges(changes);
+    const hasData = changes.unset.length > 0 || hasAnyKey(changes.set);
+    // Copied (and checked) before anything moves: the caller keeps its objects.
+    const set = hasData ? copyJsonValues(changes.set) : null;
     this.#reclaimExpired();
     const slot = this.#slots.get(key);
     if (slot === undefined) return null;
@@ -395,10 +401,19 @@ export class MemoryStore implements SessionStore {
     numbers[base + VERSION] = version;
     if (changes.lastSeenAt > numbers[base + LAST_SEEN_AT]!) numbers[base + LAST_SEEN_AT] = changes.lastSeenAt;
     if (changes.csrfSecret !== undefined) this.#csrfSecrets[slot] = changes.csrfSecret;
-    if (changes.unset.length > 0 || hasAnyKey(changes.set)) {
+    if (set !== null) {
       const patches = this.#patches[slot];
-      if (patches) patches.push(patch);
-      else this.#patches[slot] = [patch];
+      const copied = { set, unset: changes.unset, lastSeenAt: changes.lastSeenAt };
+      if (patches) {
+        patches.push(encodeSessionChanges(copied));
+      } else if (this.#dataJson[slot]!.length <= FOLD_AT_ONCE_BELOW) {
+        // A small record: folding now costs less than keeping and decoding a patch.
+        const data = JSON.parse(this.#dataJson[slot]!) as Record<string, unknown>;
+        applyDataChanges(data, copied);
+        this.#dataJson[slot] = JSON.stringify(data);
+      } else {
+        this.#patches[slot] = [encodeSessionChanges(copied)];
+      }
     }
     if (opts.expiresAt > numbers[base + EXPIRES_AT]!) this.#moveExpiry(slot, opts.expiresAt);
     return version;
@@ -494,10 +509,7 @@ export class MemoryStore implements SessionStore {
     if (patches) {
       // Written by `updateSync` from validated changes: they always decode.
       // Only their data: the record's other fields moved at once (see `updateSync`).
-      const { lastSeenAt, csrfSecret } = record;
-      for (const changes of decodeSessionChangesList(patches) ?? []) applySessionChanges(record, changes);
-      record.lastSeenAt = lastSeenAt;
-      record.csrfSecret = csrfSecret;
+      for (const changes of decodeSessionChangesList(patches) ?? []) applyDataChanges(record.data, changes);
       if (patches.length >= MAX_PATCHES) {
         this.#dataJson[slot] = JSON.stringify(record.data);
         this.#patches[slot] = null;
