@@ -36,7 +36,7 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
   #committing: Promise<void> | null = null;
 
   private constructor(m: ManagerInternals, view: RequestView, jar: CookieJar, arrival: Arrival) {
-    this.#state = createState(m, view, jar, arrival, (data) => new Session(this, data));
+    this.#state = createState(m, view, jar, arrival, (data, takeOver) => new Session(this, data, takeOver));
   }
 
   /** See `SessionManager.beginNow`: synchronous when no step needs to wait. */

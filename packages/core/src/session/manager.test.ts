@@ -20,7 +20,7 @@ import { createFakeClock, type FakeClock } from '../testing/fake-clock.js';
 import { makeStoredSession } from '../testing/stored-session.js';
 import type { SessionContext } from './context.js';
 import { SessionManager } from './manager.js';
-import type { Session } from './session.js';
+import { Session } from './session.js';
 
 const SECRET = 'manager-test-secret-with-32-plus-characters';
 const OLD_SECRET = 'the-previous-secret-with-32-plus-characters';
@@ -1374,5 +1374,50 @@ describe('the delta save (a store with update)', () => {
     expect(Object.keys(stored?.record.data ?? {}).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `k${i}`).sort());
     // The sign-in's create, then one compare-and-set each: the queue rebases, nothing retries.
     expect(t.store.calls.set).toBe(21);
+  });
+});
+
+describe('a large session (its parsed record taken over as the session object)', () => {
+  it('is a Session with working verbs; names data cannot take are dropped, the cookie lifetime is kept', async () => {
+    const t = setup();
+    const many = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`key_${i}`, i]));
+    await t.request(async (session) => {
+      Object.assign(session, many);
+      session.setCookieLifetime(3600);
+      await session.authenticate('alice');
+    });
+    const [entry] = await t.store.inner.listByUser('alice');
+    if (entry === undefined) throw new Error('no session');
+    // A record someone wrote into the store with names that would shadow the verbs.
+    const tampered = {
+      ...entry.record,
+      version: entry.record.version + 1,
+      data: {
+        ...entry.record.data,
+        ...JSON.parse('{"__proto__":{"polluted":true},"regenerate":"x","id":"forged","constructor":1}'),
+      },
+    };
+    await t.store.inner.set(entry.key, tampered, {
+      expiresAt: t.clock.now() + MINUTE,
+      expectedVersion: entry.record.version,
+    });
+    const response = await t.request((session) => {
+      expect(session).toBeInstanceOf(Session);
+      expect(typeof session.regenerate).toBe('function');
+      expect(session.id).not.toBe('forged');
+      expect(session.constructor).not.toBe(1);
+      expect(Object.hasOwn(session, '__proto__')).toBe(false);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect(session.key_99).toBe(99);
+      expect(session.cookie.maxAge).toBeGreaterThan(3_000_000);
+      session.key_0 = 'changed';
+    });
+    expect(response.session.meta.userId).toBe('alice');
+    const [after] = await t.store.inner.listByUser('alice');
+    expect(after?.record.data.key_0).toBe('changed');
+    expect(after?.record.data.key_99).toBe(99);
+    expect(after?.record.data.cookie).toEqual(entry.record.data.cookie);
+    for (const name of ['regenerate', 'id', 'constructor'])
+      expect(Object.hasOwn(after?.record.data ?? {}, name)).toBe(false);
   });
 });

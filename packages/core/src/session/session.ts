@@ -157,20 +157,49 @@ function checkedNumber(value: number): number {
 }
 
 /**
+ * The base of `Session`: returns the object it is given, with `prototype`, so that `Session`'s
+ * constructor works on that object (and installs its private field there) instead of a new one.
+ */
+class TakenOver {
+  constructor(target: object | null, prototype: object) {
+    if (target === null) return;
+    Object.setPrototypeOf(target, prototype);
+    // biome-ignore lint/correctness/noConstructorReturn: the point of this base class.
+    return target;
+  }
+}
+
+/**
+ * From how many keys a session takes its data object over instead of copying it: copying a few
+ * keys into a new object is cheaper than changing a parsed object's prototype, copying
+ * thousands is not.
+ */
+export const TAKE_OVER_FROM_KEYS = 64;
+
+/**
  * `req.session` / `request.session` / `ctx.session`: the user's data as plain enumerable
  * properties (so `req.session.passport` works and JSON.stringify shows only data), and the
  * verbs as non-enumerable prototype members. Every verb returns a promise and also takes an
  * optional node-style callback, as express-session's do.
  */
-export class Session {
+export class Session extends TakenOver {
   // A private field: invisible to Object.keys, JSON and spreads, and cheaper than a
   // non-enumerable property defined per request.
   readonly #backend: SessionBackend;
   [key: string]: unknown;
 
-  constructor(backend: SessionBackend, data: Record<string, unknown>) {
+  /**
+   * A session holding `data`. With `takeOver`, `data` itself becomes the session object (its
+   * prototype becomes the session's) instead of being copied property by property: a record of
+   * thousands of keys, parsed by the store for this request, is not copied again. `data` must
+   * then be the caller's own (a store returns a fresh copy on every read); names data cannot
+   * take are removed from it.
+   */
+  constructor(backend: SessionBackend, data: Record<string, unknown>, takeOver = false) {
+    super(takeOver ? data : null, new.target.prototype);
     this.#backend = backend;
-    assignData(this, data);
+    if (takeOver) takeReservedData(this);
+    else assignData(this, data);
   }
 
   /** The current session id (what the cookie carries, before its signature). */
@@ -319,13 +348,29 @@ export function replaceData(session: Session, data: Record<string, unknown>): vo
   assignData(session, data);
 }
 
+/**
+ * Removes from a session object taken over from data (see `Session`) the names data cannot take,
+ * keeping what the reserved `cookie` key says of the cookie's lifetime. Walks the reserved
+ * names, not the data.
+ */
+function takeReservedData(session: Session): void {
+  for (const name of RESERVED_SESSION_KEYS) {
+    if (!Object.hasOwn(session, name)) continue;
+    if (name === COOKIE_KEY) keepCookieExpiry(session, session[name]);
+    delete session[name];
+  }
+}
+
+function keepCookieExpiry(session: Session, stored: unknown): void {
+  const expires = typeof stored === 'object' && stored !== null ? (stored as { expires?: unknown }).expires : undefined;
+  if (expires === false || (typeof expires === 'number' && Number.isFinite(expires))) {
+    cookieExpiries.set(session, expires);
+  }
+}
+
 function assignData(session: Session, data: Record<string, unknown>): void {
   for (const key of Object.keys(data)) {
     if (!RESERVED_SESSION_KEYS.has(key)) session[key] = data[key];
   }
-  const stored = data[COOKIE_KEY] as { expires?: unknown } | undefined;
-  const expires = typeof stored === 'object' && stored !== null ? stored.expires : undefined;
-  if (expires === false || (typeof expires === 'number' && Number.isFinite(expires))) {
-    cookieExpiries.set(session, expires);
-  }
+  keepCookieExpiry(session, data[COOKIE_KEY]);
 }

@@ -12,7 +12,7 @@ import {
   metaOf,
   snapshotOf,
 } from './record.js';
-import { cookieExpiresAt, replaceData, type Session } from './session.js';
+import { cookieExpiresAt, replaceData, type Session, TAKE_OVER_FROM_KEYS } from './session.js';
 
 export type Rotation =
   | 'authenticate'
@@ -62,23 +62,25 @@ export function createState(
   view: RequestView,
   jar: CookieJar,
   { stored, record, clearCookie, resignCookie }: Arrival,
-  newSession: (data: Record<string, unknown>) => Session,
+  newSession: (data: Record<string, unknown>, takeOver: boolean) => Session,
 ): SessionState {
   const now = manager.clock.now();
   const meta = record ? metaOf(record) : freshMeta(now, 'normal');
   const data = record?.data ?? {};
+  // Taken before the session takes `data` over as its own object (see `Session`).
+  const snapshot = snapshotOf(data);
   return {
     manager,
     view,
     jar,
-    session: newSession(data),
+    session: newSession(data, snapshot.size >= TAKE_OVER_FROM_KEYS),
     stored,
     version: record?.version ?? 0,
     pendingId: null,
     rotation: null,
     meta,
     storedMeta: { ...meta },
-    snapshot: snapshotOf(data),
+    snapshot,
     touchDue: record !== null && now - record.lastSeenAt >= manager.timing.touchAfter,
     resignCookie,
     clearCookie,
