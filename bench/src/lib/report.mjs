@@ -6,6 +6,7 @@ const SCENARIO_TITLES = {
   csrf: 'Returning visitor with CSRF: POST verified by the CSRF protection, counter incremented',
   new: 'New visitor: every request creates and stores a session and sets its cookie',
   hot: 'Hot session: every connection on one session, each request writing its own key',
+  contention: 'Same-key contention: every connection on one session, each request incrementing the same counter',
 };
 
 const num = (value, digits = 0) =>
@@ -179,7 +180,7 @@ function sections(results, markdown) {
   const { analysis } = results;
   const out = [];
   const heading = (text) => out.push(markdown ? `### ${text}` : `== ${text}`);
-  for (const scenario of ['returning', 'csrf', 'new']) {
+  for (const scenario of ['returning', 'csrf', 'new', 'contention']) {
     if (!analysis.http[scenario]) continue;
     heading(SCENARIO_TITLES[scenario]);
     out.push(httpTable(analysis.http[scenario], markdown));

@@ -4,6 +4,8 @@
 // - csrf:      the same as a POST verified by the contender's CSRF protection (token in a header);
 // - hot:       every connection on one session, each request setting its own key; then how many
 //              of those writes the session kept;
+// - contention: every connection on one session, each request incrementing the same counter
+//              (`/hit`): the same write as `returning`, all of them on one key of one session;
 // - new:       a new visitor per request: a session created and stored, a cookie issued.
 // Each repetition starts the server afresh; contenders are alternated across repetitions.
 import { join } from 'node:path';
@@ -12,11 +14,11 @@ import { CookieJar, mapConcurrent, visit } from '../lib/http.mjs';
 import { coreTicks, cpuMicros, microsToTicks, runJsonChild, startServer } from '../lib/processes.mjs';
 import { deletePrefix } from '../lib/redis.mjs';
 
-export const HTTP_SCENARIOS = ['returning', 'csrf', 'hot', 'new'];
+export const HTTP_SCENARIOS = ['returning', 'csrf', 'hot', 'contention', 'new'];
 
-/** Applies to a variant? Bare frameworks have no session to make hot. */
+/** Applies to a variant? Bare frameworks have no session to make hot or to contend on. */
 export function supports(variant, scenario) {
-  return scenario !== 'hot' || variant.hot;
+  return (scenario !== 'hot' && scenario !== 'contention') || variant.hot;
 }
 
 /**
@@ -161,6 +163,15 @@ const scenarios = {
     const { keys } = JSON.parse(body);
     // Those late writes can make keys exceed the 2xx count: a share above 1 means nothing was lost.
     return { ...sample, keys, kept: sample.ok > 0 ? Math.min(keys, sample.ok) / sample.ok : null };
+  },
+
+  async contention(ctx, server) {
+    const [jar] = await logIn(server.port, 1, () => 'bench-contention-user');
+    return warmAndMeasure(ctx, server, {
+      path: '/hit',
+      connections: ctx.config.connections,
+      headers: { cookie: jar.header() },
+    });
   },
 
   async new(ctx, server) {

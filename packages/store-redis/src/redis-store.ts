@@ -164,9 +164,12 @@ const MIN_TOMBSTONE_MS = 60_000;
 /**
  * Patches (`update`s) after a record from which a read folds them into it: few enough that a
  * read stays cheap (one `JSON.parse` for all of them) and the value small, enough that a hot
- * session is re-encoded once per that many writes, not on every read.
+ * session is re-encoded once per that many writes, not on every read. A small record folds
+ * sooner: once its patches (at least 2) are as long as it is, re-encoding it costs less than
+ * decoding them on every read.
  */
 const FOLD_AFTER_PATCHES = 32;
+const FOLD_SMALL_AFTER_PATCHES = 2;
 /** Rounds of `update` (index, then the script again) before it gives up (`contention`). */
 const MAX_UPDATE_ROUNDS = 3;
 
@@ -625,14 +628,18 @@ export class RedisStore implements SessionStore {
   }
 
   /**
-   * Folds a value's patches into its record when it has at least `FOLD_AFTER_PATCHES`: sends
+   * Folds a value's patches into its record when it has at least `FOLD_AFTER_PATCHES` (a small
+   * record sooner, see there): sends
    * the merged record (`FOLD_SCRIPT`), not waited for, so reads never pay for it. At most one
    * fold per key is in flight from this instance, so 50 concurrent reads of a hot session do
    * not each re-encode it. Updates appended meanwhile are kept (see `FOLD_SCRIPT`); a fold
    * that finds another record, or fails, changes nothing (the next read tries again).
    */
   #fold(deadline: Deadline, sessionKey: string, decoded: DecodedValue): void {
-    if (decoded.patches < FOLD_AFTER_PATCHES || this.#folding.has(sessionKey) || deadline.expired) return;
+    const due =
+      decoded.patches >= FOLD_AFTER_PATCHES ||
+      (decoded.patches >= FOLD_SMALL_AFTER_PATCHES && decoded.patchLength >= decoded.recordLength);
+    if (!due || this.#folding.has(sessionKey) || deadline.expired) return;
     const { record, patches } = decoded;
     // Encoded before the caller gets the record (and may change it).
     const body = encodeSessionBody(record);

@@ -90,9 +90,11 @@ describe('RedisStore.update on standalone Redis', () => {
 
   it('a get that finds at least 32 patches folds them into the record (value and expiry kept)', async () => {
     const key = newKey();
-    const stored = record({ userId: `fold-${newKey()}`, data: { start: true } });
+    // Longer than its 31 patches: only the count makes it fold (see the small record below).
+    const filler = 'f'.repeat(2000);
+    const stored = record({ userId: `fold-${newKey()}`, data: { start: true, filler } });
     await create(key, stored);
-    const expected: Record<string, unknown> = { start: true };
+    const expected: Record<string, unknown> = { start: true, filler };
     for (let i = 0; i < 31; i++) {
       await update(key, changes({ [`k${i}`]: i }, i === 30 ? ['start'] : []));
       expected[`k${i}`] = i;
@@ -116,6 +118,23 @@ describe('RedisStore.update on standalone Redis', () => {
     // Updates go on from the folded record.
     expect(await update(key, changes({ after: 1 }))).toBe(34);
     expect((await store.get(key))?.data).toEqual({ ...expected, after: 1 });
+  });
+
+  it('a small record folds as soon as its patches (at least 2) are as long as it is', async () => {
+    const key = newKey();
+    await create(key, record({ data: { n: 0 } }));
+    await update(key, changes({ n: 1 }));
+    // One patch: left, whatever its length.
+    expect((await store.get(key))?.data).toEqual({ n: 1 });
+    expect(patchCount(await client.get(sessionKey(key)))).toBe(1);
+    await update(key, changes({ n: 2 }));
+    const value = await client.get(sessionKey(key));
+    const recordPart = value?.slice(0, value.indexOf('\n')) ?? '';
+    expect((value?.length ?? 0) - recordPart.length).toBeGreaterThanOrEqual(recordPart.length);
+    const read = await store.get(key);
+    expect(read?.data).toEqual({ n: 2 });
+    await expect.poll(async () => patchCount(await client.get(sessionKey(key)))).toBe(0);
+    expect(await store.get(key)).toEqual(read);
   });
 
   it('a fold keeps the updates appended between its read and its write', async () => {

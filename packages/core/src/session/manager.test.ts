@@ -1224,11 +1224,14 @@ describe('SessionManager: memory store evictions are audited (issue 12 item 4)',
 });
 
 describe('the delta save (a store with update)', () => {
-  /** A signed-in session holding `data`, and the test harness around it. */
+  /** Over the ~1 KB from which core writes by delta (a smaller session is written whole). */
+  const PAD = { padding: 'p'.repeat(1100) };
+
+  /** A signed-in session holding `data` (and `PAD`), and the test harness around it. */
   async function signedIn(data: Record<string, unknown> = {}) {
     const t = setup({}, { delta: true });
     await t.request((session) => {
-      Object.assign(session, data);
+      Object.assign(session, PAD, data);
       return session.authenticate('alice');
     });
     const store = t.store as DeltaSpyStore;
@@ -1251,7 +1254,7 @@ describe('the delta save (a store with update)', () => {
       { set: { a: 2, cart: { items: ['x', 'y'] } }, unset: ['gone'], lastSeenAt: t.clock.now() },
     ]);
     const [stored] = await t.store.inner.listByUser('alice');
-    expect(stored?.record.data).toEqual({ a: 2, cart: { items: ['x', 'y'] }, same: 'kept' });
+    expect(stored?.record.data).toEqual({ ...PAD, a: 2, cart: { items: ['x', 'y'] }, same: 'kept' });
   });
 
   it('writes nothing when nothing changed and no idle-time write is due', async () => {
@@ -1286,6 +1289,7 @@ describe('the delta save (a store with update)', () => {
     expect(t.store.writes()).toBe(0);
     const [stored] = await t.store.inner.listByUser('alice');
     expect(stored?.record.data).toEqual({
+      ...PAD,
       base: true,
       ...Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`hot_${i}`, i])),
     });
@@ -1305,7 +1309,7 @@ describe('the delta save (a store with update)', () => {
     );
     const [stored] = await t.store.inner.listByUser('alice');
     // setImmediate keeps the order the requests committed in: the last one is applied last.
-    expect(stored?.record.data).toEqual({ n: 10 });
+    expect(stored?.record.data).toEqual({ ...PAD, n: 10 });
     expect(stored?.record.version).toBe(11);
   });
 
@@ -1329,7 +1333,7 @@ describe('the delta save (a store with update)', () => {
     await t.request((session) => session.authenticate('bob'));
     expect(t.store.updates).toEqual([]);
     expect(t.store.calls.rotate).toBe(1);
-    expect((await t.store.inner.listByUser('bob'))[0]?.record.data).toEqual({ a: 1 });
+    expect((await t.store.inner.listByUser('bob'))[0]?.record.data).toEqual({ ...PAD, a: 1 });
   });
 
   it('a CSRF secret issued by the request travels in its update', async () => {
@@ -1358,6 +1362,61 @@ describe('the delta save (a store with update)', () => {
       .catch((error: unknown) => error);
     expect(isSpartanError(big, 'sessions/option-type-incorrect')).toBe(true);
     expect(t.store.updates).toEqual([]);
+  });
+
+  it('a small session (under ~1 KB) is written whole by compare-and-set even when the store has update', async () => {
+    const t = setup({}, { delta: true });
+    await t.request((session) => {
+      session.n = 1;
+      return session.authenticate('alice');
+    });
+    const store = t.store as DeltaSpyStore;
+    store.calls = { get: 0, set: 0, rotate: 0, destroy: 0, listByUser: 0 };
+    await t.request((session) => {
+      session.n = 2;
+    });
+    expect(store.updates).toEqual([]);
+    expect(store.calls.set).toBe(1);
+    expect((await store.inner.listByUser('alice'))[0]?.record.data).toEqual({ n: 2 });
+  });
+
+  it('concurrent requests of a small session: the first is written whole, the rest as deltas, no re-read, every key kept', async () => {
+    const t = setup({}, { delta: true });
+    await t.request((session) => session.authenticate('alice'));
+    const store = t.store as DeltaSpyStore;
+    store.calls = { get: 0, set: 0, rotate: 0, destroy: 0, listByUser: 0 };
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        t.request((session) => {
+          session[`k${i}`] = i;
+        }),
+      ),
+    );
+    expect(store.calls.get).toBe(10);
+    expect(store.calls.set).toBe(1);
+    expect(store.updates).toHaveLength(9);
+    const [stored] = await store.inner.listByUser('alice');
+    expect(stored?.record.data).toEqual(Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, i])));
+    expect(stored?.record.version).toBe(11);
+  });
+
+  it('a small session whose whole write loses the race sends its changes as a delta, without a re-read', async () => {
+    const t = setup({}, { delta: true });
+    await t.request((session) => {
+      session.a = 0;
+      return session.authenticate('alice');
+    });
+    const store = t.store as DeltaSpyStore;
+    const late = await t.begin();
+    await t.request((session) => {
+      session.b = 'first';
+    });
+    store.calls = { get: 0, set: 0, rotate: 0, destroy: 0, listByUser: 0 };
+    late.session.a = 'late';
+    await late.finish();
+    expect(store.calls).toEqual({ get: 0, set: 1, rotate: 0, destroy: 0, listByUser: 0 });
+    expect(store.updates.at(-1)).toEqual({ set: { a: 'late' }, unset: [], lastSeenAt: t.clock.now() });
+    expect((await store.inner.listByUser('alice'))[0]?.record.data).toEqual({ a: 'late', b: 'first' });
   });
 
   it('a store without update still writes by compare-and-set, rebasing concurrent requests (no key lost)', async () => {

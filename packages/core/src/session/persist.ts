@@ -21,6 +21,7 @@ import {
   snapshotOf,
   userOf,
   type WrittenRecord,
+  weighsAtLeast,
 } from './record.js';
 import { cookieDataEntry, RESERVED_SESSION_KEYS, readData, replaceData } from './session.js';
 import {
@@ -126,7 +127,7 @@ function* writeNew(
   } else {
     const written = yield* compareAndSet(state, data, changes, now, null, identity);
     // The old record was gone: compareAndSet dropped the session (the cookie is cleared).
-    if (written === null) return;
+    if (written === null || written === LOST) return;
     m.codec.forget(previous.cookieValue);
     m.emit({ type: 'rotated', at: now, keyHash: keyHashOf(identity.key), ...userOf(state.meta), reason });
   }
@@ -173,8 +174,8 @@ function* abandonNew(state: SessionState, identity: SessionIdentity): Steps<void
  * request sends only the keys it set and deleted, which the store applies whatever the
  * record's version: requests of one session never conflict, and nothing re-reads or
  * re-encodes the whole record (see `saveChanges`). Changes a delta cannot carry (a user, a zone,
- * a removed CSRF secret: these come with rotations, which are whole writes anyway) and stores
- * without `update` write by compare-and-set.
+ * a removed CSRF secret: these come with rotations, which are whole writes anyway), a small
+ * session (`DELTA_FROM_BYTES`) and stores without `update` write by compare-and-set.
  *
  * Compare-and-set: requests of one session in this process write one after the other: each
  * waits for the write ahead of it and rebases its own changes onto the record that write
@@ -185,8 +186,14 @@ function* abandonNew(state: SessionState, identity: SessionIdentity): Steps<void
  */
 function* writeUpdate(state: SessionState, changes: DataChanges | null, now: number): Steps<void> {
   const m = state.manager;
+  const key = state.stored!.key;
   if (m.records.update !== null && deltaCarries(state)) {
-    yield* saveChanges(state, changes, now);
+    // A large session, or one another request of this process is writing: a delta.
+    if (m.writesInFlight.has(key) || weighsAtLeast(state.snapshot, DELTA_FROM_BYTES)) {
+      yield* saveChanges(state, changes, now);
+      return;
+    }
+    yield* writeSmall(state, changes, now);
     return;
   }
   const data = readData(state.session);
@@ -194,7 +201,6 @@ function* writeUpdate(state: SessionState, changes: DataChanges | null, now: num
     yield* compareAndSet(state, data, changes, now, null, null);
     return;
   }
-  const key = state.stored!.key;
   const ahead = m.writesInFlight.get(key);
   let handOn!: (written: WrittenRecord | null) => void;
   const mine = new Promise<WrittenRecord | null>((resolve) => {
@@ -204,7 +210,8 @@ function* writeUpdate(state: SessionState, changes: DataChanges | null, now: num
   let written: Written | null = null;
   try {
     const latest = ahead === undefined ? null : yield* settle(ahead);
-    written = yield* compareAndSet(state, data, changes, now, latest, null);
+    const result = yield* compareAndSet(state, data, changes, now, latest, null);
+    written = result === LOST ? null : result;
   } finally {
     if (m.writesInFlight.get(key) === mine) {
       m.writesInFlight.delete(key);
@@ -213,6 +220,37 @@ function* writeUpdate(state: SessionState, changes: DataChanges | null, now: num
       // A request queued behind this one: it rebases onto a copy (JSON: no object is shared).
       handOn(written && { version: written.version, meta: written.meta, dataJson: JSON.stringify(written.data) });
     }
+  }
+}
+
+/**
+ * From about how many bytes of data a session is written by delta (with a store that has
+ * `update`). A smaller record is written whole: that costs the store no more than a delta, and
+ * a store that keeps deltas as a log after the record (Redis) would make every read of a small
+ * session decode and fold patches instead of one small record.
+ */
+const DELTA_FROM_BYTES = 1024;
+
+/**
+ * A small session on a store with `update`: written whole by one compare-and-set, so the store
+ * keeps one small record (no log of deltas to decode on every read). Should it lose (another
+ * request wrote first) or should another request of this process start writing meanwhile (it
+ * sees this write in flight and sends a delta), it costs no re-read: the changes go as a delta.
+ */
+function* writeSmall(state: SessionState, changes: DataChanges | null, now: number): Steps<void> {
+  const m = state.manager;
+  const key = state.stored!.key;
+  if (m.records.synchronous) {
+    yield* compareAndSet(state, readData(state.session), changes, now, null, null);
+    return;
+  }
+  const marker: Promise<WrittenRecord | null> = Promise.resolve(null);
+  m.writesInFlight.set(key, marker);
+  try {
+    const written = yield* compareAndSet(state, readData(state.session), changes, now, null, null, true);
+    if (written === LOST) yield* saveChanges(state, changes, now);
+  } finally {
+    if (m.writesInFlight.get(key) === marker) m.writesInFlight.delete(key);
   }
 }
 
@@ -248,6 +286,9 @@ function* saveChanges(state: SessionState, changes: DataChanges | null, now: num
   wrote(state, version, meta, advanceSnapshot(state.snapshot, changes));
 }
 
+/** A compare-and-set told to report a lost race (`reportLoss`) instead of retrying it. */
+const LOST: unique symbol = Symbol('lost');
+
 /** What a compare-and-set stored: its version, metadata and data (the session's object now). */
 interface Written {
   version: number;
@@ -269,7 +310,8 @@ function* compareAndSet(
   now: number,
   latest: WrittenRecord | null,
   rotateTo: SessionIdentity | null,
-): Steps<Written | null> {
+  reportLoss = false,
+): Steps<Written | null | typeof LOST> {
   const m = state.manager;
   const identity = state.stored!;
   // A rotation stamps the new record; `regenerate()` starts a new session, so a rebase merges
@@ -312,6 +354,7 @@ function* compareAndSet(
       }
       return { version: record.version, meta: { ...baseMeta }, data: baseData };
     }
+    if (reportLoss) return LOST;
     // Lost the race: back off a random moment before re-reading, so a crowd of requests on
     // one session (every connection of a page load, or several processes) spreads out
     // instead of colliding again on every round. On a synchronous (in-process) store the

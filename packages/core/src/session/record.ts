@@ -236,6 +236,20 @@ export function diffData(
 const NO_KEYS: ReadonlySet<string> = new Set();
 
 /**
+ * Whether the data `snapshot` pictures reaches about `bytes` of JSON (an estimate: keys, object
+ * JSON and string lengths, 8 per other primitive), counted only until it does.
+ */
+export function weighsAtLeast(snapshot: DataSnapshot, bytes: number): boolean {
+  let total = 0;
+  for (const [key, value] of snapshot) {
+    total +=
+      key.length + (value instanceof Frozen ? value.json.length : typeof value === 'string' ? value.length + 2 : 8);
+    if (total >= bytes) return true;
+  }
+  return false;
+}
+
+/**
  * Whether the data after `changes` holds a key other than `ignored` (`holdsAnything`'s question),
  * answered from the snapshot and the changes without walking the data.
  */

@@ -115,9 +115,16 @@ describe('a value with patches (RedisStore.update appends them after the record)
       data: { keep: 1, change: 'c' },
     };
     expect(decodeSession(value)).toEqual(expected);
-    expect(decodeSessionValue(value)).toEqual({ record: expected, patches: 3 });
+    const recordLength = value.indexOf('\n');
+    expect(decodeSessionValue(value)).toEqual({
+      record: expected,
+      patches: 3,
+      patchLength: value.length - recordLength,
+      recordLength,
+    });
     // Without patches: today's format, as before.
-    expect(decodeSessionValue(encodeSession(base))).toEqual({ record: base, patches: 0 });
+    const plain = encodeSession(base);
+    expect(decodeSessionValue(plain)).toEqual({ record: base, patches: 0, patchLength: 0, recordLength: plain.length });
   });
 
   it('a later lastSeenAt in the record is kept; a __proto__ key of a patch is plain data', () => {

@@ -96,6 +96,9 @@ export interface DecodedValue {
   record: StoredSession;
   /** Patches (`RedisStore.update`) after the record that were applied to it. */
   patches: number;
+  /** Characters of the patches (separators included) against those of the record part. */
+  patchLength: number;
+  recordLength: number;
 }
 
 /**
@@ -110,12 +113,15 @@ export interface DecodedValue {
 export function decodeSessionValue(value: string): DecodedValue | undefined {
   const end = value.indexOf(PATCH_SEPARATOR);
   const record = decodeRecord(end === -1 ? value : value.slice(0, end));
-  if (record === undefined || end === -1) return record === undefined ? undefined : { record, patches: 0 };
+  if (record === undefined) return undefined;
+  if (end === -1) return { record, patches: 0, patchLength: 0, recordLength: value.length };
   const changes = decodeSessionChangesList(value.slice(end + 1).split(PATCH_SEPARATOR));
   if (changes === undefined) return undefined;
   for (const each of changes) applySessionChanges(record, each);
   // A patch holds only JSON values, but one like `1e999` parses to a time no record may hold.
-  return validateStoredSession(record) ? { record, patches: changes.length } : undefined;
+  return validateStoredSession(record)
+    ? { record, patches: changes.length, patchLength: value.length - end, recordLength: end }
+    : undefined;
 }
 
 /** The merged record of a stored value (`decodeSessionValue`), or `undefined` when it is none. */
