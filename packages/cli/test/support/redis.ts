@@ -105,7 +105,10 @@ async function until(what: string, check: () => Promise<boolean>, attempts = 200
 export async function startCluster(): Promise<{ ports: number[]; stop: () => Promise<void> }> {
   let ports: number[] = [];
   for (let attempt = 0; attempt < 50 && ports.length === 0; attempt++) {
-    const base = 21_000 + Math.floor(Math.random() * 8_000);
+    // Bus ports (+10000) below Linux's ephemeral range (32768 and up), where any outgoing
+    // connection could take one between this check and the start; store-redis's tests keep
+    // out of 22000–22699.
+    const base = 22_000 + Math.floor(Math.random() * 697);
     const candidate = [base, base + 1, base + 2];
     const free = await Promise.all([...candidate, ...candidate.map((port) => port + 10_000)].map(portIsFree));
     if (free.every(Boolean)) ports = candidate;

@@ -18,7 +18,21 @@ export class TestCluster {
     return this.servers.map((server) => server.port);
   }
 
+  /**
+   * Starts a cluster, on fresh ports up to three times: another suite running meanwhile can take
+   * a port between the check that it is free and the server's start.
+   */
   static async start(): Promise<TestCluster> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await TestCluster.#startOnce();
+      } catch (error) {
+        if (attempt === 3) throw error;
+      }
+    }
+  }
+
+  static async #startOnce(): Promise<TestCluster> {
     const dir = await mkdtemp(join(tmpdir(), 'spartan-cluster-'));
     const ports = await freePorts(6, { bus: true });
     const servers: RedisServer[] = [];

@@ -39,11 +39,16 @@ function portIsFree(port: number): Promise<boolean> {
 
 /**
  * `count` consecutive free loopback ports (and, with `bus`, their Cluster bus ports at
- * +10000), from a random base so parallel runs rarely collide.
+ * +10000), from a random base so parallel runs rarely collide. Every port stays below Linux's
+ * ephemeral range (32768 and up), where an outgoing connection of any process could take it
+ * between this check and the server's start.
  */
 export async function freePorts(count: number, { bus = false } = {}): Promise<number[]> {
+  // Cluster nodes from 20000 (bus ports from 30000), other servers from 23000; the CLI's tests
+  // take 22000–22699 for theirs.
+  const [from, to] = bus ? [20_000, 22_000] : [23_000, 32_000];
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 9_000);
+    const base = from + Math.floor(Math.random() * (to - from - count));
     const ports = Array.from({ length: count }, (_, i) => base + i);
     const needed = bus ? [...ports, ...ports.map((port) => port + 10_000)] : ports;
     const free = await Promise.all(needed.map(portIsFree));
