@@ -193,8 +193,11 @@ function* writeUpdate(state: SessionState, changes: DataChanges | null, now: num
       yield* saveChanges(state, changes, now);
       return;
     }
-    yield* writeSmall(state, changes, now);
-    return;
+    // A small one: whole (on a synchronous store, by the compare-and-set below).
+    if (!m.records.synchronous) {
+      yield* writeSmall(state, changes, now);
+      return;
+    }
   }
   const data = readData(state.session);
   if (m.records.synchronous) {
@@ -232,18 +235,15 @@ function* writeUpdate(state: SessionState, changes: DataChanges | null, now: num
 const DELTA_FROM_BYTES = 1024;
 
 /**
- * A small session on a store with `update`: written whole by one compare-and-set, so the store
- * keeps one small record (no log of deltas to decode on every read). Should it lose (another
- * request wrote first) or should another request of this process start writing meanwhile (it
- * sees this write in flight and sends a delta), it costs no re-read: the changes go as a delta.
+ * A small session on a store with `update` that does I/O: written whole by one compare-and-set,
+ * so the store keeps one small record (no log of deltas to decode on every read). Should it lose
+ * (another request wrote first) or should another request of this process start writing
+ * meanwhile (it sees this write in flight and sends a delta), it costs no re-read: the changes
+ * go as a delta.
  */
 function* writeSmall(state: SessionState, changes: DataChanges | null, now: number): Steps<void> {
   const m = state.manager;
   const key = state.stored!.key;
-  if (m.records.synchronous) {
-    yield* compareAndSet(state, readData(state.session), changes, now, null, null);
-    return;
-  }
   const marker: Promise<WrittenRecord | null> = Promise.resolve(null);
   m.writesInFlight.set(key, marker);
   try {
