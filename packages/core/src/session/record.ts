@@ -1,5 +1,6 @@
 import { SpartanError } from '../errors/errors.js';
 import type { SessionZone, StoredSession } from '../ports.js';
+import { applyDataChanges, setDataKey } from '../store/changes.js';
 
 /**
  * A session record as a request works with it: its metadata (one list of fields), the data it
@@ -210,11 +211,7 @@ export function diffData(
     if (had) seen++;
     if (had && same(snapshot.get(key), frozen)) return;
     changes ??= { set: {}, unset: [], frozen: new Map() };
-    if (key === '__proto__') {
-      Object.defineProperty(changes.set, key, { value, enumerable: true, writable: true, configurable: true });
-    } else {
-      changes.set[key] = value;
-    }
+    setDataKey(changes.set, key, value);
     changes.frozen.set(key, frozen);
   };
   for (const key of Object.keys(source)) if (!skip.has(key)) compare(key, source[key]);
@@ -271,14 +268,6 @@ export function advanceSnapshot(snapshot: DataSnapshot, changes: DataChanges | n
 /** `base` with `changes` applied (a new object; `base` is left as it is). */
 export function applyChanges(base: Record<string, unknown>, changes: DataChanges): Record<string, unknown> {
   const next: Record<string, unknown> = { ...base };
-  for (const key of Object.keys(changes.set)) {
-    const value = changes.set[key];
-    if (key === '__proto__') {
-      Object.defineProperty(next, key, { value, enumerable: true, writable: true, configurable: true });
-    } else {
-      next[key] = value;
-    }
-  }
-  for (const key of changes.unset) delete next[key];
+  applyDataChanges(next, changes);
   return next;
 }

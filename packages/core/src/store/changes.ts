@@ -15,6 +15,18 @@ function invalidArgument(argument: string, message: string, field?: string): Spa
   );
 }
 
+/**
+ * Sets `key` of `target` as an own data property: for `__proto__` too, which an assignment
+ * would take as a change of prototype (`JSON.parse` makes it an own property; so does this).
+ */
+export function setDataKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const proto: unknown = Object.getPrototypeOf(value);
@@ -96,11 +108,7 @@ export function copyJsonValues(set: Readonly<Record<string, unknown>>): Record<s
       default:
         continue;
     }
-    if (key === '__proto__') {
-      Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
-    } else {
-      copy[key] = value;
-    }
+    setDataKey(copy, key, value);
   }
   return copy;
 }
@@ -161,14 +169,10 @@ export function applySessionChanges(record: StoredSession, changes: StoredSessio
 }
 
 /** The data part of `applySessionChanges`: the keys set and deleted, nothing else. */
-export function applyDataChanges(data: Record<string, unknown>, changes: StoredSessionChanges): void {
-  for (const key of Object.keys(changes.set)) {
-    const value = changes.set[key];
-    if (key === '__proto__') {
-      Object.defineProperty(data, key, { value, enumerable: true, writable: true, configurable: true });
-    } else {
-      data[key] = value;
-    }
-  }
+export function applyDataChanges(
+  data: Record<string, unknown>,
+  changes: Pick<StoredSessionChanges, 'set' | 'unset'>,
+): void {
+  for (const key of Object.keys(changes.set)) setDataKey(data, key, changes.set[key]);
   for (const key of changes.unset) delete data[key];
 }
