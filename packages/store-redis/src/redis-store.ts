@@ -290,8 +290,9 @@ export class RedisStore implements SessionStore {
   }
 
   /**
-   * One `GET`. A value with at least 32 patches (`update`) is folded: the merged record is
-   * written back in their place, not waited for (see `#fold`).
+   * One `GET`. A value whose patches (`update`) are due for folding (32, or a small record's
+   * as long as the record) is folded: the merged record is written back in their place, not
+   * waited for (see `#fold`).
    */
   async get(key: string): Promise<StoredSession | null> {
     checkKey('get', key);
