@@ -1257,6 +1257,17 @@ describe('the delta save (a store with update)', () => {
     expect(stored?.record.data).toEqual({ ...PAD, a: 2, cart: { items: ['x', 'y'] }, same: 'kept' });
   });
 
+  it('a key set to a value JSON drops (undefined, a function) is deleted; other keys are untouched', async () => {
+    const t = await signedIn({ a: 1, gone: 'x', fn: 'y', nested: { b: [1] } });
+    await t.request((session) => {
+      session.gone = undefined;
+      session.fn = () => 1;
+    });
+    expect(t.store.updates).toEqual([{ set: {}, unset: ['gone', 'fn'], lastSeenAt: t.clock.now() }]);
+    const [stored] = await t.store.inner.listByUser('alice');
+    expect(stored?.record.data).toEqual({ ...PAD, a: 1, nested: { b: [1] } });
+  });
+
   it('writes nothing when nothing changed and no idle-time write is due', async () => {
     const t = await signedIn({ a: 1, nested: { b: [1, 2] } });
     await t.request((session) => {

@@ -48,19 +48,6 @@ export function freshMeta(now: number, zone: SessionZone): MetaState {
   };
 }
 
-/**
- * The session's data as JSON. Data that JSON cannot hold (a BigInt, a circular reference, a
- * throwing `toJSON`) is the application's mistake: a `SpartanError` with a safe message, never
- * the raw `TypeError`, whose message names the data's properties.
- */
-export function serializeSessionData(data: Record<string, unknown>): string {
-  try {
-    return JSON.stringify(data);
-  } catch {
-    throw notSerializable();
-  }
-}
-
 /** The `userId` field of an event about a session of `meta`, when it has a user. */
 export function userOf(meta: MetaState): { userId?: string } {
   return meta.userId === null ? {} : { userId: meta.userId };
@@ -129,6 +116,11 @@ class Frozen {
  */
 export type DataSnapshot = Map<string, unknown>;
 
+/**
+ * Data that JSON cannot hold (a BigInt, a circular reference, a throwing `toJSON`) is the
+ * application's mistake: a `SpartanError` with a safe message, never the raw `TypeError`, whose
+ * message names the data's properties.
+ */
 function notSerializable(): SpartanError {
   return new SpartanError(
     'sessions/option-type-incorrect',
@@ -204,9 +196,15 @@ export function diffData(
 ): DataChanges | null {
   let changes: DataChanges | null = null;
   let seen = 0;
+  // Keys the data holds with a value JSON drops (undefined, a function): absent, like unheld keys.
+  let dropped: Set<string> | null = null;
   const compare = (key: string, value: unknown): void => {
     const frozen = frozenOf(value);
-    if (frozen === undefined) return;
+    if (frozen === undefined) {
+      dropped ??= new Set();
+      dropped.add(key);
+      return;
+    }
     const had = snapshot.has(key);
     if (had) seen++;
     if (had && same(snapshot.get(key), frozen)) return;
@@ -217,12 +215,11 @@ export function diffData(
   for (const key of Object.keys(source)) if (!skip.has(key)) compare(key, source[key]);
   if (extra !== null) compare(extra[0], extra[1]);
   if (seen < snapshot.size) {
-    const present = (key: string): boolean =>
-      extra !== null && key === extra[0]
-        ? frozenOf(extra[1]) !== undefined
-        : Object.hasOwn(source, key) && !skip.has(key) && frozenOf(source[key]) !== undefined;
+    // Compared above (and not dropped): every other key of the snapshot was deleted.
+    const compared = (key: string): boolean =>
+      (extra !== null && key === extra[0]) || (Object.hasOwn(source, key) && !skip.has(key));
     for (const key of snapshot.keys()) {
-      if (present(key)) continue;
+      if (compared(key) && !(dropped as Set<string> | null)?.has(key)) continue;
       changes ??= { set: {}, unset: [], frozen: new Map() };
       (changes as DataChanges).unset.push(key);
     }
