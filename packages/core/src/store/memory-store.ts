@@ -389,10 +389,17 @@ export class MemoryStore implements SessionStore {
     assertStoredSessionChanges(changes);
     assertStoreUpdateOptions(opts);
     const hasData = changes.unset.length > 0 || hasAnyKey(changes.set);
-    // Copied (and checked) before anything moves: the caller keeps its objects.
-    const set = hasData ? copyJsonValues(changes.set) : null;
     this.#reclaimExpired();
     const slot = this.#slots.get(key);
+    // Checked, and copied or encoded, before anything moves (the caller keeps its objects): a
+    // small record takes the changes at once, a larger one keeps them as a patch.
+    const atOnce =
+      hasData &&
+      slot !== undefined &&
+      this.#patches[slot] === null &&
+      this.#dataJson[slot]!.length <= FOLD_AT_ONCE_BELOW;
+    const set = atOnce ? copyJsonValues(changes.set) : null;
+    const patch = hasData && !atOnce ? encodeSessionChanges(changes) : null;
     if (slot === undefined) return null;
     this.#flags[slot]! |= REFERENCED;
     const base = slot * STRIDE;
@@ -402,18 +409,14 @@ export class MemoryStore implements SessionStore {
     if (changes.lastSeenAt > numbers[base + LAST_SEEN_AT]!) numbers[base + LAST_SEEN_AT] = changes.lastSeenAt;
     if (changes.csrfSecret !== undefined) this.#csrfSecrets[slot] = changes.csrfSecret;
     if (set !== null) {
+      // A small record: folding now costs less than keeping and decoding a patch.
+      const data = JSON.parse(this.#dataJson[slot]!) as Record<string, unknown>;
+      applyDataChanges(data, { set, unset: changes.unset });
+      this.#dataJson[slot] = JSON.stringify(data);
+    } else if (patch !== null) {
       const patches = this.#patches[slot];
-      const copied = { set, unset: changes.unset, lastSeenAt: changes.lastSeenAt };
-      if (patches) {
-        patches.push(encodeSessionChanges(copied));
-      } else if (this.#dataJson[slot]!.length <= FOLD_AT_ONCE_BELOW) {
-        // A small record: folding now costs less than keeping and decoding a patch.
-        const data = JSON.parse(this.#dataJson[slot]!) as Record<string, unknown>;
-        applyDataChanges(data, copied);
-        this.#dataJson[slot] = JSON.stringify(data);
-      } else {
-        this.#patches[slot] = [encodeSessionChanges(copied)];
-      }
+      if (patches) patches.push(patch);
+      else this.#patches[slot] = [patch];
     }
     if (opts.expiresAt > numbers[base + EXPIRES_AT]!) this.#moveExpiry(slot, opts.expiresAt);
     return version;
