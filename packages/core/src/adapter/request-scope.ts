@@ -60,6 +60,14 @@ export class RequestScope implements CookieJar {
   #sessionStarted = false;
   #issuer: CsrfTokenIssuer | null = null;
 
+  /**
+   * The adapter's own state for this request, if it needs any (core/node keeps its response
+   * hold here). Core never reads it. It spares an adapter adding properties to the framework's
+   * objects: on Express, whose requests and responses each get the app's prototype, every
+   * property added to one of them builds a new hidden class for that object alone.
+   */
+  adapterState: unknown = undefined;
+
   constructor(core: SpartanCore, view: RequestView, response: ResponseHeaders) {
     this.#core = core;
     this.view = view;
@@ -224,7 +232,10 @@ export class RequestScope implements CookieJar {
    */
   beforeSend(): MaybePromise<void> {
     const committing = this.#context?.commitNow();
-    if (isPromiseLike(committing)) return committing.then(() => this.#flushCsrf());
+    if (isPromiseLike(committing)) {
+      // Without a CSRF issuer there is nothing to flush after it: no second promise.
+      return this.#issuer === null ? committing : committing.then(() => this.#flushCsrf());
+    }
     return this.#flushCsrf();
   }
 

@@ -1,5 +1,6 @@
-import { ServerResponse } from 'node:http';
+import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestScope } from '../adapter/request-scope.js';
+import { existingNodeScope } from './http.js';
 
 /**
  * Holding a Node response until the request's scope has done its work (`beforeSend`): for any
@@ -16,8 +17,9 @@ import type { RequestScope } from '../adapter/request-scope.js';
  * scope prepares the error response's headers (`failureResponse`) and the error goes to the
  * framework's error path instead (fail closed).
  *
- * The hooks are defined once, on `ServerResponse.prototype`, and find their state under a
- * symbol on the response: a request costs one small state object and no closure.
+ * The hooks are defined once, on `ServerResponse.prototype`, and find their state through the
+ * response's request (`res.req`, set by Node) in the request's scope (`adapterState`): a
+ * request costs one small state object, no closure, and no property added to the response.
  */
 
 type Method = (this: ServerResponse, ...args: unknown[]) => unknown;
@@ -29,34 +31,47 @@ type Hooked = 'writeHead' | 'write' | 'end' | 'flushHeaders';
  */
 type Phase = 'open' | 'committing' | 'passing';
 
-interface HookState {
-  /** Whose work runs before anything is sent. */
-  readonly scope: RequestScope;
-  /** Where a failed work's error goes (Express: the sessioner's `next`). */
-  readonly onFailure: (error: unknown) => void;
-  /** The methods the hooks stand in front of (what a replay calls). */
-  readonly original: Readonly<Record<Hooked, Method>>;
-  /** Whether the hooks are the shared prototype ones (else they were put on the response itself). */
-  readonly viaPrototype: boolean;
-  phase: Phase;
+class HookState {
+  /** `open` until the first call that would send bytes. */
+  phase: Phase = 'open';
   /** Queued calls: method, arguments, method, arguments… */
-  readonly queue: Array<Method | unknown[]>;
+  readonly queue: Array<Method | unknown[]> = [];
   /** A queued `write` answered `false` (backpressure): a `drain` is owed once it is replayed. */
-  drainOwed: boolean;
+  drainOwed = false;
+
+  constructor(
+    /** The response held. */
+    readonly response: ServerResponse,
+    /** Whose work runs before anything is sent. */
+    readonly scope: RequestScope,
+    /** Where a failed work's error goes (Express: the sessioner's `next`). */
+    readonly onFailure: (error: unknown) => void,
+    /** The methods the hooks stand in front of (what a replay calls). */
+    readonly original: Readonly<Record<Hooked, Method>>,
+    /** Whether the hooks are the shared prototype ones (else they were put on the response itself). */
+    readonly viaPrototype: boolean,
+  ) {}
 }
 
 type HookedResponse = ServerResponse;
 
 /**
- * Per-response state, held by the response under a symbol (a WeakMap entry per request costs
- * the garbage collector far more: see `exchange.ts`). The hooks live once on
- * `ServerResponse.prototype` and do nothing for a response without state.
+ * Where a response's state lives. Normally in its request's scope (`RequestScope.adapterState`,
+ * the request found as `res.req`), because adding any property to a request or response that
+ * Express has given its own prototype builds a new hidden class for that one object (a map and a
+ * copy of its ~40 property descriptors: ~1.7 KB of garbage a request, measured with the
+ * sampling heap profiler; docs/performance.md). Under a symbol on the response only when that
+ * path is not there (a response without `req`, a scope that is not its request's). A WeakMap is
+ * no way out either: every entry of a short-lived key costs each garbage collection
+ * (docs/decisions.md).
  */
 const HOLD: unique symbol = Symbol('spartan-sessions.hold');
 
-type HoldingResponse = ServerResponse & { [HOLD]?: HookState };
+type HoldingResponse = ServerResponse & { [HOLD]?: HookState; req?: IncomingMessage };
 
 function stateOf(response: ServerResponse): HookState | undefined {
+  const held = existingNodeScope((response as HoldingResponse).req)?.adapterState;
+  if (held instanceof HookState && held.response === response) return held;
   return (response as HoldingResponse)[HOLD];
 }
 
@@ -135,18 +150,26 @@ export function holdResponse(response: ServerResponse, scope: RequestScope, onFa
   const own = response as unknown as Record<Hooked, Method>;
   // The shared prototype hooks serve when nothing in front of them overrides a method of this
   // response; otherwise the hooks go on the response itself, in front of the overrides.
-  const viaPrototype = HOOKED.every((name) => own[name] === prototypeHooks[name]);
-  (response as HoldingResponse)[HOLD] = {
+  const viaPrototype =
+    own.writeHead === prototypeHooks.writeHead &&
+    own.write === prototypeHooks.write &&
+    own.end === prototypeHooks.end &&
+    own.flushHeaders === prototypeHooks.flushHeaders;
+  const state = new HookState(
+    response,
     scope,
     onFailure,
-    original: viaPrototype
+    viaPrototype
       ? nodeMethods!
       : { writeHead: own.writeHead, write: own.write, end: own.end, flushHeaders: own.flushHeaders },
     viaPrototype,
-    phase: 'open',
-    queue: [],
-    drainOwed: false,
-  };
+  );
+  const request = (response as HoldingResponse).req;
+  if (request !== undefined && existingNodeScope(request) === scope && scope.adapterState === undefined) {
+    scope.adapterState = state;
+  } else {
+    (response as HoldingResponse)[HOLD] = state;
+  }
   if (!viaPrototype) for (const name of HOOKED) own[name] = instanceHooks[name];
 }
 
