@@ -5,9 +5,9 @@
  */
 import { SpartanError } from '../errors/errors.js';
 import type { CookieJar, StoredSession } from '../ports.js';
-import { keyHashOf, type SessionIdentity } from './ids.js';
+import { keyHashOf, type SessionIdentity, type VerifiedCookie } from './ids.js';
 import type { ManagerInternals } from './manager.js';
-import { type Steps, settle } from './maybe.js';
+import { isPromiseLike, type Steps, settle } from './maybe.js';
 import { requestRotation, type SessionState } from './state.js';
 
 /** The session a request arrives with, or none (then `record` is `null`). */
@@ -35,14 +35,18 @@ const REJECTED: Arrival = Object.freeze({ ...NOTHING, clearCookie: true }) as Ar
 export function* arrive(m: ManagerInternals, jar: CookieJar): Steps<Arrival> {
   const cookieValue = jar.get(m.cookieName);
   if (cookieValue === undefined || cookieValue === '') return NOTHING;
-  const verified = yield* settle(m.codec.verifyNow(cookieValue));
+  // The two steps of every returning visitor's request take a promise only when one comes (not
+  // `yield* settle(…)`, which costs a generator object each time).
+  const verifying = m.codec.verifyNow(cookieValue);
+  const verified = isPromiseLike(verifying) ? ((yield verifying) as VerifiedCookie | null) : verifying;
   if (!verified) {
     // A forged or malformed cookie: rejected before the store is asked anything.
     m.emit({ type: 'tamper-rejected', at: m.clock.now(), reason: 'bad-signature' });
     return REJECTED;
   }
   const { identity } = verified;
-  const record = yield* settle(m.records.get(identity.key));
+  const reading = m.records.get(identity.key);
+  const record = isPromiseLike(reading) ? ((yield reading) as StoredSession | null) : reading;
   const now = m.clock.now();
   if (!record) {
     // Strict mode: a well-signed id the store does not know is never adopted (fixation). Past

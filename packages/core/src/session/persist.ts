@@ -4,9 +4,9 @@
  * conflict. Every write leaves `SessionState` describing what the store now holds.
  */
 import { SpartanError } from '../errors/errors.js';
-import type { StoredSessionChanges } from '../ports.js';
+import type { StoredSession, StoredSessionChanges } from '../ports.js';
 import { keyHashOf, type SessionIdentity } from './ids.js';
-import { type Steps, settle } from './maybe.js';
+import { isPromiseLike, type Steps, settle } from './maybe.js';
 import {
   advanceSnapshot,
   applyChanges,
@@ -210,7 +210,7 @@ function* writeUpdate(state: SessionState, changes: DataChanges | null, now: num
     handOn = resolve;
   });
   m.writesInFlight.set(key, mine);
-  let written: Written | null = null;
+  let written: StoredSession | null = null;
   try {
     const latest = ahead === undefined ? null : yield* settle(ahead);
     const result = yield* compareAndSet(state, data, changes, now, latest, null);
@@ -221,7 +221,7 @@ function* writeUpdate(state: SessionState, changes: DataChanges | null, now: num
       handOn(null);
     } else {
       // A request queued behind this one: it rebases onto a copy (JSON: no object is shared).
-      handOn(written && { version: written.version, meta: written.meta, dataJson: JSON.stringify(written.data) });
+      handOn(written && { version: written.version, meta: metaOf(written), dataJson: JSON.stringify(written.data) });
     }
   }
 }
@@ -277,7 +277,8 @@ function* saveChanges(state: SessionState, changes: DataChanges | null, now: num
     lastSeenAt: now,
   };
   if (meta.csrfSecret !== null && meta.csrfSecret !== state.storedMeta.csrfSecret) delta.csrfSecret = meta.csrfSecret;
-  const version = yield* settle(m.records.update!(identity.key, delta, { expiresAt: m.expiresAt(meta) }));
+  const updating = m.records.update!(identity.key, delta, { expiresAt: m.expiresAt(meta) });
+  const version = isPromiseLike(updating) ? ((yield updating) as number | null) : updating;
   if (version === null) {
     // Destroyed, revoked, rotated or expired meanwhile: never resurrect it.
     dropStored(state);
@@ -289,19 +290,23 @@ function* saveChanges(state: SessionState, changes: DataChanges | null, now: num
 /** A compare-and-set told to report a lost race (`reportLoss`) instead of retrying it. */
 const LOST: unique symbol = Symbol('lost');
 
-/** What a compare-and-set stored: its version, metadata and data (the session's object now). */
-interface Written {
-  version: number;
-  meta: MetaState;
-  data: Record<string, unknown>;
+/**
+ * `meta` as a write at `now` stores it: `lastSeenAt` moved to `now`, and `rotatedAt` too for a
+ * rotation.
+ */
+function stamped(meta: MetaState, now: number, rotation: boolean): MetaState {
+  return rotation ? { ...meta, lastSeenAt: now, rotatedAt: now } : { ...meta, lastSeenAt: now };
 }
 
 /**
  * Compare-and-set of the existing record, starting from `latest` when it is newer than what
  * this request loaded. On a conflict (another request of this session wrote first), re-reads
  * it and re-applies only this request's own changes, so concurrent requests changing
- * different keys never lose each other's writes. Resolves what it wrote (`null` when the
+ * different keys never lose each other's writes. Resolves the record it wrote (`null` when the
  * session was gone).
+ *
+ * No closures and no copies on the way of a write that wins at once: it runs on every
+ * returning visitor's request that changes something.
  */
 function* compareAndSet(
   state: SessionState,
@@ -311,40 +316,36 @@ function* compareAndSet(
   latest: WrittenRecord | null,
   rotateTo: SessionIdentity | null,
   reportLoss = false,
-): Steps<Written | null | typeof LOST> {
+): Steps<StoredSession | null | typeof LOST> {
   const m = state.manager;
   const identity = state.stored!;
-  // A rotation stamps the new record; `regenerate()` starts a new session, so a rebase merges
-  // nothing of what other requests wrote to the old one (only the version moves on).
-  const stamp = (meta: MetaState): MetaState =>
-    rotateTo === null ? { ...meta, lastSeenAt: now } : { ...meta, lastSeenAt: now, rotatedAt: now };
-  const fresh = state.rotation === 'regenerate';
+  // A rotation stamps the new record.
+  const rotation = rotateTo !== null;
   let baseData = data;
-  let baseMeta: MetaState = stamp(state.meta);
+  let baseMeta = stamped(state.meta, now, rotation);
   let expectedVersion = state.version;
-  // This request's own metadata changes, worked out only when a rebase needs them re-applied.
-  let metaChanges: Partial<MetaState> | null = null;
-  const rebase = (version: number, latestData: Record<string, unknown>, latestMeta: MetaState): void => {
-    expectedVersion = version;
-    if (fresh) return;
-    metaChanges ??= diffMeta(state.storedMeta, state.meta);
-    baseData = changes === null ? latestData : applyChanges(latestData, changes);
-    baseMeta = stamp({ ...latestMeta, ...metaChanges });
-  };
   if (latest !== null && latest.version > expectedVersion) {
-    rebase(latest.version, JSON.parse(latest.dataJson) as Record<string, unknown>, latest.meta);
+    expectedVersion = latest.version;
+    const base = rebased(
+      state,
+      changes,
+      JSON.parse(latest.dataJson) as Record<string, unknown>,
+      latest.meta,
+      now,
+      rotation,
+    );
+    if (base !== null) [baseData, baseMeta] = base;
   }
   for (let attempt = 1; attempt <= m.maxWriteAttempts; attempt++) {
     // A rotated record starts its own version count under its new key.
-    const record = recordOf(baseData, baseMeta, rotateTo === null ? expectedVersion + 1 : 1);
+    const record = recordOf(baseData, baseMeta, rotation ? 1 : expectedVersion + 1);
     const options = { expiresAt: m.expiresAt(record), expectedVersion };
-    const written = yield* settle(
-      rotateTo === null
-        ? m.records.set(identity.key, record, options)
-        : m.records.rotate(identity.key, rotateTo.key, record, options),
-    );
+    const writing = rotation
+      ? m.records.rotate(identity.key, rotateTo.key, record, options)
+      : m.records.set(identity.key, record, options);
+    const written = isPromiseLike(writing) ? ((yield writing) as boolean) : writing;
     if (written) {
-      if (rotateTo !== null) state.stored = rotateTo;
+      if (rotation) state.stored = rotateTo;
       if (baseData === data) {
         wrote(state, record.version, baseMeta, advanceSnapshot(state.snapshot, changes));
       } else {
@@ -352,7 +353,7 @@ function* compareAndSet(
         replaceData(state.session, baseData);
         wrote(state, record.version, baseMeta, snapshotOf(baseData));
       }
-      return { version: record.version, meta: { ...baseMeta }, data: baseData };
+      return record;
     }
     if (reportLoss) return LOST;
     // Lost the race: back off a random moment before re-reading, so a crowd of requests on
@@ -367,7 +368,7 @@ function* compareAndSet(
       dropStored(state);
       return null;
     }
-    if (rotateTo !== null && current.version === expectedVersion) {
+    if (rotation && current.version === expectedVersion) {
       // The old record is as it was, so the new key was taken: 256 random bits collided with a
       // live session. Never adopted, never retried under the same id.
       throw new SpartanError('sessions/store-unavailable', undefined, {
@@ -375,7 +376,31 @@ function* compareAndSet(
         reason: 'id-collision',
       });
     }
-    rebase(current.version, current.data, metaOf(current));
+    expectedVersion = current.version;
+    const base = rebased(state, changes, current.data, metaOf(current), now, rotation);
+    if (base !== null) [baseData, baseMeta] = base;
   }
   throw new SpartanError('sessions/store-unavailable', undefined, { operation: 'set', reason: 'write-contention' });
+}
+
+/**
+ * What a compare-and-set that lost writes next: the latest stored data and metadata with this
+ * request's own changes re-applied, or `null` to keep its own (`regenerate()` starts a new
+ * session, so it merges nothing of what other requests wrote to the old one; only the expected
+ * version moves on).
+ */
+function rebased(
+  state: SessionState,
+  changes: DataChanges | null,
+  latestData: Record<string, unknown>,
+  latestMeta: MetaState,
+  now: number,
+  rotation: boolean,
+): [Record<string, unknown>, MetaState] | null {
+  if (state.rotation === 'regenerate') return null;
+  const metaChanges = diffMeta(state.storedMeta, state.meta);
+  return [
+    changes === null ? latestData : applyChanges(latestData, changes),
+    stamped({ ...latestMeta, ...metaChanges }, now, rotation),
+  ];
 }

@@ -86,8 +86,11 @@ export function recordOf(data: Record<string, unknown>, meta: MetaState, version
 }
 
 export function sameMeta(a: MetaState, b: MetaState): boolean {
-  // lastSeenAt changes only through a touch, which has its own trigger.
-  return META_FIELDS.every((field) => field === 'lastSeenAt' || a[field] === b[field]);
+  if (a === b) return true;
+  // lastSeenAt changes only through a touch, which has its own trigger. A loop, not `every`:
+  // this runs on every request, and a callback is one more closure each time.
+  for (const field of META_FIELDS) if (field !== 'lastSeenAt' && a[field] !== b[field]) return false;
+  return true;
 }
 
 export function diffMeta(before: MetaState, after: MetaState): Partial<MetaState> {
@@ -177,8 +180,45 @@ export interface DataChanges {
   /** A key named `__proto__` is an own property here, as `JSON.parse` makes it. */
   readonly set: Record<string, unknown>;
   readonly unset: string[];
-  /** The snapshot entries of the keys set, to advance the snapshot once they are stored. */
-  readonly frozen: Map<string, unknown>;
+  /**
+   * The snapshot entries of the keys set, to advance the snapshot once they are stored: key,
+   * entry, key, entry… (a flat array: a `Map` per request cost more than the pairs it holds).
+   */
+  readonly frozen: unknown[];
+}
+
+/**
+ * One walk of `diffData`: what it has found so far. An object of its own rather than variables
+ * captured by a callback, which would cost a closure and its context on every request.
+ */
+class DataDiff {
+  changes: DataChanges | null = null;
+  /** Keys of the snapshot met in the data. */
+  seen = 0;
+  /** Keys the data holds with a value JSON drops (undefined, a function): absent, like unheld keys. */
+  dropped: Set<string> | null = null;
+
+  constructor(readonly snapshot: DataSnapshot) {}
+
+  compare(key: string, value: unknown): void {
+    const frozen = frozenOf(value);
+    if (frozen === undefined) {
+      this.dropped ??= new Set();
+      this.dropped.add(key);
+      return;
+    }
+    const had = this.snapshot.has(key);
+    if (had) this.seen++;
+    if (had && same(this.snapshot.get(key), frozen)) return;
+    const changes = this.open();
+    setDataKey(changes.set, key, value);
+    changes.frozen.push(key, frozen);
+  }
+
+  open(): DataChanges {
+    this.changes ??= { set: {}, unset: [], frozen: [] };
+    return this.changes;
+  }
 }
 
 /**
@@ -194,37 +234,18 @@ export function diffData(
   skip: ReadonlySet<string> = NO_KEYS,
   extra: readonly [string, unknown] | null = null,
 ): DataChanges | null {
-  let changes: DataChanges | null = null;
-  let seen = 0;
-  // Keys the data holds with a value JSON drops (undefined, a function): absent, like unheld keys.
-  let dropped: Set<string> | null = null;
-  const compare = (key: string, value: unknown): void => {
-    const frozen = frozenOf(value);
-    if (frozen === undefined) {
-      dropped ??= new Set();
-      dropped.add(key);
-      return;
-    }
-    const had = snapshot.has(key);
-    if (had) seen++;
-    if (had && same(snapshot.get(key), frozen)) return;
-    changes ??= { set: {}, unset: [], frozen: new Map() };
-    setDataKey(changes.set, key, value);
-    changes.frozen.set(key, frozen);
-  };
-  for (const key of Object.keys(source)) if (!skip.has(key)) compare(key, source[key]);
-  if (extra !== null) compare(extra[0], extra[1]);
-  if (seen < snapshot.size) {
+  const diff = new DataDiff(snapshot);
+  for (const key of Object.keys(source)) if (!skip.has(key)) diff.compare(key, source[key]);
+  if (extra !== null) diff.compare(extra[0], extra[1]);
+  if (diff.seen < snapshot.size) {
     // Compared above (and not dropped): every other key of the snapshot was deleted.
-    const compared = (key: string): boolean =>
-      (extra !== null && key === extra[0]) || (Object.hasOwn(source, key) && !skip.has(key));
     for (const key of snapshot.keys()) {
-      if (compared(key) && !(dropped as Set<string> | null)?.has(key)) continue;
-      changes ??= { set: {}, unset: [], frozen: new Map() };
-      (changes as DataChanges).unset.push(key);
+      const compared = (extra !== null && key === extra[0]) || (Object.hasOwn(source, key) && !skip.has(key));
+      if (compared && !diff.dropped?.has(key)) continue;
+      diff.open().unset.push(key);
     }
   }
-  return changes;
+  return diff.changes;
 }
 
 const NO_KEYS: ReadonlySet<string> = new Set();
@@ -257,7 +278,8 @@ export function holdsKeys(snapshot: DataSnapshot, changes: DataChanges | null, i
 /** The snapshot after `changes` were stored (changed in place). */
 export function advanceSnapshot(snapshot: DataSnapshot, changes: DataChanges | null): DataSnapshot {
   if (changes === null) return snapshot;
-  for (const [key, frozen] of changes.frozen) snapshot.set(key, frozen);
+  const { frozen } = changes;
+  for (let i = 0; i < frozen.length; i += 2) snapshot.set(frozen[i] as string, frozen[i + 1]);
   for (const key of changes.unset) snapshot.delete(key);
   return snapshot;
 }
