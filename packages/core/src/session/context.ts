@@ -265,12 +265,23 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
       return undefined;
     }
     this.#adoptPassportLogin();
-    const done = drive(persist(this.#state));
+    const done = drive(this.#commitSteps());
     if (!isPromiseLike(done)) return done;
-    const committing = done.finally(() => {
+    // Cleared by the steps themselves once they end (see `#commitSteps`), before `done` settles.
+    this.#committing = done;
+    return done;
+  }
+
+  /**
+   * The commit's steps; once they end (done or failed) a later commit starts afresh. Cleared
+   * here rather than by a `finally` on the promise: that would cost a second promise and its
+   * callbacks on every commit that waits for the store.
+   */
+  *#commitSteps(): Steps<void> {
+    try {
+      yield* persist(this.#state);
+    } finally {
       this.#committing = null;
-    });
-    this.#committing = committing;
-    return committing;
+    }
   }
 }
