@@ -296,13 +296,15 @@ export class RedisStore implements SessionStore {
    */
   async get(key: string): Promise<StoredSession | null> {
     checkKey('get', key);
-    return this.#run('get', async (deadline) => {
+    // One `then`, no async function: this is every returning visitor's read.
+    return this.#run('get', (deadline) => {
       const sessionKey = this.#sessionKey(key);
-      const value = await this.#client.get(sessionKey);
-      const decoded = value === null ? undefined : decodeSessionValue(value);
-      if (decoded === undefined) return null;
-      this.#fold(deadline, sessionKey, decoded);
-      return decoded.record;
+      return this.#client.get(sessionKey).then((value) => {
+        const decoded = value === null ? undefined : decodeSessionValue(value);
+        if (decoded === undefined) return null;
+        this.#fold(deadline, sessionKey, decoded);
+        return decoded.record;
+      });
     });
   }
 
@@ -320,8 +322,8 @@ export class RedisStore implements SessionStore {
     }
     const { userId } = record;
     const needed = indexSecond(expiresAt);
-    return this.#run('set', async (deadline) => {
-      const cas = (indexedUntil: number) =>
+    return this.#run('set', (deadline) => {
+      const cas = (indexedUntil: number): Promise<unknown> =>
         this.#write(deadline, 'set', (redis) =>
           redis.spartanSessionsCas(
             this.#sessionKey(key),
@@ -335,20 +337,25 @@ export class RedisStore implements SessionStore {
             String(indexedUntil),
           ),
         );
-      // A new session of a user is indexed first; an update first asks the script, which
-      // knows whether the stored record's index entry still covers the new expiry.
-      let written = userId !== null && expectedVersion === null ? -1 : await cas(0);
-      if (written === -1 && userId !== null) {
-        // Index first: should the write below fail or time out, the index holds a spare entry
-        // (harmless, `listByUser` checks records) rather than missing a live session.
+      // The user's index entry first, then the record: should the write fail or time out, the
+      // index holds a spare entry (harmless, `listByUser` checks records) rather than missing
+      // a live session.
+      const indexed = async (user: string): Promise<boolean> => {
         const indexedUntil = indexAhead(needed);
-        await this.#indexAdd(deadline, userId, key, indexedUntil);
-        written = await cas(indexedUntil);
-      }
+        await this.#indexAdd(deadline, user, key, indexedUntil);
+        return Number(await cas(indexedUntil)) === 1;
+      };
       // A user change leaves the old user's entry behind on purpose: removing it here could
       // race with a concurrent write giving the key back to that user. It is filtered out by
       // `listByUser` and dropped by score when the session would have expired.
-      return written === 1;
+      // A new session of a user is indexed first; an update first asks the script, which
+      // knows whether the stored record's index entry still covers the new expiry (a signed-in
+      // visitor's request: one script, one `then`).
+      if (userId !== null && expectedVersion === null) return indexed(userId);
+      return cas(0).then((reply) => {
+        const written = Number(reply);
+        return written === -1 && userId !== null ? indexed(userId) : written === 1;
+      });
     });
   }
 
@@ -679,9 +686,18 @@ export class RedisStore implements SessionStore {
    * connection (in a Cluster ioredis routes the pipeline by the command's key, so the `WAIT`
    * reaches the master that took the write) and failed unless enough replicas have it.
    */
-  async #write(deadline: Deadline, operation: string, command: (redis: WriteCommands) => unknown): Promise<unknown> {
-    checkDeadline(deadline);
-    if (this.#replicas === 0) return command(this.#client as unknown as WriteCommands);
+  #write(deadline: Deadline, operation: string, command: (redis: WriteCommands) => unknown): Promise<unknown> {
+    try {
+      checkDeadline(deadline);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Without replicas to wait for, the command's own promise (no async function around it).
+    if (this.#replicas === 0) return command(this.#client as unknown as WriteCommands) as Promise<unknown>;
+    return this.#writeReplicated(operation, command);
+  }
+
+  async #writeReplicated(operation: string, command: (redis: WriteCommands) => unknown): Promise<unknown> {
     const pipeline = this.#client.pipeline();
     command(pipeline as unknown as WriteCommands);
     pipeline.wait(this.#replicas, this.#replicaTimeoutMs);
