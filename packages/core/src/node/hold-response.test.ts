@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RequestScope } from '../adapter/request-scope.js';
 import type { SessionStore, StoredSession, StoreSetOptions } from '../ports.js';
 import { MemoryStore } from '../store/memory-store.js';
-import { holdResponse, NodeExchange, nodeSpartanCore, nodeScope } from './index.js';
+import { holdResponse, NodeExchange, nodeScope, nodeSpartanCore } from './index.js';
 
 const secrets = 'a-test-secret-that-is-long-enough-0123456789';
 
