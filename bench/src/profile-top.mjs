@@ -3,6 +3,7 @@
 // (`pnpm bench --profile …` writes one per "ours" server to results/*.cpuprofile).
 //   node bench/src/profile-top.mjs bench/results/<file>.cpuprofile [top=25]
 import { readFileSync } from 'node:fs';
+import { packageOf } from './lib/package-of.mjs';
 
 const [file, top = '25'] = process.argv.slice(2);
 if (!file) {
@@ -15,20 +16,6 @@ const byFunction = new Map();
 const byPackage = new Map();
 let total = 0;
 let idle = 0;
-
-/** node_modules/<pkg>, our packages/<name>, node: internals, or the benchmark's own files. */
-function packageOf(url) {
-  if (url === '') return '(native / V8)';
-  if (url.startsWith('node:')) return 'node (built-in)';
-  const modules = url.lastIndexOf('/node_modules/');
-  if (modules >= 0) {
-    const rest = url.slice(modules + '/node_modules/'.length).split('/');
-    return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
-  }
-  const ours = /\/packages\/([^/]+)\//.exec(url);
-  if (ours) return `@spartan-sessions/${ours[1]}`;
-  return url.split('/').slice(-2).join('/');
-}
 
 profile.samples.forEach((id, i) => {
   const delta = profile.timeDeltas[i] ?? 0;
