@@ -265,23 +265,16 @@ export class SessionContext implements SessionBackend, CsrfSecretHolder {
       return undefined;
     }
     this.#adoptPassportLogin();
-    const done = drive(this.#commitSteps());
+    const done = drive(persist(this.#state));
     if (!isPromiseLike(done)) return done;
-    // Cleared by the steps themselves once they end (see `#commitSteps`), before `done` settles.
+    // Once it ends (done or failed) a later commit starts afresh. One `then` with the same
+    // callback both ways, only on a commit that waits: not a `.finally()` (a second promise and
+    // two more callbacks), not a generator around the steps (one more object on every commit).
+    const clear = (): void => {
+      if (this.#committing === done) this.#committing = null;
+    };
+    done.then(clear, clear);
     this.#committing = done;
     return done;
-  }
-
-  /**
-   * The commit's steps; once they end (done or failed) a later commit starts afresh. Cleared
-   * here rather than by a `finally` on the promise: that would cost a second promise and its
-   * callbacks on every commit that waits for the store.
-   */
-  *#commitSteps(): Steps<void> {
-    try {
-      yield* persist(this.#state);
-    } finally {
-      this.#committing = null;
-    }
   }
 }
