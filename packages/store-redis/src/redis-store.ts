@@ -36,7 +36,7 @@ import {
   TOMBSTONE,
   userIdOf,
 } from './internal/codec.js';
-import { COMMANDS, KEY_COUNTS, SCRIPTS } from './internal/scripts.js';
+import { COMMANDS, casNumbers, KEY_COUNTS, SCRIPTS } from './internal/scripts.js';
 
 /** Options shared by both ways of giving the store its Redis. */
 export interface RedisStoreBaseOptions {
@@ -101,16 +101,7 @@ export type RedisStoreOptions = RedisStoreClientOptions | RedisStoreUrlOptions;
  * promise, on a pipeline the pipeline. Replies are narrowed where they are used.
  */
 interface WriteCommands {
-  spartanSessionsCas(
-    sessionKey: string,
-    version: string,
-    body: string,
-    expectedVersion: string,
-    expiresAt: string,
-    userId: string,
-    indexNeeded: string,
-    indexedUntil: string,
-  ): unknown;
+  spartanSessionsCas(sessionKey: string, numbers: string, body: string, userId: string): unknown;
   spartanSessionsIndexAdd(indexKey: string, sessionKey: string, expiresAtSeconds: string): unknown;
   spartanSessionsRotate(
     oldSessionKey: string,
@@ -327,14 +318,10 @@ export class RedisStore implements SessionStore {
         this.#write(deadline, 'set', (redis) =>
           redis.spartanSessionsCas(
             this.#sessionKey(key),
-            String(record.version),
+            casNumbers(record.version, expectedVersion, redisTime(expiresAt), needed, indexedUntil),
             body,
-            expectedVersion === null ? '' : String(expectedVersion),
-            String(redisTime(expiresAt)),
             // As the codec writes it after the head: the script compares the two strings.
             userId === null ? '' : JSON.stringify(userId),
-            String(needed),
-            String(indexedUntil),
           ),
         );
       // The user's index entry first, then the record: should the write fail or time out, the
@@ -455,13 +442,9 @@ export class RedisStore implements SessionStore {
         const created = await this.#write(deadline, 'rotate', (redis) =>
           redis.spartanSessionsCas(
             this.#sessionKey(newKey),
-            String(record.version),
+            casNumbers(record.version, null, redisTime(expiresAt), needed, indexedUntil),
             body,
-            '',
-            String(redisTime(expiresAt)),
             userId === null ? '' : JSON.stringify(userId),
-            String(needed),
-            String(indexedUntil),
           ),
         );
         if (created !== 1) {

@@ -15,54 +15,71 @@
 
 /**
  * Compare-and-set of one session, keeping its user's index ahead of it.
- * KEYS[1] session key; ARGV[1] the record's version; ARGV[2] the encoded record without its
- * head (`encodeSessionBody`); ARGV[3] expected version, '' for "must not exist"; ARGV[4] expiry
- * (ms since epoch, > 0); ARGV[5] the record's userId as JSON (as the codec writes it), '' for
- * none; ARGV[6] the whole second its
- * index entry must reach (the expiry, rounded up); ARGV[7] the second up to which the caller
- * has just indexed it, '0' if it has not.
+ * KEYS[1] session key; ARGV[1] the numbers, comma-separated (`casNumbers`): the record's
+ * version, the expected version (empty for "must not exist"), the expiry (ms since epoch, > 0),
+ * the whole second the record's index entry must reach (the expiry, rounded up) and the second
+ * up to which the caller has just indexed it ('0' if it has not); ARGV[2] the encoded record
+ * without its head (`encodeSessionBody`); ARGV[3] the record's userId as JSON (as the codec
+ * writes it), '' for none. The numbers travel as one argument because each argument costs the
+ * client its own serialization on every write (a returning visitor's request makes one).
  * Returns 1 when written, 0 on a conflict, -1 when the user's index must first be moved
- * forward (the caller does that, then calls again with ARGV[7]).
+ * forward (the caller does that, then calls again with the second it indexed up to).
  *
  * The stored head `[version,indexedUntil,` says how far the user's index is known to hold the
  * session: a write of the same user whose expiry that still covers needs no index write, so a
  * signed-in visitor's request costs one script, not two. "The same user" is a string comparison
- * of the stored userId right after the head with ARGV[5] (JSON.stringify is one-to-one on
+ * of the stored userId right after the head with ARGV[3] (JSON.stringify is one-to-one on
  * strings): no decoding of the record, whatever its size. A value that does not start with that
  * head (corrupt or foreign, a forward pointer or a tombstone: see `codec.ts`) is no record to
- * replace; but a create (ARGV[3] '') fails on *any* value, because a fresh key holds nothing: a
- * tombstone must stop the create of a rotation whose old key was destroyed meanwhile. `SET …
- * PXAT` with a time in the past deletes the key.
+ * replace; but a create (no expected version) fails on *any* value, because a fresh key holds
+ * nothing: a tombstone must stop the create of a rotation whose old key was destroyed
+ * meanwhile. `SET … PXAT` with a time in the past deletes the key. Numbers that do not match
+ * the pattern are a caller's bug: the script fails with an error rather than writing.
  * A value with patches after its record (`UPDATE_SCRIPT`) has the same head, its version
  * counting the patches, and the userId still right after it; this write (as the rotation
  * scripts') replaces the whole value, patches included: its writer read the merged record at
  * that version.
  */
 export const CAS_SCRIPT = `
+local newVersion, expected, expiresAt, needed, given = string.match(ARGV[1], '^(%d+),(%d*),(%d+),(%d+),(%d+)$')
+if not newVersion then return redis.error_reply('spartan-sessions: malformed compare-and-set numbers') end
 local current = redis.call('GET', KEYS[1])
 local version, indexed
 if current then version, indexed = string.match(current, '^%[(%d+),(%d+),') end
-if ARGV[3] == '' then
+if expected == '' then
   if current then return 0 end
-elseif version ~= ARGV[3] then
+elseif version ~= expected then
   return 0
 end
 local covered = 0
-if ARGV[5] ~= '' then
-  local needed = tonumber(ARGV[6])
-  covered = tonumber(ARGV[7])
-  if covered < needed then
+if ARGV[3] ~= '' then
+  covered = tonumber(given)
+  if covered < tonumber(needed) then
     covered = 0
-    if indexed and tonumber(indexed) >= needed then
+    if indexed and tonumber(indexed) >= tonumber(needed) then
       local from = #version + #indexed + 4
-      if string.sub(current, from, from + #ARGV[5]) == ARGV[5] .. ',' then covered = tonumber(indexed) end
+      if string.sub(current, from, from + #ARGV[3]) == ARGV[3] .. ',' then covered = tonumber(indexed) end
     end
     if covered == 0 then return -1 end
   end
 end
-redis.call('SET', KEYS[1], '[' .. ARGV[1] .. ',' .. string.format('%d', covered) .. ',' .. ARGV[2], 'PXAT', ARGV[4])
+redis.call('SET', KEYS[1], '[' .. newVersion .. ',' .. string.format('%d', covered) .. ',' .. ARGV[2], 'PXAT', expiresAt)
 return 1
 `;
+
+/**
+ * ARGV[1] of `CAS_SCRIPT`: the record's version, the expected version (`null`: the key must
+ * hold nothing), the expiry in ms, the index second it needs and the one just indexed up to.
+ */
+export function casNumbers(
+  version: number,
+  expectedVersion: number | null,
+  expiresAt: number,
+  neededSecond: number,
+  indexedUntil: number,
+): string {
+  return `${version},${expectedVersion ?? ''},${expiresAt},${neededSecond},${indexedUntil}`;
+}
 
 /**
  * Adds (or moves forward) one session in a user's index and drops the entries of sessions
