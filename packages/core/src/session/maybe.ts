@@ -28,7 +28,9 @@ export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 /**
  * `const x = yield* settle(maybe)`: `x` is the value, awaited only when it is a promise. A plain
  * value is returned at once instead of being yielded up through every `yield*` to `drive` and
- * sent back down.
+ * sent back down. Each `yield*` still makes a generator object: the steps every returning
+ * visitor takes (the cookie check, the store read, the write) spell it out instead,
+ * `isPromiseLike(v) ? ((yield v) as T) : v`.
  */
 export function* settle<T>(value: MaybePromise<T>): Steps<T> {
   return isPromiseLike(value) ? ((yield value) as T) : value;
