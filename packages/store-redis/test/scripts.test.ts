@@ -1,28 +1,12 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CAS_SCRIPT, casNumbers } from '../src/internal/scripts.js';
-import { deletePrefix, uniquePrefix } from './support/fixtures.js';
+import { useSharedRedis } from './support/fixtures.js';
 
 // The compare-and-set script's packed numbers (ARGV[1]), run as it is on the shared Redis.
-const URL = 'redis://127.0.0.1:6379';
-
-let client: Redis;
-let prefix: string;
-
-beforeAll(async () => {
-  client = new Redis(URL, { lazyConnect: true });
-  client.on('error', () => {});
-  await client.connect();
-  prefix = uniquePrefix();
-});
-
-afterAll(async () => {
-  await deletePrefix(client, prefix);
-  await client.quit();
-});
+const redis = useSharedRedis();
 
 const cas = (key: string, numbers: string, body: string, userId = '') =>
-  client.eval(CAS_SCRIPT, 1, `${prefix}${key}`, numbers, body, userId);
+  redis.client.eval(CAS_SCRIPT, 1, `${redis.prefix}${key}`, numbers, body, userId);
 
 describe('CAS_SCRIPT numbers', () => {
   it('packs version, expected version (empty for none), expiry, needed and indexed seconds', () => {
@@ -34,14 +18,14 @@ describe('CAS_SCRIPT numbers', () => {
     const expiresAt = Date.now() + 60_000;
     const body = '"u",1,0,0,0,{}]';
     expect(await cas('k', casNumbers(1, null, expiresAt, 0, 0), body)).toBe(1);
-    expect(await client.get(`${prefix}k`)).toBe(`[1,0,${body}`);
+    expect(await redis.client.get(`${redis.prefix}k`)).toBe(`[1,0,${body}`);
     // A create of a key that holds anything fails.
     expect(await cas('k', casNumbers(1, null, expiresAt, 0, 0), body)).toBe(0);
     // A stale expected version fails; the current one writes.
     expect(await cas('k', casNumbers(3, 2, expiresAt, 0, 0), body)).toBe(0);
     expect(await cas('k', casNumbers(2, 1, expiresAt, 0, 0), body)).toBe(1);
-    expect(await client.get(`${prefix}k`)).toBe(`[2,0,${body}`);
-    const ttl = await client.pttl(`${prefix}k`);
+    expect(await redis.client.get(`${redis.prefix}k`)).toBe(`[2,0,${body}`);
+    const ttl = await redis.client.pttl(`${redis.prefix}k`);
     expect(ttl).toBeGreaterThan(50_000);
     expect(ttl).toBeLessThanOrEqual(60_000);
   });
@@ -50,6 +34,6 @@ describe('CAS_SCRIPT numbers', () => {
     for (const numbers of ['', '1,,2,3', '1,x,2,3,4', '1,,2,3,4,5', '-1,,2,3,4', '1,,2.5,3,4']) {
       await expect(cas('bad', numbers, '{}]')).rejects.toThrow(/malformed compare-and-set numbers/);
     }
-    expect(await client.exists(`${prefix}bad`)).toBe(0);
+    expect(await redis.client.exists(`${redis.prefix}bad`)).toBe(0);
   });
 });

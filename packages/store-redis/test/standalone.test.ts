@@ -1,30 +1,21 @@
 import { isSpartanError, type SessionStore } from '@spartan-sessions/core';
 import { describeStoreConformance } from '@spartan-sessions/core/testing';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
 import { describeRedisStoreBehaviour, type RedisTarget } from './support/behaviour.js';
-import { deletePrefix, newKey, record, uniquePrefix } from './support/fixtures.js';
+import { deletePrefix, newKey, record, SHARED_REDIS_URL, uniquePrefix, useSharedRedis } from './support/fixtures.js';
 import { holdingClient } from './support/intercept.js';
 
-// The shared Redis of the test environment (scripts/ensure-services.sh starts it). Every run
-// works under its own prefix and deletes only that prefix's keys.
-const URL = 'redis://127.0.0.1:6379';
-
+// The shared Redis of the test environment. Every run works under its own prefix and deletes
+// only that prefix's keys.
+const shared = useSharedRedis();
 let client: Redis;
 let target: RedisTarget;
 
-beforeAll(async () => {
-  client = new Redis(URL, { lazyConnect: true });
-  client.on('error', () => {});
-  await client.connect();
-  const prefix = uniquePrefix();
-  target = { client, prefix, store: new RedisStore({ client, prefix }) };
-});
-
-afterAll(async () => {
-  await deletePrefix(client, target.prefix);
-  await client.quit();
+beforeAll(() => {
+  ({ client } = shared);
+  target = { client, prefix: shared.prefix, store: new RedisStore({ client, prefix: shared.prefix }) };
 });
 
 describeStoreConformance('RedisStore on standalone 127.0.0.1:6379', {
@@ -151,7 +142,7 @@ describe('RedisStore on standalone Redis', () => {
 
   it('creates its own client from a url, and close() quits only that one', async () => {
     const prefix = uniquePrefix();
-    const owned = new RedisStore({ url: URL, prefix });
+    const owned = new RedisStore({ url: SHARED_REDIS_URL, prefix });
     const key = newKey();
     const written = record();
     try {
@@ -225,7 +216,7 @@ describe('RedisStore on standalone Redis', () => {
     };
     refused(() => new RedisStore(undefined as never), 'options');
     refused(() => new RedisStore({} as never), 'options');
-    refused(() => new RedisStore({ client, url: URL } as never), 'client');
+    refused(() => new RedisStore({ client, url: SHARED_REDIS_URL } as never), 'client');
     refused(() => new RedisStore({ client: {} as never }), 'client');
     refused(() => new RedisStore({ client, prefix: 1 as never }), 'prefix');
     refused(() => new RedisStore({ client, commandTimeout: 0 }), 'commandTimeout');

@@ -1,32 +1,24 @@
 import { isSpartanError, type StoredSession, type StoredSessionChanges } from '@spartan-sessions/core';
 import { encodeSessionChanges } from '@spartan-sessions/core/store';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
 import { encodeSession } from '../src/internal/codec.js';
-import { deletePrefix, newKey, record, uniquePrefix } from './support/fixtures.js';
+import { newKey, record, useSharedRedis } from './support/fixtures.js';
 import { holdingClient } from './support/intercept.js';
 
 // RedisStore.update (the server-side delta save) on the shared Redis of the test environment:
 // what it leaves in Redis, expiry, the user index, folding the patch log, old values, the option.
-const URL = 'redis://127.0.0.1:6379';
 const HOUR = 3_600_000;
 
+const shared = useSharedRedis();
 let client: Redis;
 let prefix: string;
 let store: RedisStore;
 
-beforeAll(async () => {
-  client = new Redis(URL, { lazyConnect: true });
-  client.on('error', () => {});
-  await client.connect();
-  prefix = uniquePrefix();
+beforeAll(() => {
+  ({ client, prefix } = shared);
   store = new RedisStore({ client, prefix });
-});
-
-afterAll(async () => {
-  await deletePrefix(client, prefix);
-  await client.quit();
 });
 
 const sessionKey = (key: string) => `${prefix}s:${key}`;

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { StoredSession } from '@spartan-sessions/core';
-import type { Cluster, Redis } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 
 /** A store key shaped like core's (base64url of a SHA-256). */
 export function newKey(): string {
@@ -27,6 +28,28 @@ export function record(overrides: Partial<StoredSession> = {}): StoredSession {
     csrfSecret: null,
     ...overrides,
   };
+}
+
+/** The shared Redis of the test environment (scripts/ensure-services.sh starts it). */
+export const SHARED_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/**
+ * A client of the shared Redis for one test file: connected before its tests, under a prefix
+ * of its own whose keys are deleted after them, then closed. The fields are set once the
+ * file's `beforeAll` hooks run (this one first, being registered first).
+ */
+export function useSharedRedis(): { readonly client: Redis; readonly prefix: string } {
+  const shared = { client: null as unknown as Redis, prefix: uniquePrefix() };
+  beforeAll(async () => {
+    shared.client = new Redis(SHARED_REDIS_URL, { lazyConnect: true });
+    shared.client.on('error', () => {});
+    await shared.client.connect();
+  });
+  afterAll(async () => {
+    await deletePrefix(shared.client, shared.prefix);
+    await shared.client.quit();
+  });
+  return shared;
 }
 
 /** Deletes every key under `prefix` (on every master of a Cluster) with SCAN, never KEYS. */
