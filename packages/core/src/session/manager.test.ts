@@ -1227,11 +1227,14 @@ describe('the delta save (a store with update)', () => {
   /** Over the ~1 KB from which core writes by delta (a smaller session is written whole). */
   const PAD = { padding: 'p'.repeat(1100) };
 
-  /** A signed-in session holding `data` (and `PAD`), and the test harness around it. */
-  async function signedIn(data: Record<string, unknown> = {}) {
+  /**
+   * A signed-in session holding `data` (and `PAD`, unless `small`: then it stays under ~1 KB),
+   * and the test harness around it, the store's counts zeroed.
+   */
+  async function signedIn(data: Record<string, unknown> = {}, { small = false } = {}) {
     const t = setup({}, { delta: true });
     await t.request((session) => {
-      Object.assign(session, PAD, data);
+      Object.assign(session, small ? {} : PAD, data);
       return session.authenticate('alice');
     });
     const store = t.store as DeltaSpyStore;
@@ -1376,13 +1379,8 @@ describe('the delta save (a store with update)', () => {
   });
 
   it('a small session (under ~1 KB) is written whole by compare-and-set even when the store has update', async () => {
-    const t = setup({}, { delta: true });
-    await t.request((session) => {
-      session.n = 1;
-      return session.authenticate('alice');
-    });
-    const store = t.store as DeltaSpyStore;
-    store.calls = { get: 0, set: 0, rotate: 0, destroy: 0, listByUser: 0 };
+    const t = await signedIn({ n: 1 }, { small: true });
+    const { store } = t;
     await t.request((session) => {
       session.n = 2;
     });
@@ -1392,10 +1390,8 @@ describe('the delta save (a store with update)', () => {
   });
 
   it('concurrent requests of a small session: the first is written whole, the rest as deltas, no re-read, every key kept', async () => {
-    const t = setup({}, { delta: true });
-    await t.request((session) => session.authenticate('alice'));
-    const store = t.store as DeltaSpyStore;
-    store.calls = { get: 0, set: 0, rotate: 0, destroy: 0, listByUser: 0 };
+    const t = await signedIn({}, { small: true });
+    const { store } = t;
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
         t.request((session) => {
@@ -1412,12 +1408,8 @@ describe('the delta save (a store with update)', () => {
   });
 
   it('a small session whose whole write loses the race sends its changes as a delta, without a re-read', async () => {
-    const t = setup({}, { delta: true });
-    await t.request((session) => {
-      session.a = 0;
-      return session.authenticate('alice');
-    });
-    const store = t.store as DeltaSpyStore;
+    const t = await signedIn({ a: 0 }, { small: true });
+    const { store } = t;
     const late = await t.begin();
     await t.request((session) => {
       session.b = 'first';
