@@ -337,26 +337,35 @@ export class RedisStore implements SessionStore {
             userId === null ? '' : JSON.stringify(userId),
           ),
         );
-      // The user's index entry first, then the record: should the write fail or time out, the
-      // index holds a spare entry (harmless, `listByUser` checks records) rather than missing
-      // a live session.
-      const indexed = async (user: string): Promise<boolean> => {
-        const indexedUntil = indexAhead(needed);
-        await this.#indexAdd(deadline, user, key, indexedUntil);
-        return Number(await cas(indexedUntil)) === 1;
-      };
-      // A user change leaves the old user's entry behind on purpose: removing it here could
-      // race with a concurrent write giving the key back to that user. It is filtered out by
-      // `listByUser` and dropped by score when the session would have expired.
       // A new session of a user is indexed first; an update first asks the script, which
       // knows whether the stored record's index entry still covers the new expiry (a signed-in
-      // visitor's request: one script, one `then`).
-      if (userId !== null && expectedVersion === null) return indexed(userId);
+      // visitor's request: one script, one `then`). A user change leaves the old user's entry
+      // behind on purpose: removing it here could race with a concurrent write giving the key
+      // back to that user. It is filtered out by `listByUser` and dropped by score when the
+      // session would have expired.
+      if (userId !== null && expectedVersion === null) return this.#setIndexed(deadline, key, userId, needed, cas);
       return cas(0).then((reply) => {
         const written = Number(reply);
-        return written === -1 && userId !== null ? indexed(userId) : written === 1;
+        return written === -1 && userId !== null ? this.#setIndexed(deadline, key, userId, needed, cas) : written === 1;
       });
     });
+  }
+
+  /**
+   * `set` of a session whose user's index entry must move first: the entry, then the record.
+   * Should the write fail or time out, the index holds a spare entry (harmless, `listByUser`
+   * checks records) rather than missing a live session.
+   */
+  async #setIndexed(
+    deadline: Deadline,
+    key: string,
+    userId: string,
+    needed: number,
+    cas: (indexedUntil: number) => Promise<unknown>,
+  ): Promise<boolean> {
+    const indexedUntil = indexAhead(needed);
+    await this.#indexAdd(deadline, userId, key, indexedUntil);
+    return Number(await cas(indexedUntil)) === 1;
   }
 
   /** `update` (see there), when `deltaWrites` is on. */
