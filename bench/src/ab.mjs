@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CookieJar, mapConcurrent, request, visit } from './lib/http.mjs';
+import { CookieJar, mapConcurrent, visit, visitEach } from './lib/http.mjs';
 import { cpuMicros, startServer } from './lib/processes.mjs';
 import { connectRedis, deletePrefix } from './lib/redis.mjs';
 
@@ -61,18 +61,9 @@ async function open(label, checkout) {
 
 /** `count` requests over the side's visitors; resolves its server's CPU µs per request. */
 async function phase(side, count) {
-  const each = Math.ceil(count / side.jars.length);
   const before = cpuMicros(side.server.pid);
-  await Promise.all(
-    side.jars.map(async (jar) => {
-      for (let i = 0; i < each; i++) {
-        const response = await request(side.server.port, '/hit', { headers: { cookie: jar.header() } });
-        if (response.status !== 200) throw new Error(`${side.label}: /hit answered ${response.status}`);
-        jar.update(response.setCookies);
-      }
-    }),
-  );
-  return (cpuMicros(side.server.pid) - before) / (each * side.jars.length);
+  const made = await visitEach(side.server.port, side.jars, count);
+  return (cpuMicros(side.server.pid) - before) / made;
 }
 
 const sides = [];

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CookieJar, mapConcurrent, request, visit } from './lib/http.mjs';
+import { CookieJar, mapConcurrent, visit, visitEach } from './lib/http.mjs';
 import { packageOf } from './lib/package-of.mjs';
 import { startServer } from './lib/processes.mjs';
 import { connectRedis, deletePrefix } from './lib/redis.mjs';
@@ -37,22 +37,6 @@ const benchDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const preload = join(benchDir, 'src', 'lib', 'alloc-preload.mjs');
 const requests = Number(args.requests);
 const connections = Number(args.connections);
-
-/** `count` requests to `path`, spread over the visitors' keep-alive connections. */
-async function drive(port, jars, count) {
-  const each = Math.ceil(count / jars.length);
-  await Promise.all(
-    jars.map(async (jar) => {
-      for (let i = 0; i < each; i++) {
-        const headers = jar.size > 0 ? { cookie: jar.header() } : {};
-        const response = await request(port, '/hit', { headers });
-        if (response.status !== 200) throw new Error(`/hit answered ${response.status}`);
-        jar.update(response.setCookies);
-      }
-    }),
-  );
-  return each * jars.length;
-}
 
 async function waitFor(file, ms = 30_000) {
   const until = Date.now() + ms;
@@ -106,10 +90,10 @@ try {
       const jars = Array.from({ length: connections }, () => new CookieJar());
       // Bare frameworks have no session: their /login answers without a cookie.
       await mapConcurrent(jars.length, connections, (i) => visit(running.port, jars[i], '/login?user=alloc'));
-      await drive(running.port, jars, Number(args.warmup));
+      await visitEach(running.port, jars, Number(args.warmup));
       running.child.kill('SIGUSR2');
       await new Promise((resolve) => setTimeout(resolve, 300));
-      const measured = await drive(running.port, jars, requests);
+      const measured = await visitEach(running.port, jars, requests);
       running.child.kill('SIGUSR2');
       await waitFor(file);
       const { total, byFunction, byPackage } = summarize(JSON.parse(readFileSync(file, 'utf8')));

@@ -82,3 +82,22 @@ export async function mapConcurrent(count, concurrency, task) {
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
   return results;
 }
+
+/**
+ * `count` requests to `path` (at least), spread evenly over the visitors of `jars`, each visitor
+ * one request after the other with its cookies; throws unless every answer is 200. Resolves how
+ * many requests were made.
+ */
+export async function visitEach(port, jars, count, path = '/hit') {
+  const each = Math.ceil(count / jars.length);
+  await Promise.all(
+    jars.map(async (jar) => {
+      for (let i = 0; i < each; i++) {
+        const response = await request(port, path, { headers: jar.size > 0 ? { cookie: jar.header() } : {} });
+        if (response.status !== 200) throw new Error(`${path} answered ${response.status}`);
+        jar.update(response.setCookies);
+      }
+    }),
+  );
+  return each * jars.length;
+}
