@@ -17,9 +17,11 @@ import { RequestScope } from './request-scope.js';
 /**
  * Options of every adapter's `spartan(...)` (SPEC §7), as core takes them: the manager's
  * (`SessionManagerOptions`, documented there), with the policy as a parsed policy or the
- * `security.json` document. `crypto` is used for everything (session ids and tags, CSRF
- * secrets and masks). Adapters add only what their framework needs (Express: a policy given as
- * a file path, read by the node entry).
+ * `security.json` document. `crypto` is used for session ids and tags, CSRF secrets and masks;
+ * sealing (`cookieMaker`'s `sealed: true` and the double-submit CSRF cookie, their key
+ * derivation included) runs on `globalThis.crypto`, the only WebCrypto iron-webcrypto 2 uses.
+ * Adapters add only what their framework needs (Express: a policy given as a file path, read
+ * by the node entry).
  */
 export interface SpartanCoreOptions extends Omit<SessionManagerOptions, 'policy'> {
   /** A parsed policy (`parsePolicy`) or the `security.json` document itself. @default every secure default */

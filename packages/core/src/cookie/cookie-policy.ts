@@ -53,7 +53,9 @@ export interface CookieOptions {
   priority?: 'low' | 'medium' | 'high';
   /**
    * Encrypt and authenticate the value with iron (AES-256-CBC + HMAC-SHA256) under the first
-   * secret; any JSON value may then be set. Read it back with `reader(jar).sealed(name)`.
+   * secret's `sealed-cookie` key; any value JSON gives back as it is may then be set (a Date,
+   * Map, class instance or NaN is refused with `sessions/option-type-incorrect`, never silently
+   * changed). Read it back with `reader(jar).sealed(name)`.
    * @default false
    */
   sealed?: boolean;

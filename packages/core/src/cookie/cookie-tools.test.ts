@@ -40,6 +40,8 @@ function echo(header: string): string {
 
 afterEach(() => {
   vi.useRealTimers();
+  // The spies on globalThis.crypto.subtle (iron-webcrypto 2 always uses the global WebCrypto).
+  vi.restoreAllMocks();
 });
 
 describe('setup', () => {
@@ -406,7 +408,63 @@ describe('sealed cookies', () => {
     expect(isSpartanError(error, 'sessions/option-type-incorrect')).toBe(true);
   });
 
-  it('passes on a WebCrypto failure as it is (not a caller error)', async () => {
+  class Point {
+    constructor(
+      readonly x: number,
+      readonly y: number,
+    ) {}
+  }
+
+  // iron-webcrypto 1 sealed whatever JSON.stringify made of these (a Date as a string, a Map as
+  // {}, NaN as null, a Point as a plain object): the reader got something else, silently.
+  it.each<[string, unknown, string]>([
+    ['a Date', new Date(Date.UTC(2030, 0, 1)), 'an instance of Date'],
+    ['a Map', new Map([['a', 1]]), 'an instance of Map'],
+    ['NaN', Number.NaN, 'NaN'],
+    ['a class instance', new Point(1, 2), 'an instance of Point'],
+    ['Infinity in an object', { limit: Number.POSITIVE_INFINITY }, 'Infinity'],
+    ['a Date deep in an object', { user: { seen: [new Date(0)] } }, 'an instance of Date'],
+    ['a Set', new Set([1]), 'an instance of Set'],
+    // biome-ignore lint/suspicious/noSparseArray: the hole is what is tested
+    ['an array hole', [1, , 3], 'a hole'],
+    ['undefined in an array', [undefined], 'a hole'],
+  ])(
+    'rejects %s as a sealed value (it would not come back as it is), naming what, not the value',
+    async (_label, value, what) => {
+      const jar = memoryJar();
+      const error = await rejection(
+        tools().make(secureView(), jar, { name: 'prefs', value, options: { sealed: true } }),
+      );
+      expect(isSpartanError(error, 'sessions/option-type-incorrect')).toBe(true);
+      expect(error.details).toEqual({ param: 'value', reason: 'not-serializable' });
+      expect(error.message).toContain('"__Host-prefs"');
+      expect(error.message).toContain(what);
+      expect(error.message).not.toContain('2030');
+      expect(error.cause).toBeUndefined();
+      // Nothing is set on a refusal.
+      expect(jar.setCookies.size).toBe(0);
+    },
+  );
+
+  it('accepts what JSON gives back as it is: plain and null-prototype objects, undefined properties (read as absent), shared references', async () => {
+    const t = tools();
+    const shared = { id: 1 };
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 });
+    for (const [value, expected] of [
+      [bare, { a: 1 }],
+      [{ a: 1, gone: undefined }, { a: 1 }],
+      [
+        { left: shared, right: shared },
+        { left: { id: 1 }, right: { id: 1 } },
+      ],
+      [-0, 0],
+    ] as const) {
+      const made = await t.make(secureView(), memoryJar(), { name: 'data', value, options: { sealed: true } });
+      expect(await t.reader(memoryJar(echo(made.header))).sealed('data')).toEqual(expected);
+    }
+  });
+
+  it('passes on a WebCrypto failure as it is (not a caller error): in key derivation and in iron', async () => {
     const broken = new Error('subtle exploded');
     const webCrypto = {
       getRandomValues: globalThis.crypto.getRandomValues.bind(globalThis.crypto),
@@ -418,16 +476,27 @@ describe('sealed cookies', () => {
     await expect(t.make(secureView(), memoryJar(), { name: 'x', value: 'v', options: { sealed: true } })).rejects.toBe(
       broken,
     );
+    // iron-webcrypto 2 seals on globalThis.crypto, whatever webCrypto the tools were given.
+    vi.spyOn(globalThis.crypto.subtle, 'encrypt').mockRejectedValue(broken);
+    await expect(
+      tools().make(secureView(), memoryJar(), { name: 'x', value: 'v', options: { sealed: true } }),
+    ).rejects.toBe(broken);
   });
 
   it('does not seal (no WebCrypto work) when the connection is insecure', async () => {
     const subtle = vi.fn();
     const webCrypto = { getRandomValues: vi.fn(), subtle: new Proxy({}, { get: subtle }) } as unknown as Crypto;
     const t = createCookieTools({ policy: parsePolicy(), secrets: SECRET, webCrypto });
+    // iron runs on globalThis.crypto: its key derivation starts with an importKey.
+    const ironImportKey = vi.spyOn(globalThis.crypto.subtle, 'importKey');
     await expect(
       t.make(insecureView(), memoryJar(), { name: 'x', value: 'v', options: { sealed: true } }),
     ).rejects.toMatchObject({ code: 'session/insecure-connection' });
     expect(subtle).not.toHaveBeenCalled();
+    expect(ironImportKey).not.toHaveBeenCalled();
+    // The spy sees iron's work when there is some.
+    await tools().make(secureView(), memoryJar(), { name: 'x', value: 'v', options: { sealed: true } });
+    expect(ironImportKey).toHaveBeenCalled();
   });
 
   it('property: reader.sealed never throws on arbitrary cookie values', async () => {
@@ -494,7 +563,7 @@ describe('createSealer', () => {
   });
 
   it('a value sealed before purpose keys (the secret as the iron password, no envelope) reads as null', async () => {
-    const legacy = await iron.seal(globalThis.crypto as never, { lang: 'fr' }, SECRET, iron.defaults);
+    const legacy = await iron.seal({ lang: 'fr' }, SECRET, iron.defaults);
     const sealer = createSealer({ secrets: [SECRET], purpose: 'sealed-cookie' });
     expect(await sealer.unseal('__Host-prefs', legacy)).toBeNull();
     const reader = tools().reader(memoryJar(`__Host-prefs=${legacy}`));
@@ -503,13 +572,56 @@ describe('createSealer', () => {
 
   it('the key of a purpose seals, not the secret: the secret as an iron password cannot open it', async () => {
     const sealed = await createSealer({ secrets: [SECRET], purpose: 'sealed-cookie' }).seal('n', 1);
-    await expect(iron.unseal(globalThis.crypto as never, sealed, SECRET, iron.defaults)).rejects.toThrow();
+    await expect(iron.unseal(sealed, SECRET, iron.defaults)).rejects.toThrow();
     const key = createHmac('sha256', SECRET).update('spartan-sessions/v1/sealed-cookie').digest('base64url');
-    expect(await iron.unseal(globalThis.crypto as never, sealed, key, iron.defaults)).toEqual({
+    expect(await iron.unseal(sealed, key, iron.defaults)).toEqual({
       p: 'sealed-cookie',
       n: 'n',
       d: 1,
     });
+  });
+
+  it('opens a value sealed by the previous release (iron-webcrypto 1.2.1): rolling deploys keep their cookies', async () => {
+    // Made once with iron-webcrypto 1.2.1 (the copy in the pnpm store) by a throwaway script,
+    // exactly as sealed.ts sealed on that release:
+    //   key = createHmac('sha256', SECRET).update('spartan-sessions/v1/sealed-cookie').digest('base64url')
+    //   iron.seal(webcrypto, { p: 'sealed-cookie', n: '__Host-prefs', d: value }, key, { ...iron.defaults, ttl: 0 })
+    // Never regenerate it with the current iron: the point is a string the old release wrote.
+    const value = { lang: 'fr', cart: [1, 2], note: 'sealed by 1.2.1' };
+    const sealedByV1 =
+      'Fe26.2**b6748c03dab27ad7c122908d97372045183337e3fc5eb7dc51d542a7bf29e176*dFwHRfLk5XHko3vhobLt-w*' +
+      'V4v4rV_sG7Q2rtXOipGpOaLJPdX8_Pi2-IOmR-Bsj6GIqNaVTn0xQPein0ZOV8aJPXm7viMrvvfsqTkvqQbLsC0cZyo_dwsmf' +
+      'BFVwt4qrQG1BoIN4Co_LPV5s4A0J1uVys8opJ4UkDFAGmPSx45dYw**' +
+      'b30f4d0f1b68fd45da94fe79940559071add3043a07dab2da9e47f1540f33ac1*KZ7f-xvj9bpxuz3U7jBPyi_ALDp07AWhoTT1xdK5Hug';
+    const sealer = createSealer({ secrets: [SECRET], purpose: 'sealed-cookie' });
+    expect(await sealer.unseal('__Host-prefs', sealedByV1)).toEqual(value);
+    // Through cookieReader, and after a rotation that keeps the old secret among those that unseal.
+    expect(
+      await tools()
+        .reader(memoryJar(`__Host-prefs=${sealedByV1}`))
+        .sealed('prefs'),
+    ).toEqual(value);
+    expect(
+      await tools({}, [OLD_SECRET, SECRET])
+        .reader(memoryJar(`__Host-prefs=${sealedByV1}`))
+        .sealed('prefs'),
+    ).toEqual(value);
+    // Still bound to its name and purpose.
+    expect(await sealer.unseal('__Host-role', sealedByV1)).toBeNull();
+    expect(
+      await createSealer({ secrets: [SECRET], purpose: 'csrf-cookie' }).unseal('__Host-prefs', sealedByV1),
+    ).toBeNull();
+  });
+
+  it('refuses, with a SpartanError and no WebCrypto work, a value JSON would not give back', async () => {
+    const sealer = createSealer({ secrets: [SECRET], purpose: 'sealed-cookie' });
+    const importKey = vi.spyOn(globalThis.crypto.subtle, 'importKey');
+    await expect(sealer.seal('when', new Date())).rejects.toMatchObject({
+      code: 'sessions/option-type-incorrect',
+      details: { param: 'value', reason: 'not-serializable' },
+    });
+    await expect(sealer.seal('nothing', undefined)).rejects.toMatchObject({ code: 'sessions/option-type-incorrect' });
+    expect(importKey).not.toHaveBeenCalled();
   });
 });
 

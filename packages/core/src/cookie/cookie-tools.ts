@@ -43,7 +43,12 @@ export interface CookieToolsOptions {
   policy: Policy | CookiePolicy;
   /** Sealing secrets: the first seals, all unseal (rotation). Each at least 32 characters. */
   secrets: string | readonly string[];
-  /** @default globalThis.crypto */
+  /**
+   * The WebCrypto that derives the `sealed-cookie` keys from the secrets. Sealing and unsealing
+   * themselves run on `globalThis.crypto` whatever is given here: iron-webcrypto 2 takes no
+   * WebCrypto of its own (see `SealerOptions.webCrypto`).
+   * @default globalThis.crypto
+   */
   webCrypto?: Crypto;
 }
 
@@ -51,7 +56,11 @@ export interface CookieToolsOptions {
 export interface MakeCookieParams {
   /** The cookie's name before the policy's prefix. */
   name?: unknown;
-  /** A string, number or boolean; with `options.sealed` any JSON value. */
+  /**
+   * A string, number or boolean; with `options.sealed` any value JSON gives back as it is
+   * (plain objects, arrays, strings, finite numbers, booleans, null: not a Date, Map, class
+   * instance or NaN, which are refused with `sessions/option-type-incorrect`).
+   */
   value?: unknown;
   options?: CookieOptions;
 }
@@ -100,6 +109,7 @@ export interface CookieTools {
    * `cookieMaker`: sets cookie `name` under the policy. Rejects with `session/missing-params`
    * (no name or value), `sessions/option-type-incorrect` (details `{ param: 'name' }` for a name
    * that is not an RFC 6265 token, `{ param: 'value' }` for a value that cannot be written,
+   * `{ param: 'value', reason: 'not-serializable' }` for a sealed value JSON would not give back,
    * `{ option }` for a bad option, e.g. `{ option: 'path' }` or `{ option: 'domain' }`),
    * `session/insecure-connection` or `sessions/cookie-too-large`. Nothing is set on a refusal.
    */
@@ -148,24 +158,10 @@ export function createCookieTools(options: CookieToolsOptions): CookieTools {
 
   const writtenValue = async (name: string, value: unknown, cookieOptions: CookieOptions | undefined) => {
     if (cookieOptions?.sealed === true) {
-      if (typeof value === 'function' || typeof value === 'symbol') {
-        throw new SpartanError('sessions/option-type-incorrect', `The sealed value of "${name}" is not JSON`, {
-          param: 'value',
-        });
-      }
-      try {
-        // Bound to the final name: read back under another name, it is null.
-        return await sealer.seal(name, value, cookieOptions.maxAge);
-      } catch (error) {
-        // JSON.stringify's TypeErrors (a BigInt, a cycle); anything else is not the caller's fault.
-        if (!(error instanceof TypeError)) throw error;
-        throw new SpartanError(
-          'sessions/option-type-incorrect',
-          `The sealed value of "${name}" cannot be serialized as JSON`,
-          { param: 'value' },
-          { cause: error },
-        );
-      }
+      // Bound to the final name: read back under another name, it is null. A value JSON would
+      // not give back as it is (a Date, a Map, NaN, a cycle) is refused by the sealer with
+      // `sessions/option-type-incorrect`; a WebCrypto failure is not the caller's and passes as it is.
+      return sealer.seal(name, value, cookieOptions.maxAge);
     }
     if (typeof value === 'string') {
       try {

@@ -1,10 +1,12 @@
 import * as iron from 'iron-webcrypto';
 import { createWebCrypto } from '../crypto/crypto.js';
 import { type KeyPurpose, PurposeKeys } from '../crypto/keys.js';
+import { SpartanError } from '../errors/errors.js';
+import { jsonLossOf } from './json-loss.js';
 
 /**
  * Sealed values: encrypted and authenticated with iron (AES-256-CBC + HMAC-SHA256) over
- * WebCrypto, and bound to what they were sealed for:
+ * WebCrypto (`globalThis.crypto`), and bound to what they were sealed for:
  *
  * - the keys are those of one purpose (`PurposeKeys`: `csrf-cookie` for the double-submit
  *   cookie, `sealed-cookie` for `cookieMaker`), derived from every secret, never the secrets
@@ -15,11 +17,19 @@ import { type KeyPurpose, PurposeKeys } from '../crypto/keys.js';
  *
  * The first secret's key seals; every secret's key unseals, so secrets rotate without breaking
  * the cookies already out there. A value sealed before this scheme (with a secret as the iron
- * password, without the envelope) reads as `null`.
+ * password, without the envelope) reads as `null`. The sealed format is iron's `Fe26.2`, the
+ * same under iron-webcrypto 1 and 2: values sealed by a release on 1.x open here.
  */
 export interface Sealer {
   readonly purpose: SealPurpose;
-  /** Seals a JSON-serializable value for cookie `name` (the final, prefixed name); `ttlSeconds` bounds how long the seal is accepted. */
+  /**
+   * Seals `value` for cookie `name` (the final, prefixed name); `ttlSeconds` bounds how long the
+   * seal is accepted. The value must come back from JSON as it went in (`jsonLossOf`): a `Date`,
+   * `Map`, class instance, `NaN`, `Infinity`, bigint, function, array hole or circular
+   * reference is refused with `sessions/option-type-incorrect` (details `{ param: 'value',
+   * reason: 'not-serializable' }`) rather than sealed as something else. A WebCrypto failure
+   * rejects as it is.
+   */
   seal(name: string, value: unknown, ttlSeconds?: number): Promise<string>;
   /**
    * The value sealed for this purpose and cookie `name`, or `null` for anything forged,
@@ -36,7 +46,13 @@ export interface SealerOptions {
   /** Validated secrets (`normalizeSecrets`): the first seals, all unseal. */
   secrets: readonly string[];
   purpose: SealPurpose;
-  /** @default globalThis.crypto */
+  /**
+   * The WebCrypto that derives this purpose's keys from the secrets (`PurposeKeys`: one
+   * HMAC-SHA256 per secret, on first use). It does not reach iron: iron-webcrypto 2 takes no
+   * WebCrypto, so sealing and unsealing themselves (PBKDF2, AES-256-CBC, HMAC-SHA256) always run
+   * on `globalThis.crypto`, as everything in core does by default.
+   * @default globalThis.crypto
+   */
   webCrypto?: Crypto | undefined;
 }
 
@@ -53,17 +69,25 @@ interface Envelope {
 /** The longest sealed string we try to open (a cookie is at most 4096 bytes). */
 const MAX_SEALED_LENGTH = 4096;
 
-/** iron-webcrypto's own name for a WebCrypto implementation (its lib typing differs from TS's DOM lib). */
-type IronCrypto = Parameters<typeof iron.seal>[0];
+/** The refusal of a value that JSON would not give back as it is (`loss`: what, never where or which value). */
+function notSerializable(name: string, loss: string): SpartanError {
+  return new SpartanError(
+    'sessions/option-type-incorrect',
+    `The sealed value of "${name}" would not come back from JSON as it is: it holds ${loss}. ` +
+      'Seal plain objects, arrays, strings, finite numbers, booleans and null (a Date as its ISO string or time value)',
+    { param: 'value', reason: 'not-serializable' },
+  );
+}
 
 export function createSealer(options: SealerOptions): Sealer {
   const { secrets, purpose } = options;
-  const webCrypto = options.webCrypto ?? globalThis.crypto;
-  const ironCrypto = webCrypto as unknown as IronCrypto;
-  // Derived on first use (no WebCrypto work at setup), once per secret.
-  const keys = new PurposeKeys(secrets, purpose, createWebCrypto(webCrypto));
-  // Built once: iron clones its options on every call, so sharing them is safe. An unseal needs
-  // no ttl of its own (the expiry is inside the sealed string and covered by its MAC).
+  // Derived on first use (no WebCrypto work at setup), once per secret. iron itself runs on
+  // `globalThis.crypto` (see `SealerOptions.webCrypto`).
+  const keys = new PurposeKeys(secrets, purpose, createWebCrypto(options.webCrypto ?? globalThis.crypto));
+  // Built once: iron reads its options without changing them, so sharing them is safe. An
+  // unseal needs no ttl of its own (the expiry is inside the sealed string and covered by its
+  // MAC). iron's default (lossless) encoder stays: `seal` has refused what it would refuse, so
+  // it never throws its bare `Error` here, and it would catch a value our check let through.
   const noTtl: iron.SealOptions = { ...iron.defaults, ttl: 0 };
   const ironOptions = (ttlSeconds?: number): iron.SealOptions =>
     ttlSeconds === undefined ? noTtl : { ...iron.defaults, ttl: ttlSeconds * 1000 };
@@ -78,8 +102,12 @@ export function createSealer(options: SealerOptions): Sealer {
   return {
     purpose,
     async seal(name, value, ttlSeconds) {
+      // Checked here, not left to iron: iron 2 refuses with a bare `Error` told apart only by
+      // its message, and iron 1 sealed whatever `JSON.stringify` made of the value.
+      const loss = jsonLossOf(value);
+      if (loss !== null) throw notSerializable(name, loss);
       const envelope: Envelope = { p: purpose, n: name, d: value };
-      return iron.seal(ironCrypto, envelope, await keys.key(0), ironOptions(ttlSeconds));
+      return iron.seal(envelope, await keys.key(0), ironOptions(ttlSeconds));
     },
     async unseal(name, sealed) {
       if (typeof name !== 'string' || name.length === 0) return null;
@@ -88,7 +116,7 @@ export function createSealer(options: SealerOptions): Sealer {
       for (let i = 0; i < keys.count; i++) {
         let payload: unknown;
         try {
-          payload = await iron.unseal(ironCrypto, sealed, await keys.key(i), noTtl);
+          payload = await iron.unseal(sealed, await keys.key(i), noTtl);
         } catch {
           // Wrong key, bad MAC, expired or malformed: try the next key, then give up.
           continue;

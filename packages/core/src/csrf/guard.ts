@@ -60,7 +60,12 @@ export interface CsrfGuardOptions {
   crypto?: SessionCrypto | undefined;
   /** Time source (ms since epoch) for events and the cookie's expiry. @default `systemClock` */
   clock?: Clock | undefined;
-  /** WebCrypto implementation deriving the keys of and sealing the double-submit cookie. @default `globalThis.crypto` */
+  /**
+   * The WebCrypto that derives the double-submit cookie's `csrf-cookie` keys from the secrets.
+   * Sealing and unsealing the cookie run on `globalThis.crypto` whatever is given here:
+   * iron-webcrypto 2 takes no WebCrypto of its own (see `SealerOptions.webCrypto`).
+   * @default `globalThis.crypto`
+   */
   webCrypto?: Crypto | undefined;
   /** How many recently seen CSRF cookie values to keep unsealed (bounded LRU). @default 1000 */
   cacheSize?: number | undefined;
