@@ -83,7 +83,7 @@ describe.each(packages.map((pkg): [string, WorkspacePackage] => [pkg.manifest.na
       expect(packed.repository?.url).toMatch(/^git\+https:\/\/.+\.git$/);
       expect(packed.repository?.directory).toMatch(/^packages\//);
       expect(packed.homepage).toMatch(/^https:\/\//);
-      expect(packed.engines?.node).toBe('>=20.19');
+      expect(packed.engines?.node).toBe('^20.19 || >=22.12');
       // pnpm turns workspace:^ into a caret range of the version being packed.
       for (const [dependency, range] of Object.entries(packed.dependencies ?? {})) {
         expect(range, `${dependency}@${range}`).toMatch(/^\^\d+\.\d+\.\d+$/);

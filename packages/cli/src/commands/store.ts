@@ -25,6 +25,16 @@ export interface OpenedStore {
 const DEFAULT_TIMEOUT_MS = 2000;
 
 /**
+ * The client options the CLI sets. (Not `RedisOptions` as a whole: under
+ * `exactOptionalPropertyTypes` ioredis 6's `replyMapping?: … | undefined` in it does not fit the
+ * constructors' own `replyMapping?: …`.)
+ */
+type ClientOptions = Pick<
+  RedisOptions,
+  'connectTimeout' | 'maxRetriesPerRequest' | 'enableAutoPipelining' | 'username' | 'password' | 'tls'
+>;
+
+/**
  * Opens the store the options name: `--redis URL` (standalone), `--cluster SEEDS` (Redis
  * Cluster), `--mongo URL` (MongoDB), else the `REDIS_URL` variable. A command-line tool must not
  * hang on a dead server: no reconnection, each store call bounded by `--timeout` (the store's
@@ -37,7 +47,7 @@ export async function openStore(
   const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
   if (options.mongo !== undefined) return openMongo(options.mongo, options.collection ?? 'sessions', timeout);
   const prefix = options.prefix ?? 'sess:';
-  const common: RedisOptions = { connectTimeout: timeout, maxRetriesPerRequest: 1, enableAutoPipelining: true };
+  const common: ClientOptions = { connectTimeout: timeout, maxRetriesPerRequest: 1, enableAutoPipelining: true };
   let client: Redis | Cluster;
   let description: string;
   if (options.cluster !== undefined && options.cluster.length > 0) {
@@ -45,7 +55,7 @@ export async function openStore(
     const parsed = seeds.filter((seed) => seed !== '').map(parseSeed);
     if (parsed.length === 0) throw usageError('--cluster: give at least one host:port', { option: '--cluster' });
     const credentials = parsed.find((seed) => seed.password !== undefined || seed.username !== undefined);
-    const redisOptions: RedisOptions = { ...common };
+    const redisOptions: ClientOptions = { ...common };
     if (credentials?.username !== undefined) redisOptions.username = credentials.username;
     if (credentials?.password !== undefined) redisOptions.password = credentials.password;
     if (parsed.some((seed) => seed.tls)) redisOptions.tls = {};
