@@ -16,6 +16,7 @@ import { installCleanup, killAll, onInterrupt } from './lib/processes.mjs';
 import { connectRedis, deletePrefix, pinRedis, serverInfo } from './lib/redis.mjs';
 import { consoleReport, markdownReport } from './lib/report.mjs';
 import { snapshotBuild } from './lib/snapshot.mjs';
+import { runAlloc } from './scenarios/alloc.mjs';
 import { runCsrfPairs } from './scenarios/csrf-pairs.mjs';
 import { runGrowth } from './scenarios/growth.mjs';
 import { HTTP_SCENARIOS, runHttpScenarios } from './scenarios/http.mjs';
@@ -25,7 +26,7 @@ import { runRevocation } from './scenarios/revoke.mjs';
 const srcDir = dirname(fileURLToPath(import.meta.url));
 const benchDir = join(srcDir, '..');
 const rootDir = join(benchDir, '..');
-const ALL_SCENARIOS = [...HTTP_SCENARIOS, 'growth', 'revoke', 'redis-bytes', 'csrf-pairs'];
+const ALL_SCENARIOS = [...HTTP_SCENARIOS, 'alloc', 'growth', 'revoke', 'redis-bytes', 'csrf-pairs'];
 
 const { values: args } = parseArgs({
   options: {
@@ -85,6 +86,8 @@ const config = {
   bytesSessions: quick ? 2_000 : 10_000,
   csrfSeconds: quick ? 1 : 2,
   csrfRounds: quick ? 1 : 3,
+  allocWarmup: quick ? 2000 : 6000,
+  allocRequests: quick ? 4000 : 16000,
 };
 const scenarioNames = args.scenarios ? args.scenarios.split(',').map((name) => name.trim()) : ALL_SCENARIOS;
 for (const name of scenarioNames) {
@@ -178,6 +181,10 @@ async function main() {
   if (httpNames.length > 0) {
     log(`• HTTP scenarios (${httpNames.join(', ')}): ${variants.length} contenders × ${config.repeats} repetitions`);
     raw.http = await phase('http', () => runHttpScenarios(ctx, variants, httpNames));
+  }
+  if (scenarioNames.includes('alloc')) {
+    log(`• bytes allocated per request, returning visitor (${compact(config.allocRequests)} requests per contender)`);
+    raw.alloc = await phase('alloc', () => runAlloc(ctx, variants));
   }
   if (scenarioNames.includes('growth')) {
     log(`• store growth (${config.growthSizes.map(compact).join(' → ')} sessions)`);

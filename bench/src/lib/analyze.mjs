@@ -138,6 +138,26 @@ function redisBytesRows(results) {
   return results.variants.filter((variant) => raw[variant.key]).map((variant) => ({ ...variant, ...raw[variant.key] }));
 }
 
+/** Bytes allocated per request, and over the same framework's bare server. */
+function allocRows(results) {
+  const raw = results.raw.alloc ?? {};
+  const bareOf = (framework) => {
+    const bare = results.variants.find((variant) => variant.role === 'bare' && variant.framework === framework);
+    return bare ? raw[bare.key]?.bytesPerRequest : undefined;
+  };
+  return results.variants
+    .filter((variant) => raw[variant.key])
+    .map((variant) => {
+      const row = { ...variant, ...raw[variant.key] };
+      const bare = bareOf(variant.framework);
+      row.overBare =
+        variant.role === 'bare' || bare === undefined || row.bytesPerRequest === undefined
+          ? null
+          : row.bytesPerRequest - bare;
+      return row;
+    });
+}
+
 function csrfRows(results) {
   const raw = results.raw.csrfPairs;
   if (!raw) return [];
@@ -312,6 +332,7 @@ export function analyze(results) {
     growth: growthRows(results),
     revoke: revokeRows(results),
     redisBytes: redisBytesRows(results),
+    alloc: allocRows(results),
     csrfPairs: csrfRows(results),
   };
   analysis.targets = targets(analysis, results);

@@ -149,6 +149,29 @@ function bytesTable(rows, markdown) {
   );
 }
 
+function allocTable(rows, markdown) {
+  const kb = (bytes) => (bytes === null || bytes === undefined ? '—' : `${(bytes / 1024).toFixed(1)} KB`);
+  return table(
+    ['framework', 'contender', 'store', 'allocated per request', 'over bare', 'most of it (per request)'],
+    rows.map((row) =>
+      row.bytesPerRequest === undefined
+        ? [row.framework, row.name, storeLabel(row), `failed: ${row.failures[0]?.split('\n')[0]}`, '', '']
+        : [
+            row.framework,
+            markdown ? contender(row) : row.name,
+            storeLabel(row),
+            kb(row.bytesPerRequest),
+            row.overBare === null ? '—' : `${row.overBare >= 0 ? '+' : ''}${kb(row.overBare)}`,
+            row.topPackages
+              .slice(0, 3)
+              .map((pkg) => `${pkg.name} ${kb(pkg.bytes)}`)
+              .join(', '),
+          ],
+    ),
+    markdown,
+  );
+}
+
 function csrfTable(rows, markdown) {
   return table(
     ['library', 'kind', 'pairs/s median (min–max)', '× csrf-csrf'],
@@ -189,6 +212,12 @@ function sections(results, markdown) {
     heading(SCENARIO_TITLES.hot);
     out.push(hotTable(analysis.http.hot, markdown));
   }
+  if (analysis.alloc?.length > 0) {
+    heading(
+      `Bytes allocated per request: returning visitor (${num(results.config.allocRequests)} requests, V8's sampling heap profiler)`,
+    );
+    out.push(allocTable(analysis.alloc, markdown));
+  }
   if (analysis.growth.length > 0) {
     heading('Store growth: the returning-visitor run as the store fills up');
     out.push(growthTable(analysis.growth, markdown));
@@ -218,6 +247,17 @@ function sections(results, markdown) {
 
 export function consoleReport(results) {
   return sections(results, false);
+}
+
+/** The notes' line on the allocation table, when the run has one. */
+function allocNote({ raw, config }) {
+  if (!raw.alloc) return '';
+  return `- Bytes allocated per request: each contender once more, alone, under V8's sampling heap profiler
+  (objects already freed included) while its ${config.connections} signed-in visitors send
+  ${num(config.allocRequests)} \`GET /hit\` after ${num(config.allocWarmup)} of warm-up. Unlike req/s and µs it
+  repeats within about 1% from run to run on a shared machine, and the garbage collector's share of
+  the CPU follows it; \`node bench/src/alloc.mjs\` breaks one server's figure down by function.
+`;
 }
 
 export function markdownReport(results, resultsPath) {
@@ -263,7 +303,7 @@ Notes:
 - Revocation: express-session stores keep no per-user index, so revoking a user means reading every
   session (\`store.all()\`) and destroying the matches; connect-redis's \`all()\` is a SCAN plus one MGET of
   every session. spartan-sessions keeps a per-user index (a sorted set in Redis).
-- Redis bytes: every store's keys carry a 10-character prefix (about the libraries' defaults, such as
+${allocNote(results)}- Redis bytes: every store's keys carry a 10-character prefix (about the libraries' defaults, such as
   \`sess:\`), since a key's name is part of its weight.
 - Targets not met, and where their time goes (profiles, what was tried):
   [docs/performance.md](docs/performance.md).
