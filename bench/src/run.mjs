@@ -52,7 +52,7 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(`usage: pnpm bench [--quick] [options]
-  --quick               short run (2 s per measurement, 1 repetition, smaller stores): under 5 minutes
+  --quick               short run (2 s per measurement, 1 repetition, smaller stores): about 7 minutes
   --repeats N           repetitions of each measurement (default 3, quick 1)
   --duration S          seconds per measurement (default 5, quick 2); --warmup S before each (2, quick 0.5)
   --connections N       concurrent connections, each with its own session (default 32)
@@ -86,8 +86,8 @@ const config = {
   bytesSessions: quick ? 2_000 : 10_000,
   csrfSeconds: quick ? 1 : 2,
   csrfRounds: quick ? 1 : 3,
-  allocWarmup: quick ? 2000 : 6000,
-  allocRequests: quick ? 4000 : 16000,
+  allocWarmup: quick ? 1000 : 6000,
+  allocRequests: quick ? 2000 : 16000,
 };
 const scenarioNames = args.scenarios ? args.scenarios.split(',').map((name) => name.trim()) : ALL_SCENARIOS;
 for (const name of scenarioNames) {
