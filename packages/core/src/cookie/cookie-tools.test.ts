@@ -538,6 +538,33 @@ describe('sealed cookies', () => {
 });
 
 describe('createSealer', () => {
+  it('opens a seal only in the spelling it was made in: unused low bits of a base64url part set read as null', async () => {
+    const sealer = createSealer({ secrets: [SECRET], purpose: 'sealed-cookie' });
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    let tried = 0;
+    for (let round = 0; round < 8; round++) {
+      const sealed = await sealer.seal('x', { round });
+      expect(sealed).not.toContain('=');
+      const parts = sealed.split('*');
+      // The iv (3), the ciphertext (4) and the MAC (7) are base64url of bytes.
+      for (const index of [3, 4, 7]) {
+        const part = parts[index]!;
+        const unused = part.length % 4 === 2 ? 0b1111 : part.length % 4 === 3 ? 0b11 : 0;
+        if (unused === 0) continue;
+        // The same bytes in another spelling: one unused bit of the last character set.
+        const last = alphabet.indexOf(part.at(-1)!);
+        const respelled = part.slice(0, -1) + alphabet[last | 1];
+        const forged = [...parts.slice(0, index), respelled, ...parts.slice(index + 1)].join('*');
+        expect(forged).not.toBe(sealed);
+        expect(await sealer.unseal('x', forged)).toBeNull();
+        tried++;
+      }
+      expect(await sealer.unseal('x', sealed)).toEqual({ round });
+    }
+    // A 16-byte iv and a 32-byte MAC always leave unused bits (22 and 43 characters).
+    expect(tried).toBeGreaterThanOrEqual(16);
+  });
+
   it('refuses empty, oversized, non-iron and non-string input without trying to unseal', async () => {
     const sealer = createSealer({ secrets: [SECRET], purpose: 'sealed-cookie' });
     expect(await sealer.unseal('x', '')).toBeNull();

@@ -69,6 +69,32 @@ interface Envelope {
 /** The longest sealed string we try to open (a cookie is at most 4096 bytes). */
 const MAX_SEALED_LENGTH = 4096;
 
+/**
+ * Whether the base64url parts of an iron seal (`Fe26.2*id*salt*iv*encrypted*expiry*salt*mac`:
+ * the iv, the ciphertext and the MAC) are each the one spelling of their bytes. iron-webcrypto 2
+ * decodes them before it checks the MAC, and a decoder ignores the unused low bits of a last
+ * character (`…Q` and `…R` can decode alike), so without this a seal would have several
+ * spellings that open to the same value. iron 1 compared the MAC as a string, and refused them.
+ */
+function canonicalParts(sealed: string): boolean {
+  const parts = sealed.split('*');
+  if (parts.length !== 8) return false;
+  return canonicalBase64url(parts[3]!) && canonicalBase64url(parts[4]!) && canonicalBase64url(parts[7]!);
+}
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** Unpadded base64url whose last character carries no unused bits set (the encoder's own output). */
+function canonicalBase64url(text: string): boolean {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return false;
+  const rest = text.length % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  // Two characters carry one byte (4 bits unused), three carry two bytes (2 bits unused).
+  const last = BASE64URL.indexOf(text[text.length - 1]!);
+  return (last & (rest === 2 ? 0b1111 : 0b11)) === 0;
+}
+
 /** The refusal of a value that JSON would not give back as it is (`loss`: what, never where or which value). */
 function notSerializable(name: string, loss: string): SpartanError {
   return new SpartanError(
@@ -112,7 +138,7 @@ export function createSealer(options: SealerOptions): Sealer {
     async unseal(name, sealed) {
       if (typeof name !== 'string' || name.length === 0) return null;
       if (typeof sealed !== 'string' || sealed.length === 0 || sealed.length > MAX_SEALED_LENGTH) return null;
-      if (!sealed.startsWith(`${iron.macPrefix}*`)) return null;
+      if (!sealed.startsWith(`${iron.macPrefix}*`) || !canonicalParts(sealed)) return null;
       for (let i = 0; i < keys.count; i++) {
         let payload: unknown;
         try {
