@@ -1,5 +1,6 @@
 import * as iron from 'iron-webcrypto';
 import { createWebCrypto } from '../crypto/crypto.js';
+import { base64urlDecode } from '../crypto/encoding.js';
 import { type KeyPurpose, PurposeKeys } from '../crypto/keys.js';
 import { SpartanError } from '../errors/errors.js';
 import { jsonLossOf } from './json-loss.js';
@@ -79,20 +80,8 @@ const MAX_SEALED_LENGTH = 4096;
 function canonicalParts(sealed: string): boolean {
   const parts = sealed.split('*');
   if (parts.length !== 8) return false;
-  return canonicalBase64url(parts[3]!) && canonicalBase64url(parts[4]!) && canonicalBase64url(parts[7]!);
-}
-
-const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-
-/** Unpadded base64url whose last character carries no unused bits set (the encoder's own output). */
-function canonicalBase64url(text: string): boolean {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return false;
-  const rest = text.length % 4;
-  if (rest === 0) return true;
-  if (rest === 1) return false;
-  // Two characters carry one byte (4 bits unused), three carry two bytes (2 bits unused).
-  const last = BASE64URL.indexOf(text[text.length - 1]!);
-  return (last & (rest === 2 ? 0b1111 : 0b11)) === 0;
+  // `base64urlDecode` refuses exactly what is not canonical unpadded base64url.
+  return [parts[3]!, parts[4]!, parts[7]!].every((part) => base64urlDecode(part) !== null);
 }
 
 /** The refusal of a value that JSON would not give back as it is (`loss`: what, never where or which value). */
