@@ -9,8 +9,8 @@ import { deletePrefix } from '../lib/redis.mjs';
 
 export async function runAlloc(ctx, variants) {
   const results = {};
+  const prefix = `${ctx.prefix}alloc:`;
   for (const variant of variants) {
-    const prefix = `${ctx.prefix}alloc:`;
     try {
       const measured = await measureAllocation({
         serverFile: join(ctx.dirs.servers, variant.file),
@@ -28,9 +28,7 @@ export async function runAlloc(ctx, variants) {
         topPackages: packages.map(([name, bytes]) => ({ name, bytes })),
         failures: [],
       };
-      ctx.log(
-        `  ${variant.name} (${variant.storeName ?? variant.store}): ${(measured.bytes / 1024).toFixed(1)} KB/request`,
-      );
+      ctx.log(`  ${variant.name} (${variant.storeName}): ${(measured.bytes / 1024).toFixed(1)} KB/request`);
     } catch (error) {
       results[variant.key] = { failures: [error.message] };
       ctx.log(`  ${variant.name}: FAILED: ${error.message.split('\n')[0]}`);
