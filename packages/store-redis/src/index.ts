@@ -1,3 +1,4 @@
+export type { NodeRedisClient, RedisClient } from './internal/link.js';
 export type {
   RedisStoreBaseOptions,
   RedisStoreClientOptions,

@@ -25,7 +25,7 @@ import {
   encodeSessionChanges,
   type StoreFailureReason,
 } from '@spartan-sessions/core/store';
-import { type Cluster, Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import {
   type DecodedValue,
   decodeSessionValue,
@@ -36,7 +36,8 @@ import {
   TOMBSTONE,
   userIdOf,
 } from './internal/codec.js';
-import { COMMANDS, casNumbers, KEY_COUNTS, SCRIPTS } from './internal/scripts.js';
+import { linkOf, type RedisClient, type RedisLink, type WriteName } from './internal/link.js';
+import { casNumbers } from './internal/scripts.js';
 
 /** Options shared by both ways of giving the store its Redis. */
 export interface RedisStoreBaseOptions {
@@ -80,10 +81,14 @@ export interface RedisStoreBaseOptions {
   deltaWrites?: boolean;
 }
 
-/** A client you own: `Redis` (standalone, or Sentinel with `{ sentinels, name }`) or `Cluster`. */
+/**
+ * A client you own: ioredis `Redis` (standalone, or Sentinel with `{ sentinels, name }`) or
+ * `Cluster`; or node-redis's `createClient()`, `createCluster()` or `createSentinel()`,
+ * connected (`await client.connect()`).
+ */
 export interface RedisStoreClientOptions extends RedisStoreBaseOptions {
   /** Never closed by the store: `close()` leaves it to you. */
-  client: Redis | Cluster;
+  client: RedisClient;
   url?: never;
 }
 
@@ -94,44 +99,6 @@ export interface RedisStoreUrlOptions extends RedisStoreBaseOptions {
 }
 
 export type RedisStoreOptions = RedisStoreClientOptions | RedisStoreUrlOptions;
-
-/**
- * The write commands, as both a client and a pipeline offer them (ioredis `defineCommand`
- * adds the Lua scripts of `internal/scripts.ts` to both): on a client each returns the reply's
- * promise, on a pipeline the pipeline. Replies are narrowed where they are used.
- */
-interface WriteCommands {
-  spartanSessionsCas(sessionKey: string, numbers: string, body: string, userId: string): unknown;
-  spartanSessionsIndexAdd(indexKey: string, sessionKey: string, expiresAtSeconds: string): unknown;
-  spartanSessionsRotate(
-    oldSessionKey: string,
-    newSessionKey: string,
-    expectedVersion: string,
-    version: string,
-    body: string,
-    expiresAt: string,
-    indexedUntil: string,
-  ): unknown;
-  spartanSessionsRotateBegin(oldSessionKey: string, expectedVersion: string, pointer: string): unknown;
-  spartanSessionsRotateSettle(oldSessionKey: string, pointer: string, restore: '0' | '1'): unknown;
-  spartanSessionsTombstone(sessionKey: string, ttlMs: string): unknown;
-  spartanSessionsUpdate(
-    sessionKey: string,
-    patch: string,
-    expiresAt: string,
-    indexNeeded: string,
-    indexedUntil: string,
-    userId: string,
-  ): unknown;
-  spartanSessionsFold(sessionKey: string, version: string, patches: string, body: string): unknown;
-  getdel(key: string): unknown;
-  zrem(key: string, member: string): unknown;
-}
-/** The one read-write script that is never waited for (it only drops expired index entries). */
-interface IndexListCommand {
-  spartanSessionsIndexList(indexKey: string): Promise<string[]>;
-}
-type AnyClient = Redis | Cluster;
 
 const DEFAULT_PREFIX = 'sess:';
 const DEFAULT_TIMEOUT_MS = 2000;
@@ -165,8 +132,8 @@ const FOLD_SMALL_AFTER_PATCHES = 2;
 const MAX_UPDATE_ROUNDS = 3;
 
 /**
- * `SessionStore` over ioredis: standalone Redis, Sentinel (a `Redis` in sentinel mode) or
- * Redis Cluster. Needs Redis 6.2 or later (`SET … PXAT`, `ZADD GT`, `GETDEL`).
+ * `SessionStore` over ioredis or node-redis: standalone Redis, Sentinel or Redis Cluster. Needs
+ * Redis 6.2 or later (`SET … PXAT`, `ZADD GT`, `GETDEL`).
  *
  * Layout: one string per session, `<prefix>s:<key>`, holding the compact record (see
  * `internal/codec.ts`), then the patches `update` appended since it was last written whole or
@@ -187,8 +154,10 @@ const MAX_UPDATE_ROUNDS = 3;
  * key follows the pointer and ends the new key too (see `rotate` and `destroy`).
  */
 export class RedisStore implements SessionStore {
-  readonly #client: AnyClient;
-  readonly #ownsClient: boolean;
+  readonly #client: RedisClient;
+  readonly #link: RedisLink;
+  /** The client the store made from `url` (closed by `close()`); `null` for a client given. */
+  readonly #owned: Redis | null;
   readonly #prefix: string;
   readonly #run: DeadlineRunner;
   readonly #replicas: number;
@@ -238,29 +207,34 @@ export class RedisStore implements SessionStore {
     if (typeof deltaWrites !== 'boolean') {
       throw optionError('deltaWrites', 'RedisStore: `deltaWrites` must be a boolean');
     }
-    let client: Redis | Cluster;
+    let client: RedisClient;
+    let link: RedisLink | undefined;
     if (options.client !== undefined) {
       if (options.url !== undefined) throw optionError('client', 'RedisStore: give either `client` or `url`, not both');
-      if (typeof options.client !== 'object' || typeof options.client.defineCommand !== 'function') {
-        throw optionError('client', 'RedisStore: `client` must be an ioredis Redis or Cluster instance');
-      }
       client = options.client;
-      this.#ownsClient = false;
+      link = linkOf(client);
+      if (link === undefined) {
+        throw optionError(
+          'client',
+          'RedisStore: `client` must be an ioredis Redis or Cluster, or a node-redis client, cluster or sentinel',
+        );
+      }
+      this.#owned = null;
     } else if (typeof options.url === 'string') {
       // Auto-pipelining: the commands of every request issued in one event-loop tick leave in
       // one socket write (ioredis groups them per Cluster slot and handles the scripts too).
-      client = new Redis(options.url, { enableAutoPipelining: true });
+      const owned = new Redis(options.url, { enableAutoPipelining: true });
       // Failures reach callers as `sessions/store-unavailable`; without a listener ioredis
       // would also print every reconnection error of this private client.
-      client.on('error', () => {});
-      this.#ownsClient = true;
+      owned.on('error', () => {});
+      client = owned;
+      link = linkOf(owned) as RedisLink;
+      this.#owned = owned;
     } else {
-      throw optionError('options', 'RedisStore: options must hold an ioredis `client` or a `url`');
-    }
-    for (const [name, command] of Object.entries(COMMANDS) as Array<[keyof typeof COMMANDS, string]>) {
-      client.defineCommand(command, { numberOfKeys: KEY_COUNTS[name], lua: SCRIPTS[name] });
+      throw optionError('options', 'RedisStore: options must hold a `client` (ioredis or node-redis) or a `url`');
     }
     this.#client = client;
+    this.#link = link;
     this.#prefix = prefix;
     this.#run = REDIS_ERRORS.deadlines(timeoutMs, reasonOf);
     this.callTimeout = timeoutMs;
@@ -275,8 +249,8 @@ export class RedisStore implements SessionStore {
     return this.#prefix;
   }
 
-  /** The ioredis client in use (the one given, or the one made from `url`). */
-  get client(): Redis | Cluster {
+  /** The client in use (the one given, or the ioredis client made from `url`). */
+  get client(): RedisClient {
     return this.#client;
   }
 
@@ -294,7 +268,7 @@ export class RedisStore implements SessionStore {
     // One `then`, no async function: this is every returning visitor's read.
     return this.#run('get', (deadline) => {
       const sessionKey = this.#sessionKey(key);
-      return this.#client.get(sessionKey).then((value) => {
+      return this.#link.get(sessionKey).then((value) => {
         const decoded = value === null ? undefined : decodeSessionValue(value);
         if (decoded === undefined) return null;
         this.#fold(deadline, sessionKey, decoded);
@@ -328,15 +302,13 @@ export class RedisStore implements SessionStore {
     const needed = indexSecond(expiresAt);
     return this.#run('set', (deadline) => {
       const cas = (indexedUntil: number): Promise<unknown> =>
-        this.#write(deadline, 'set', (redis) =>
-          redis.spartanSessionsCas(
-            this.#sessionKey(key),
-            casNumbers(record.version, expectedVersion, redisTime(expiresAt), needed, indexedUntil),
-            body,
-            // As the codec writes it after the head: the script compares the two strings.
-            userId === null ? '' : JSON.stringify(userId),
-          ),
-        );
+        this.#write(deadline, 'set', 'cas', [
+          this.#sessionKey(key),
+          casNumbers(record.version, expectedVersion, redisTime(expiresAt), needed, indexedUntil),
+          body,
+          // As the codec writes it after the head: the script compares the two strings.
+          userId === null ? '' : JSON.stringify(userId),
+        ]);
       // A new session of a user is indexed first; an update first asks the script, which
       // knows whether the stored record's index entry still covers the new expiry (a signed-in
       // visitor's request: one script, one `then`). A user change leaves the old user's entry
@@ -382,22 +354,20 @@ export class RedisStore implements SessionStore {
       let indexed = { until: 0, userId: '' };
       for (let round = 1; round <= MAX_UPDATE_ROUNDS; round++) {
         const { until, userId } = indexed;
-        const reply = await this.#write(deadline, 'update', (redis) =>
-          redis.spartanSessionsUpdate(
-            sessionKey,
-            patch,
-            String(redisTime(expiresAt)),
-            String(needed),
-            String(until),
-            userId === '' ? '' : JSON.stringify(userId),
-          ),
-        );
+        const reply = await this.#write(deadline, 'update', 'update', [
+          sessionKey,
+          patch,
+          String(redisTime(expiresAt)),
+          String(needed),
+          String(until),
+          userId === '' ? '' : JSON.stringify(userId),
+        ]);
         const version = Number(reply);
         if (version !== -1) return version > 0 ? version : null;
         // The record's user must be indexed up to the new expiry first (see `set`); the script
         // knows the entry falls short but not who the user is: read it from the record.
         checkDeadline(deadline);
-        const value = await this.#client.get(sessionKey);
+        const value = await this.#link.get(sessionKey);
         const stored = value === null ? null : userIdOf(value);
         if (stored === null) return null;
         indexed = { until: indexAhead(needed), userId: stored };
@@ -455,49 +425,45 @@ export class RedisStore implements SessionStore {
         await this.#indexAdd(deadline, userId, newKey, indexedUntil);
       }
       let previous: unknown;
-      if (this.#client.isCluster) {
+      if (this.#link.cluster) {
         const pointer = pointerHead(newKey);
-        previous = await this.#write(deadline, 'rotate', (redis) =>
-          redis.spartanSessionsRotateBegin(this.#sessionKey(oldKey), expectedVersion, pointer),
-        );
+        previous = await this.#write(deadline, 'rotate', 'rotateBegin', [
+          this.#sessionKey(oldKey),
+          expectedVersion,
+          pointer,
+        ]);
         if (typeof previous !== 'string') return false;
-        const created = await this.#write(deadline, 'rotate', (redis) =>
-          redis.spartanSessionsCas(
-            this.#sessionKey(newKey),
-            casNumbers(record.version, null, redisTime(expiresAt), needed, indexedUntil),
-            body,
-            userId === null ? '' : JSON.stringify(userId),
-          ),
-        );
-        if (created !== 1) {
+        const created = await this.#write(deadline, 'rotate', 'cas', [
+          this.#sessionKey(newKey),
+          casNumbers(record.version, null, redisTime(expiresAt), needed, indexedUntil),
+          body,
+          userId === null ? '' : JSON.stringify(userId),
+        ]);
+        if (Number(created) !== 1) {
           // The new key holds something: a tombstone (a destroy of the old key landed between
           // the steps: the session stays ended) or a record (taken). Give the old record back
           // if the pointer is still there, i.e. in the second case only.
-          await this.#write(deadline, 'rotate', (redis) =>
-            redis.spartanSessionsRotateSettle(this.#sessionKey(oldKey), pointer, '1'),
-          );
+          await this.#write(deadline, 'rotate', 'rotateSettle', [this.#sessionKey(oldKey), pointer, '1']);
           return false;
         }
         // Not waited for: a pointer that keeps its carried record costs memory, nothing else
         // (`listByUser` sees the new record and skips it).
-        this.#tidy(deadline, (redis) => redis.spartanSessionsRotateSettle(this.#sessionKey(oldKey), pointer, '0'));
+        this.#tidy(deadline, 'rotateSettle', [this.#sessionKey(oldKey), pointer, '0']);
       } else {
-        previous = await this.#write(deadline, 'rotate', (redis) =>
-          redis.spartanSessionsRotate(
-            this.#sessionKey(oldKey),
-            this.#sessionKey(newKey),
-            expectedVersion,
-            String(record.version),
-            body,
-            String(redisTime(expiresAt)),
-            String(indexedUntil),
-          ),
-        );
+        previous = await this.#write(deadline, 'rotate', 'rotate', [
+          this.#sessionKey(oldKey),
+          this.#sessionKey(newKey),
+          expectedVersion,
+          String(record.version),
+          body,
+          String(redisTime(expiresAt)),
+          String(indexedUntil),
+        ]);
         if (typeof previous !== 'string') return false;
       }
       const previousUserId = userIdOf(previous);
       if (previousUserId !== null) {
-        this.#tidy(deadline, (redis) => redis.zrem(this.#indexKey(previousUserId), oldKey));
+        this.#tidy(deadline, 'zrem', [this.#indexKey(previousUserId), oldKey]);
       }
       return true;
     });
@@ -513,7 +479,7 @@ export class RedisStore implements SessionStore {
   async destroy(key: string): Promise<void> {
     checkKey('destroy', key);
     return this.#run('destroy', async (deadline) => {
-      let value = await this.#write(deadline, 'destroy', (redis) => redis.getdel(this.#sessionKey(key)));
+      let value = await this.#write(deadline, 'destroy', 'getdel', [this.#sessionKey(key)]);
       let current = key;
       const ended: Array<{ userId: string; key: string }> = [];
       for (let depth = 0; typeof value === 'string'; depth++) {
@@ -523,14 +489,12 @@ export class RedisStore implements SessionStore {
         if (pointer === undefined || depth === MAX_POINTER_DEPTH) break;
         current = pointer.target;
         const target = this.#sessionKey(current);
-        value = await this.#write(deadline, 'destroy', (redis) =>
-          redis.spartanSessionsTombstone(target, String(this.#tombstoneMs)),
-        );
+        value = await this.#write(deadline, 'destroy', 'tombstone', [target, String(this.#tombstoneMs)]);
       }
       if (ended.length === 0) return;
       checkDeadline(deadline);
       // Not waited for: an index entry left behind is harmless (see `listByUser`).
-      await Promise.all(ended.map((entry) => this.#client.zrem(this.#indexKey(entry.userId), entry.key)));
+      await Promise.all(ended.map((entry) => this.#link.write('zrem', [this.#indexKey(entry.userId), entry.key])));
     });
   }
 
@@ -551,8 +515,7 @@ export class RedisStore implements SessionStore {
   async listByUser(userId: string): Promise<UserSessionEntry[]> {
     assertUserId(userId);
     return this.#run('listByUser', async (deadline) => {
-      const listIndex = () =>
-        (this.#client as AnyClient & IndexListCommand).spartanSessionsIndexList(this.#indexKey(userId));
+      const listIndex = () => this.#link.write('indexList', [this.#indexKey(userId)]).then((keys) => keys as string[]);
       const found = new Map<string, StoredSession>();
       const read = new Set<string>();
       let keys = await listIndex();
@@ -572,7 +535,7 @@ export class RedisStore implements SessionStore {
         });
         await this.#followPointers(deadline, userId, pointers, found);
         // In a Cluster a rotation leaves a pointer, followed above; one server needs the re-read.
-        if (this.#client.isCluster) break;
+        if (this.#link.cluster) break;
         checkDeadline(deadline);
         keys = await listIndex();
       }
@@ -582,23 +545,19 @@ export class RedisStore implements SessionStore {
 
   /** Quits the client the store created from `url`; a client given to it is left open. */
   async close(): Promise<void> {
-    if (!this.#ownsClient) return;
+    const owned = this.#owned;
+    if (owned === null) return;
     try {
-      await this.#run('close', () => this.#client.quit());
+      await this.#run('close', () => owned.quit());
     } catch {
-      this.#client.disconnect();
+      owned.disconnect();
     }
   }
 
   /** The stored values of `keys` (store keys), read after this call starts. */
   async #readSessions(deadline: Deadline, keys: string[]): Promise<Array<string | null | undefined>> {
     checkDeadline(deadline);
-    const sessionKeys = keys.map((key) => this.#sessionKey(key));
-    // MGET is one command on one server; in a Cluster the keys live in different slots, so
-    // one GET each (ioredis routes them to their nodes and sends them without waiting).
-    return this.#client.isCluster
-      ? await Promise.all(sessionKeys.map((sessionKey) => this.#client.get(sessionKey)))
-      : await this.#client.mget(sessionKeys);
+    return await this.#link.getMany(keys.map((key) => this.#sessionKey(key)));
   }
 
   /**
@@ -657,12 +616,7 @@ export class RedisStore implements SessionStore {
     // Encoded before the caller gets the record (and may change it).
     const body = encodeSessionBody(record);
     this.#folding.add(sessionKey);
-    const sent = (this.#client as unknown as WriteCommands).spartanSessionsFold(
-      sessionKey,
-      String(record.version),
-      String(patches),
-      body,
-    ) as Promise<unknown>;
+    const sent = this.#link.write('fold', [sessionKey, String(record.version), String(patches), body]);
     sent.then(
       () => this.#folding.delete(sessionKey),
       () => this.#folding.delete(sessionKey),
@@ -673,45 +627,36 @@ export class RedisStore implements SessionStore {
    * Sends a clean-up command that the call does not wait for (an index entry, a pointer's
    * carried record): its failure is harmless and must not fail a call that has done its work.
    */
-  #tidy(deadline: Deadline, command: (redis: WriteCommands) => unknown): void {
+  #tidy(deadline: Deadline, name: WriteName, args: string[]): void {
     if (deadline.expired) return;
-    const sent = command(this.#client as unknown as WriteCommands) as Promise<unknown>;
-    sent.catch(() => {});
+    this.#link.write(name, args).catch(() => {});
   }
 
   /** Moves `key`'s entry in the user's index to at least `until` (whole seconds). */
   async #indexAdd(deadline: Deadline, userId: string, key: string, until: number): Promise<void> {
-    await this.#write(deadline, 'index', (redis) =>
-      redis.spartanSessionsIndexAdd(this.#indexKey(userId), key, String(until)),
-    );
+    await this.#write(deadline, 'index', 'indexAdd', [this.#indexKey(userId), key, String(until)]);
   }
 
   /**
-   * Sends one write command; with `waitForReplicas`, pipelined with a `WAIT` on the same
-   * connection (in a Cluster ioredis routes the pipeline by the command's key, so the `WAIT`
-   * reaches the master that took the write) and failed unless enough replicas have it.
+   * Sends one write command; with `waitForReplicas`, followed by a `WAIT` in the same round trip
+   * on the same connection (`RedisLink.writeAndWait`: the master that took the write), and
+   * failed unless enough replicas have it.
    */
-  #write(deadline: Deadline, operation: string, command: (redis: WriteCommands) => unknown): Promise<unknown> {
+  #write(deadline: Deadline, operation: string, name: WriteName, args: string[]): Promise<unknown> {
     try {
       checkDeadline(deadline);
     } catch (error) {
       return Promise.reject(error);
     }
     // Without replicas to wait for, the command's own promise (no async function around it).
-    if (this.#replicas === 0) return command(this.#client as unknown as WriteCommands) as Promise<unknown>;
-    return this.#writeReplicated(operation, command);
+    if (this.#replicas === 0) return this.#link.write(name, args);
+    return this.#writeReplicated(operation, name, args);
   }
 
-  async #writeReplicated(operation: string, command: (redis: WriteCommands) => unknown): Promise<unknown> {
-    const pipeline = this.#client.pipeline();
-    command(pipeline as unknown as WriteCommands);
-    pipeline.wait(this.#replicas, this.#replicaTimeoutMs);
-    const [reply, acknowledged] = (await pipeline.exec()) ?? [];
-    if (reply === undefined || acknowledged === undefined) throw REDIS_ERRORS.unavailable(operation, 'connection');
-    if (reply[0] !== null) throw reply[0];
-    if (acknowledged[0] !== null) throw acknowledged[0];
-    if (Number(acknowledged[1]) < this.#replicas) throw REDIS_ERRORS.unavailable(operation, 'not-replicated');
-    return reply[1];
+  async #writeReplicated(operation: string, name: WriteName, args: string[]): Promise<unknown> {
+    const [reply, acknowledged] = await this.#link.writeAndWait(name, args, this.#replicas, this.#replicaTimeoutMs);
+    if (acknowledged < this.#replicas) throw REDIS_ERRORS.unavailable(operation, 'not-replicated');
+    return reply;
   }
 
   #sessionKey(key: string): string {
@@ -740,9 +685,17 @@ const REDIS_ERRORS = createStoreErrors({ id: 'redis', label: 'Redis' });
 
 /** Why a Redis call failed, as `details.reason` (safe to log). */
 function reasonOf(error: unknown): StoreFailureReason {
-  // ReplyError: Redis answered with an error (script error, CLUSTERDOWN, OOM, …). Everything
-  // else (closed connection, MaxRetriesPerRequestError, ClusterAllFailedError) is the link.
-  return error instanceof Error && error.name === 'ReplyError' ? 'redis-error' : 'connection';
+  // Redis answered with an error (script error, CLUSTERDOWN, OOM, …): ioredis's `ReplyError`,
+  // node-redis's `ErrorReply` (and its subclasses, whose `name` stays "Error"). Everything else
+  // (closed connection, MaxRetriesPerRequestError, ClusterAllFailedError, node-redis's
+  // ClientClosedError, SocketClosedUnexpectedlyError…) is the link.
+  if (!(error instanceof Error)) return 'connection';
+  if (error.name === 'ReplyError') return 'redis-error';
+  for (let proto: unknown = Object.getPrototypeOf(error); proto !== null && proto !== Error.prototype; ) {
+    if ((proto as { constructor?: { name?: unknown } }).constructor?.name === 'ErrorReply') return 'redis-error';
+    proto = Object.getPrototypeOf(proto);
+  }
+  return 'connection';
 }
 
 /** Misconfiguration is a `SpartanError` with a code, like every setup error of spartan-sessions. */
