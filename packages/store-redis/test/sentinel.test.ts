@@ -1,46 +1,21 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { isSpartanError, type SessionStore, type StoredSession } from '@spartan-sessions/core';
 import { describeStoreConformance } from '@spartan-sessions/core/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
 import { deletePrefix, newKey, record, uniquePrefix, watchUnhandledRejections } from './support/fixtures.js';
-import { freePorts, RedisServer, redisCli, waitFor } from './support/servers.js';
+import { TestSentinel } from './support/sentinel.js';
+import { redisCli, waitFor } from './support/servers.js';
 
-// Redis Sentinel: a master, two replicas and one Sentinel on loopback ports, all from the same
-// redis-server binary. The store gets a plain ioredis `Redis` in sentinel mode. Two replicas,
-// as in production: after a failover the other replica follows the new master at once, while
-// Sentinel converts the old master only at its next 10-second check.
+// Redis Sentinel: a master, two replicas and one Sentinel on loopback ports (TestSentinel). The
+// store gets a plain ioredis `Redis` in sentinel mode.
 const NAME = 'spartan';
-let dir: string;
-let servers: RedisServer[] = [];
+let group: TestSentinel | undefined;
 let client: Redis;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'spartan-sentinel-'));
-  const [masterPort, sentinelPort, ...replicaPorts] = (await freePorts(4)) as [number, number, number, number];
-  servers.push(await RedisServer.start(masterPort, { dir, args: ['--dbfilename', `dump-${masterPort}.rdb`] }));
-  for (const replicaPort of replicaPorts) {
-    servers.push(
-      await RedisServer.start(replicaPort, {
-        dir,
-        args: ['--dbfilename', `dump-${replicaPort}.rdb`, '--replicaof', '127.0.0.1', String(masterPort)],
-      }),
-    );
-  }
-  for (const replicaPort of replicaPorts) {
-    await waitFor('the replica to sync', async () =>
-      (await redisCli(replicaPort, 'info', 'replication')).includes('master_link_status:up'),
-    );
-  }
-  // Started last, the Sentinel learns both replicas from its first INFO of the master.
-  servers.splice(1, 0, await RedisServer.startSentinel(sentinelPort, { dir, name: NAME, masterPort }));
-  await waitFor('the Sentinel to see both replicas', async () => {
-    const replicas = await redisCli(sentinelPort, 'sentinel', 'replicas', NAME);
-    return replicaPorts.every((port) => replicas.includes(String(port)));
-  });
+  group = await TestSentinel.start(NAME);
+  const sentinelPort = group.sentinel.port;
   client = new Redis({
     sentinels: [{ host: '127.0.0.1', port: sentinelPort }],
     name: NAME,
@@ -55,9 +30,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   client?.disconnect();
-  await Promise.all(servers.map((server) => server.stop('SIGKILL')));
-  servers = [];
-  await rm(dir, { recursive: true, force: true });
+  await group?.dispose();
 });
 
 describeStoreConformance('RedisStore through Redis Sentinel', {
@@ -71,7 +44,7 @@ describe('RedisStore through Redis Sentinel', () => {
    * acknowledged before and after the client had switched to the new master.
    */
   async function writeThroughFailover(store: RedisStore) {
-    const sentinel = servers[1]!;
+    const sentinel = group!.sentinel;
     const before = await redisCli(sentinel.port, 'sentinel', 'get-master-addr-by-name', NAME);
     // After an earlier failover, the other replica must follow the new master first.
     await waitFor('the master to have a synced replica', async () =>

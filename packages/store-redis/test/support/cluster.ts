@@ -73,7 +73,11 @@ export class TestCluster {
     }
   }
 
-  /** Every node says `cluster_state:ok` and sees 3 masters each with a connected replica. */
+  /**
+   * Every node says `cluster_state:ok` and sees 3 masters each with a connected replica, and
+   * every replica's replication link is up (until then `WAIT` counts no replica: the gossip
+   * says "connected" seconds before the first sync is done).
+   */
   async waitUntilHealthy(timeoutMs = 20_000): Promise<void> {
     await waitFor(
       'a healthy cluster',
@@ -84,7 +88,12 @@ export class TestCluster {
         const nodes = await this.nodes();
         const masters = nodes.filter((node) => node.role === 'master');
         const replicas = nodes.filter((node) => node.role === 'slave' && node.connected);
-        return masters.length === 3 && replicas.length === 3;
+        if (masters.length !== 3 || replicas.length !== 3) return false;
+        for (const replica of replicas) {
+          const info = await redisCli(replica.port, 'info', 'replication');
+          if (!info.includes('master_link_status:up')) return false;
+        }
+        return true;
       },
       { timeoutMs, intervalMs: 100 },
     );
