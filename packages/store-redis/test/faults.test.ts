@@ -1,6 +1,7 @@
 import { isSpartanError, type StoredSession } from '@spartan-sessions/core';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { createClient } from 'redis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../src/index.js';
 import { sessionApp } from './support/app.js';
 import { newKey, record, uniquePrefix, watchUnhandledRejections } from './support/fixtures.js';
@@ -13,16 +14,13 @@ const TIMEOUT_MS = 300;
 const MARGIN_MS = 250;
 
 let server: RedisServer;
-let client: Redis;
 let store: RedisStore;
+/** Closes the client of the suite running (each suite makes its own). */
+let closeClient: () => unknown = () => {};
 
 beforeAll(async () => {
   const [port] = await freePorts(1);
   server = await RedisServer.start(port!, { args: ['--appendonly', 'yes', '--appendfsync', 'always'] });
-  client = new Redis({ host: '127.0.0.1', port: port!, lazyConnect: true });
-  client.on('error', () => {}); // reconnection noise; failures reach callers through the store
-  await client.connect();
-  store = new RedisStore({ client, prefix: uniquePrefix(), commandTimeout: TIMEOUT_MS });
 });
 
 afterEach(async () => {
@@ -31,9 +29,26 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  client?.disconnect();
   await server?.dispose();
 });
+
+/** The store over a fresh client of the given kind, connected to this file's server. */
+const CLIENTS = {
+  ioredis: async () => {
+    const client = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true });
+    client.on('error', () => {}); // reconnection noise; failures reach callers through the store
+    await client.connect();
+    closeClient = () => client.disconnect();
+    return new RedisStore({ client, prefix: uniquePrefix(), commandTimeout: TIMEOUT_MS });
+  },
+  'node-redis': async () => {
+    const client = createClient({ url: `redis://127.0.0.1:${server.port}` });
+    client.on('error', () => {}); // as above; node-redis throws an 'error' event nobody listens to
+    await client.connect();
+    closeClient = () => client.destroy();
+    return new RedisStore({ client, prefix: uniquePrefix(), commandTimeout: TIMEOUT_MS });
+  },
+};
 
 interface Outcome {
   ok: boolean;
@@ -107,85 +122,93 @@ async function expectAllReadable(acknowledged: Map<string, StoredSession>): Prom
   expect(missing).toEqual([]);
 }
 
-it('answers 503 while Redis is stopped, without hanging, and resumes by itself when it is back', async () => {
-  const unhandled = watchUnhandledRejections();
-  const load = traffic();
-  try {
-    await waitFor('traffic before the outage', () => load.okSince(0) >= 50);
-    await server.stop('SIGTERM');
-    const down = load.outcomes.length;
-    await waitFor('store-unavailable answers during the outage', () => load.failedSince(down) >= 40);
-    expect(load.okSince(down + 8)).toBe(0); // calls already in flight at the stop may still finish
-    await server.restart();
-    const up = load.outcomes.length;
-    // ioredis reconnects on its own schedule (backoff up to 2 s); no restart of the store.
-    await waitFor('successes after Redis is back', () => load.okSince(up) >= 50, { timeoutMs: 10_000 });
-  } finally {
-    await load.stop();
-    unhandled.stop();
-  }
-  expect(unhandled.reasons).toEqual([]);
-  expectStoreUnavailable(load.outcomes);
-  await expectAllReadable(load.acknowledged);
-});
+describe.each(Object.keys(CLIENTS) as Array<keyof typeof CLIENTS>)('RedisStore on %s', (kind) => {
+  beforeAll(async () => {
+    store = await CLIENTS[kind]();
+  });
 
-it('answers 503 within the timeout while Redis hangs (SIGSTOP), and loses nothing when it resumes', async () => {
-  const unhandled = watchUnhandledRejections();
-  const load = traffic();
-  try {
-    await waitFor('traffic before the hang', () => load.okSince(0) >= 50);
+  afterAll(() => closeClient());
+
+  it('answers 503 while Redis is stopped, without hanging, and resumes by itself when it is back', async () => {
+    const unhandled = watchUnhandledRejections();
+    const load = traffic();
+    try {
+      await waitFor('traffic before the outage', () => load.okSince(0) >= 50);
+      await server.stop('SIGTERM');
+      const down = load.outcomes.length;
+      await waitFor('store-unavailable answers during the outage', () => load.failedSince(down) >= 40);
+      expect(load.okSince(down + 8)).toBe(0); // calls already in flight at the stop may still finish
+      await server.restart();
+      const up = load.outcomes.length;
+      // The client reconnects on its own schedule (backoff up to 2-5 s); no restart of the store.
+      await waitFor('successes after Redis is back', () => load.okSince(up) >= 50, { timeoutMs: 10_000 });
+    } finally {
+      await load.stop();
+      unhandled.stop();
+    }
+    expect(unhandled.reasons).toEqual([]);
+    expectStoreUnavailable(load.outcomes);
+    await expectAllReadable(load.acknowledged);
+  });
+
+  it('answers 503 within the timeout while Redis hangs (SIGSTOP), and loses nothing when it resumes', async () => {
+    const unhandled = watchUnhandledRejections();
+    const load = traffic();
+    try {
+      await waitFor('traffic before the hang', () => load.okSince(0) >= 50);
+      server.pause();
+      const hung = load.outcomes.length;
+      await waitFor('timeouts during the hang', () => load.failedSince(hung) >= 20);
+      const timeouts = load.outcomes.slice(hung).filter((outcome) => !outcome.ok);
+      expect(
+        timeouts.some((outcome) => isSpartanError(outcome.error) && outcome.error.details.reason === 'timeout'),
+      ).toBe(true);
+      server.resume();
+      const up = load.outcomes.length;
+      await waitFor('successes after the hang', () => load.okSince(up) >= 50, { timeoutMs: 10_000 });
+    } finally {
+      await load.stop();
+      unhandled.stop();
+    }
+    expect(unhandled.reasons).toEqual([]);
+    expectStoreUnavailable(load.outcomes);
+    await expectAllReadable(load.acknowledged);
+  });
+
+  it('keeps the error free of keys and data', async () => {
     server.pause();
-    const hung = load.outcomes.length;
-    await waitFor('timeouts during the hang', () => load.failedSince(hung) >= 20);
-    const timeouts = load.outcomes.slice(hung).filter((outcome) => !outcome.ok);
-    expect(
-      timeouts.some((outcome) => isSpartanError(outcome.error) && outcome.error.details.reason === 'timeout'),
-    ).toBe(true);
+    const key = newKey();
+    const error = await store
+      .set(key, record({ userId: 'secret-user', data: { secret: 'hunter2' } }), {
+        expiresAt: Date.now() + 60_000,
+        expectedVersion: null,
+      })
+      .catch((caught: unknown) => caught);
     server.resume();
-    const up = load.outcomes.length;
-    await waitFor('successes after the hang', () => load.okSince(up) >= 50, { timeoutMs: 10_000 });
-  } finally {
-    await load.stop();
-    unhandled.stop();
-  }
-  expect(unhandled.reasons).toEqual([]);
-  expectStoreUnavailable(load.outcomes);
-  await expectAllReadable(load.acknowledged);
-});
-
-it('keeps the error free of keys and data', async () => {
-  server.pause();
-  const key = newKey();
-  const error = await store
-    .set(key, record({ userId: 'secret-user', data: { secret: 'hunter2' } }), {
-      expiresAt: Date.now() + 60_000,
-      expectedVersion: null,
-    })
-    .catch((caught: unknown) => caught);
-  server.resume();
-  expect(isSpartanError(error, 'sessions/store-unavailable')).toBe(true);
-  const text = JSON.stringify(error) + String(error) + String((error as Error).cause);
-  for (const secret of [key, 'secret-user', 'hunter2']) expect(text).not.toContain(secret);
-});
-
-it('through core: a request answers 503 sessions/store-unavailable while Redis is down, and the session is back after', async () => {
-  const app = sessionApp(store);
-  await app.request((session) => {
-    session.basket = 3;
+    expect(isSpartanError(error, 'sessions/store-unavailable')).toBe(true);
+    const text = JSON.stringify(error) + String(error) + String((error as Error).cause);
+    for (const secret of [key, 'secret-user', 'hunter2']) expect(text).not.toContain(secret);
   });
-  await server.stop('SIGTERM');
-  const started = Date.now();
-  const error = await app.request().catch((caught: unknown) => caught);
-  expect(isSpartanError(error, 'sessions/store-unavailable')).toBe(true);
-  expect((error as { status?: number }).status).toBe(503);
-  expect(Date.now() - started).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
-  await server.restart();
-  let basket: unknown;
-  await waitFor('the session to be served again', async () => {
+
+  it('through core: a request answers 503 sessions/store-unavailable while Redis is down, and the session is back after', async () => {
+    const app = sessionApp(store);
     await app.request((session) => {
-      basket = session.basket;
+      session.basket = 3;
     });
-    return true;
+    await server.stop('SIGTERM');
+    const started = Date.now();
+    const error = await app.request().catch((caught: unknown) => caught);
+    expect(isSpartanError(error, 'sessions/store-unavailable')).toBe(true);
+    expect((error as { status?: number }).status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+    await server.restart();
+    let basket: unknown;
+    await waitFor('the session to be served again', async () => {
+      await app.request((session) => {
+        basket = session.basket;
+      });
+      return true;
+    });
+    expect(basket).toBe(3);
   });
-  expect(basket).toBe(3);
 });
