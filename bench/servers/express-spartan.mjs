@@ -1,5 +1,6 @@
 // Ours on Express 5: @spartan-sessions/adapter-express with the default (secure) policy.
-// STORE=memory: core's MemoryStore; STORE=redis: @spartan-sessions/store-redis over ioredis.
+// STORE=memory: core's MemoryStore; STORE=redis: @spartan-sessions/store-redis over node-redis
+// (over ioredis with SPARTAN_REDIS_CLIENT=ioredis, as express-spartan-ioredis.mjs sets it).
 // The cookie is `__Host-spartan; Secure`: requests to 127.0.0.1 count as secure
 // (`transport.localhostIsSecure`), as browsers treat it, so plain http works here.
 import { spartan } from '@spartan-sessions/adapter-express';
@@ -17,7 +18,7 @@ import {
 } from './lib/common.mjs';
 import { spartanStore } from './lib/spartan.mjs';
 
-const store = spartanStore();
+const store = await spartanStore();
 const { sessions } = spartan({ secrets: SECRET, store });
 const csrf = sessions.csrf({ cookie: false });
 const fillTo = createFiller((i) => {

@@ -1,5 +1,6 @@
 // Ours on Koa 3 (+ @koa/router): @spartan-sessions/adapter-koa with the default (secure) policy.
-// STORE=memory: core's MemoryStore; STORE=redis: @spartan-sessions/store-redis over ioredis.
+// STORE=memory: core's MemoryStore; STORE=redis: @spartan-sessions/store-redis over node-redis
+// (over ioredis with SPARTAN_REDIS_CLIENT=ioredis, as koa-spartan-ioredis.mjs sets it).
 // The cookie is `__Host-spartan; Secure`: requests to 127.0.0.1 count as secure
 // (`transport.localhostIsSecure`), as browsers treat it, so plain http works here.
 import Router from '@koa/router';
@@ -8,7 +9,7 @@ import Koa from 'koa';
 import { announce, countHotKeys, HOT_KEY_PREFIX, SECRET, settings } from './lib/common.mjs';
 import { spartanStore } from './lib/spartan.mjs';
 
-const store = spartanStore();
+const store = await spartanStore();
 const { sessions } = spartan({ secrets: SECRET, store });
 const csrf = sessions.csrf({ cookie: false });
 

@@ -58,7 +58,9 @@ if (args.help) {
   --connections N       concurrent connections, each with its own session (default 32)
   --retries N           re-measure a run another workload disturbed up to N times (default 2, quick 0)
   --scenarios a,b       any of ${ALL_SCENARIOS.join(', ')}
-  --only text[,text]    only contenders whose file or name contains one of these (bare rows are kept)
+  --only text[,text]    only contenders whose file or name contains one of these (bare rows are kept);
+                        "spartan" or express-spartan etc. keep both of our Redis rows: store-redis on
+                        node-redis (the targets are checked on it) and on ioredis (*-spartan-ioredis)
   --no-redis            skip everything that needs Redis
   --markdown / --no-markdown   (re)write BENCHMARKS.md (default: only after a complete full run)
   --out FILE            results file (default results/<date>[-quick].json)
@@ -234,7 +236,7 @@ async function main() {
     machine: { ...machineInfo(), cores, redis: redisVersion, redisPinning: redisNote },
     versions: { ...measuredVersions, builtAt: new Date(Math.max(...Object.values(buildsBefore))).toISOString() },
     warnings,
-    variants: variants.map(({ key, name, framework, role, store, storeName, file }) => ({
+    variants: variants.map(({ key, name, framework, role, store, storeName, file, targets }) => ({
       key,
       name,
       framework,
@@ -242,6 +244,8 @@ async function main() {
       store,
       storeName,
       file,
+      // false: a second row of ours (on ioredis) that the targets skip (servers/registry.mjs).
+      ...(targets === false ? { targets } : {}),
     })),
     raw,
   };

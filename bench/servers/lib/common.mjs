@@ -1,8 +1,9 @@
-// What every contender server shares: its settings from the environment, the Redis client, the
+// What every contender server shares: its settings from the environment, the Redis clients, the
 // `ready <port>` handshake with the orchestrator, a clean exit on SIGTERM, and the bench-only
 // helpers that fill a store with sessions (store-growth scenario).
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 
 /** One secret for every contender (each library signs or seals its cookie with it). */
 export const SECRET = 'bench-only-secret-never-use-it-in-production-0123456789';
@@ -26,6 +27,8 @@ export const settings = {
 };
 
 let client = null;
+let nodeRedis = null;
+let nodeRedisConnected = null;
 
 /** The server's one ioredis client (lazily created, closed on exit). */
 export function redisClient() {
@@ -41,6 +44,17 @@ export function redisClient() {
   return client;
 }
 
+/**
+ * The server's one node-redis client (`redis` 6), connected: resolves once it is, so a server
+ * awaits it before it announces itself ready (lazily created, destroyed on exit). node-redis
+ * writes the commands issued in one event-loop tick in one go by itself: no option for that.
+ */
+export function nodeRedisClient() {
+  nodeRedis ??= createClient({ url: settings.redisUrl });
+  nodeRedisConnected ??= nodeRedis.connect();
+  return nodeRedisConnected;
+}
+
 /** Number of `hot_*` keys in a session's data. */
 export function countHotKeys(data) {
   let count = 0;
@@ -50,12 +64,13 @@ export function countHotKeys(data) {
 
 /**
  * Tells the orchestrator the server is listening (`ready <port>` on stdout) and makes SIGTERM
- * close the Redis client and exit.
+ * close the Redis clients and exit.
  */
 export function announce(port) {
   process.stdout.write(`ready ${port}\n`);
   const stop = () => {
     if (client !== null) client.disconnect();
+    if (nodeRedis !== null) nodeRedis.destroy();
     process.exit(0);
   };
   process.once('SIGTERM', stop);
@@ -69,7 +84,7 @@ export function randomKey() {
 
 /**
  * Runs `add(i)` for i in [from, to) with at most `concurrency` calls in flight: fast enough to
- * put a million sessions into Redis (ioredis pipelines whatever is in flight).
+ * put a million sessions into Redis (ioredis and node-redis pipeline whatever is in flight).
  */
 export async function fillInBatches(from, to, add, concurrency = 2000) {
   for (let start = from; start < to; start += concurrency) {

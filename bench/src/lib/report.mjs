@@ -260,6 +260,14 @@ function allocNote({ raw, config }) {
 `;
 }
 
+/** The method's line on our two Redis rows, when the run has the second (older runs had one). */
+function oursOnTwoClientsNote({ variants }) {
+  if (!variants.some((variant) => variant.role === 'ours' && variant.targets === false)) return '';
+  return `
+Ours has two Redis rows per framework as well, @spartan-sessions/store-redis on either client: node-redis
+(the targets are checked on that row) and ioredis (auto-pipelining on).`;
+}
+
 export function markdownReport(results, resultsPath) {
   const { machine, config, versions } = results;
   const packages = Object.entries(versions.packages)
@@ -286,7 +294,7 @@ answered; **+µs over bare** is what the session library adds to each request (i
 machine's speed, as the bare row does: compare runs by their ratios). Cookie-session rows (iron-session,
 koa-session's default) keep the session in the cookie: no store, so they are never the "best peer".
 express-session has two Redis rows: connect-redis 7 on ioredis and connect-redis 11 on node-redis (what
-\`npm install connect-redis redis\` gives today); its best peer figure is the faster of the two.
+\`npm install connect-redis redis\` gives today); its best peer figure is the faster of the two.${oursOnTwoClientsNote(results)}
 **Versions:** ${packages}; our packages at commit ${versions.commit ?? 'unknown'}${versions.builtAt ? `, as built at ${versions.builtAt.slice(11, 19)} UTC (a copy of that build served the whole run)` : ''}.
 ${(results.warnings ?? []).map((warning) => `\n**Warning:** ${warning}.\n`).join('')}
 ${sections(results, true)}
