@@ -50,7 +50,12 @@ export function redisClient() {
  * writes the commands issued in one event-loop tick in one go by itself: no option for that.
  */
 export function nodeRedisClient() {
-  nodeRedis ??= createClient({ url: settings.redisUrl });
+  if (nodeRedis === null) {
+    nodeRedis = createClient({ url: settings.redisUrl });
+    // What store-redis's README asks for: node-redis throws an 'error' event nobody listens to,
+    // and a lost connection would end the server instead of answering 503 until it is back.
+    nodeRedis.on('error', () => {});
+  }
   nodeRedisConnected ??= nodeRedis.connect();
   return nodeRedisConnected;
 }

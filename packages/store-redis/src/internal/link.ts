@@ -162,10 +162,9 @@ class NodeRedisLink implements RedisLink {
 
   write(name: WriteName, args: string[]): Promise<unknown> {
     const command = commandOf(name, args);
-    const sent = this.#send(args[0], command).then(texts);
-    if (command[0] !== 'EVALSHA') return sent;
-    return sent.catch((error: unknown) => {
-      if (!isNoScript(error)) throw error;
+    // One `then` with both handlers: a returning visitor's write is one of these.
+    return this.#send(args[0], command).then(texts, (error: unknown) => {
+      if (command[0] !== 'EVALSHA' || !isNoScript(error)) throw error;
       return this.#send(args[0], asEval(name, command)).then(texts);
     });
   }
