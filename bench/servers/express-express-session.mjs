@@ -7,13 +7,13 @@ import { RedisStore as CurrentRedisStore } from 'connect-redis-current';
 import { csrfSync } from 'csrf-sync';
 import express from 'express';
 import session from 'express-session';
-import { createClient } from 'redis';
 import {
   announce,
   countHotKeys,
   createFiller,
   expressSessionRecord,
   HOT_KEY_PREFIX,
+  nodeRedisClient,
   randomKey,
   redisClient,
   SECRET,
@@ -21,18 +21,13 @@ import {
   settings,
 } from './lib/common.mjs';
 
-async function currentRedisStore() {
-  // node-redis pipelines the commands of one tick by itself.
-  const client = createClient({ url: settings.redisUrl });
-  await client.connect();
-  return new CurrentRedisStore({ client, prefix: settings.prefix });
-}
-
+// The shared clients of lib/common.mjs (closed on exit); node-redis's is connected before the
+// server announces itself, and pipelines the commands of one tick by itself.
 const store =
   settings.store !== 'redis'
     ? new session.MemoryStore()
     : process.env.EXPRESS_SESSION_REDIS === 'node-redis'
-      ? await currentRedisStore()
+      ? new CurrentRedisStore({ client: await nodeRedisClient(), prefix: settings.prefix })
       : new RedisStore({ client: redisClient(), prefix: settings.prefix });
 const { csrfSynchronisedProtection, generateToken } = csrfSync();
 const fillTo = createFiller(

@@ -1,22 +1,33 @@
 // @fastify/session 11 (+ @fastify/cookie) on Fastify 5, saveUninitialized off as for
-// express-session. STORE=memory: its built-in store; STORE=redis: connect-redis 7 over ioredis
+// express-session. STORE=memory: its built-in store; STORE=redis: connect-redis 7 over ioredis,
+// or (fastify-session-node-redis.mjs) connect-redis 11 over node-redis 6, today's install
 // (@fastify/session takes express-session stores). CSRF: a `csrf` secret in the session, which
 // is what @fastify/csrf-protection does with `sessionPlugin: '@fastify/session'`.
 import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import RedisStore from 'connect-redis';
+import { RedisStore as CurrentRedisStore } from 'connect-redis-current';
 import Tokens from 'csrf';
 import Fastify from 'fastify';
 import {
   announce,
   countHotKeys,
   HOT_KEY_PREFIX,
+  nodeRedisClient,
   redisClient,
   SECRET,
   SESSION_TTL_MS,
   settings,
 } from './lib/common.mjs';
 
+// The shared clients of lib/common.mjs (closed on exit); node-redis's is connected before the
+// server announces itself.
+const store =
+  settings.store !== 'redis'
+    ? undefined
+    : process.env.FASTIFY_SESSION_REDIS === 'node-redis'
+      ? new CurrentRedisStore({ client: await nodeRedisClient(), prefix: settings.prefix })
+      : new RedisStore({ client: redisClient(), prefix: settings.prefix });
 const tokens = new Tokens();
 const app = Fastify({ logger: false });
 app.register(fastifyCookie);
@@ -24,7 +35,7 @@ app.register(fastifySession, {
   secret: SECRET,
   saveUninitialized: false,
   cookie: { secure: false, httpOnly: true, sameSite: 'lax', maxAge: SESSION_TTL_MS },
-  ...(settings.store === 'redis' ? { store: new RedisStore({ client: redisClient(), prefix: settings.prefix }) } : {}),
+  ...(store ? { store } : {}),
 });
 app.get('/login', async (request) => {
   await request.session.regenerate();

@@ -1,8 +1,9 @@
 // koa-session 7 on Koa 3 (+ @koa/router). koa-session ships no server-side store:
 // STORE=cookie is its default (the session itself in a signed cookie); STORE=memory an
 // in-process Map of JSON strings with expiry (what express-session's MemoryStore does);
-// STORE=redis an ioredis store as koa-redis writes it (GET / SET … PX / DEL). CSRF: a `csrf`
-// secret in the session, which is what koa-csrf does.
+// STORE=redis a store as koa-redis writes it (GET / SET … PX / DEL) over ioredis, or
+// (koa-session-node-redis.mjs) the same store over node-redis 6. CSRF: a `csrf` secret in the
+// session, which is what koa-csrf does.
 import Router from '@koa/router';
 import Tokens from 'csrf';
 import Koa from 'koa';
@@ -11,6 +12,7 @@ import {
   announce,
   countHotKeys,
   HOT_KEY_PREFIX,
+  nodeRedisClient,
   redisClient,
   SECRET,
   SESSION_TTL_MS,
@@ -38,14 +40,15 @@ function memoryStore() {
   };
 }
 
-function redisStore(client, prefix) {
+// The same three commands on either client; only the SET's expiry is spelled differently.
+function redisStore(client, prefix, setWithExpiry) {
   return {
     async get(key) {
       const json = await client.get(prefix + key);
       return json === null ? undefined : JSON.parse(json);
     },
     async set(key, value, maxAge) {
-      await client.set(prefix + key, JSON.stringify(value), 'PX', maxAge);
+      await setWithExpiry(prefix + key, JSON.stringify(value), maxAge);
     },
     async destroy(key) {
       await client.del(prefix + key);
@@ -53,7 +56,19 @@ function redisStore(client, prefix) {
   };
 }
 
-const stores = { memory: memoryStore, redis: () => redisStore(redisClient(), settings.prefix) };
+// The shared clients of lib/common.mjs (closed on exit); node-redis's is connected before the
+// server announces itself.
+async function redis() {
+  if (process.env.KOA_SESSION_REDIS === 'node-redis') {
+    const client = await nodeRedisClient();
+    return redisStore(client, settings.prefix, (key, json, ms) =>
+      client.set(key, json, { expiration: { type: 'PX', value: ms } }),
+    );
+  }
+  const client = redisClient();
+  return redisStore(client, settings.prefix, (key, json, ms) => client.set(key, json, 'PX', ms));
+}
+const stores = { memory: memoryStore, redis };
 const tokens = new Tokens();
 const app = new Koa();
 app.keys = [SECRET];
@@ -65,7 +80,7 @@ app.use(
       signed: true,
       secure: false,
       sameSite: 'lax',
-      ...(stores[settings.store] ? { store: stores[settings.store]() } : {}),
+      ...(stores[settings.store] ? { store: await stores[settings.store]() } : {}),
     },
     app,
   ),

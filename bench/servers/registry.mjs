@@ -15,6 +15,12 @@
 //   each framework has a second one on ioredis (`<framework>-spartan-ioredis.mjs`, the same
 //   server with the other client) so users of either client see their figure; targets, growth
 //   and Redis bytes (a layout that does not depend on the client) use the node-redis row.
+//   Each peer library with a Redis store has two rows too, one per client (connect-redis 7 on
+//   ioredis and connect-redis 11 on node-redis for express-session and @fastify/session; the
+//   same koa-redis-like store on either client for koa-session), so a framework's best peer on
+//   Redis ("× best peer", the faster peer row) is also measured on the client our targeted row
+//   uses. A library's Redis bytes are measured on one of its rows only (`redisBytes`, the ioredis
+//   one), for the same reason as ours.
 export const contenders = [
   { framework: 'express', name: 'express (bare)', role: 'bare', file: 'express-bare.mjs', stores: ['none'] },
   {
@@ -69,8 +75,16 @@ export const contenders = [
     role: 'peer',
     file: 'fastify-session.mjs',
     stores: ['memory', 'redis'],
-    storeNames: { memory: 'MemoryStore', redis: 'connect-redis' },
+    storeNames: { memory: 'MemoryStore', redis: 'connect-redis 7 / ioredis' },
     redisBytes: true,
+  },
+  {
+    framework: 'fastify',
+    name: '@fastify/session',
+    role: 'peer',
+    file: 'fastify-session-node-redis.mjs',
+    stores: ['redis'],
+    storeNames: { redis: 'connect-redis 11 / node-redis' },
   },
   {
     framework: 'fastify',
@@ -99,6 +113,15 @@ export const contenders = [
     storeNames: { cookie: 'cookie (default)', memory: 'Map store', redis: 'ioredis store' },
     hot: true,
     redisBytes: true,
+  },
+  {
+    framework: 'koa',
+    name: 'koa-session',
+    role: 'peer',
+    file: 'koa-session-node-redis.mjs',
+    stores: ['redis'],
+    storeNames: { redis: 'node-redis store' },
+    hot: true,
   },
   {
     framework: 'koa',

@@ -260,6 +260,25 @@ function allocNote({ raw, config }) {
 `;
 }
 
+/**
+ * The method's line on the peers with two Redis rows (one per client), listed from the run's rows
+ * (older runs had express-session's two only).
+ */
+function peersOnTwoClientsNote({ variants }) {
+  const byLibrary = new Map();
+  for (const variant of variants) {
+    if (variant.role !== 'peer' || variant.store !== 'redis') continue;
+    byLibrary.set(variant.name, [...(byLibrary.get(variant.name) ?? []), variant.storeName]);
+  }
+  const twice = [...byLibrary].filter(([, storeNames]) => storeNames.length > 1);
+  if (twice.length === 0) return '';
+  const list = twice.map(([name, storeNames]) => `${name} (${storeNames.join(', ')})`).join('; ');
+  return `
+${twice.length === 1 ? 'One peer has' : 'These peers have'} two Redis rows, one per client: ${list}; connect-redis 11 on
+node-redis is what \`npm install connect-redis redis\` gives today. A library's best peer figure is the
+faster of its rows.`;
+}
+
 /** The method's line on our two Redis rows, when the run has the second (older runs had one). */
 function oursOnTwoClientsNote({ variants }) {
   if (!variants.some((variant) => variant.role === 'ours' && variant.targets === false)) return '';
@@ -292,9 +311,7 @@ sessions, **× best peer** by the fastest peer library on the same framework and
 this run. **CPU µs/req** is the server process's CPU time (user + system, /proc) over the requests it
 answered; **+µs over bare** is what the session library adds to each request (it scales with the
 machine's speed, as the bare row does: compare runs by their ratios). Cookie-session rows (iron-session,
-koa-session's default) keep the session in the cookie: no store, so they are never the "best peer".
-express-session has two Redis rows: connect-redis 7 on ioredis and connect-redis 11 on node-redis (what
-\`npm install connect-redis redis\` gives today); its best peer figure is the faster of the two.${oursOnTwoClientsNote(results)}
+koa-session's default) keep the session in the cookie: no store, so they are never the "best peer".${peersOnTwoClientsNote(results)}${oursOnTwoClientsNote(results)}
 **Versions:** ${packages}; our packages at commit ${versions.commit ?? 'unknown'}${versions.builtAt ? `, as built at ${versions.builtAt.slice(11, 19)} UTC (a copy of that build served the whole run)` : ''}.
 ${(results.warnings ?? []).map((warning) => `\n**Warning:** ${warning}.\n`).join('')}
 ${sections(results, true)}
