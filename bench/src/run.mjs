@@ -52,7 +52,7 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(`usage: pnpm bench [--quick] [options]
-  --quick               short run (2 s per measurement, 1 repetition, smaller stores): 7 minutes or more
+  --quick               short run (2 s per measurement, 1 repetition, smaller stores): about 9 minutes
   --repeats N           repetitions of each measurement (default 3, quick 1)
   --duration S          seconds per measurement (default 5, quick 2); --warmup S before each (2, quick 0.5)
   --connections N       concurrent connections, each with its own session (default 32)
