@@ -36,7 +36,7 @@ import {
   TOMBSTONE,
   userIdOf,
 } from './internal/codec.js';
-import { linkOf, type RedisClient, type RedisLink, type WriteName } from './internal/link.js';
+import { IoredisLink, linkOf, type RedisClient, type RedisLink, type WriteName } from './internal/link.js';
 import { casNumbers } from './internal/scripts.js';
 
 /** Options shared by both ways of giving the store its Redis. */
@@ -228,7 +228,7 @@ export class RedisStore implements SessionStore {
       // would also print every reconnection error of this private client.
       owned.on('error', () => {});
       client = owned;
-      link = linkOf(owned) as RedisLink;
+      link = new IoredisLink(owned);
       this.#owned = owned;
     } else {
       throw optionError('options', 'RedisStore: options must hold a `client` (ioredis or node-redis) or a `url`');
@@ -268,7 +268,7 @@ export class RedisStore implements SessionStore {
     // One `then`, no async function: this is every returning visitor's read.
     return this.#run('get', (deadline) => {
       const sessionKey = this.#sessionKey(key);
-      return this.#link.get(sessionKey).then((value) => {
+      return this.#link.get(sessionKey, (value) => {
         const decoded = value === null ? undefined : decodeSessionValue(value);
         if (decoded === undefined) return null;
         this.#fold(deadline, sessionKey, decoded);
@@ -367,8 +367,7 @@ export class RedisStore implements SessionStore {
         // The record's user must be indexed up to the new expiry first (see `set`); the script
         // knows the entry falls short but not who the user is: read it from the record.
         checkDeadline(deadline);
-        const value = await this.#link.get(sessionKey);
-        const stored = value === null ? null : userIdOf(value);
+        const stored = await this.#link.get(sessionKey, (value) => (value === null ? null : userIdOf(value)));
         if (stored === null) return null;
         indexed = { until: indexAhead(needed), userId: stored };
         await this.#indexAdd(deadline, stored, key, indexed.until);

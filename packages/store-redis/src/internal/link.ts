@@ -31,7 +31,11 @@ export type RedisClient = Redis | Cluster | NodeRedisClient;
 export interface RedisLink {
   /** Whether the keys live in different slots of a Redis Cluster (no multi-key command). */
   readonly cluster: boolean;
-  get(key: string): Promise<string | null>;
+  /**
+   * `GET`, then `next` on the value: one `then` for both (a returning visitor's read is one of
+   * these), so a client whose replies need converting costs no promise more than one that does not.
+   */
+  get<T>(key: string, next: (value: string | null) => T): Promise<Awaited<T>>;
   /** The values of `keys`: one `MGET` on one server, a `GET` each in a Cluster. */
   getMany(keys: string[]): Promise<Array<string | null>>;
   write(name: WriteName, args: string[]): Promise<unknown>;
@@ -66,7 +70,7 @@ type Method = (...args: string[]) => unknown;
  * ioredis: the scripts are defined on the client (`defineCommand`: ioredis sends `EVALSHA`, and
  * `EVAL` once per connection on `NOSCRIPT`, on the client and its pipelines alike).
  */
-class IoredisLink implements RedisLink {
+export class IoredisLink implements RedisLink {
   readonly cluster: boolean;
   readonly #client: Redis | Cluster;
 
@@ -78,8 +82,8 @@ class IoredisLink implements RedisLink {
     this.cluster = client.isCluster;
   }
 
-  get(key: string): Promise<string | null> {
-    return this.#client.get(key);
+  get<T>(key: string, next: (value: string | null) => T): Promise<Awaited<T>> {
+    return this.#client.get(key).then(next) as Promise<Awaited<T>>;
   }
 
   getMany(keys: string[]): Promise<Array<string | null>> {
@@ -151,12 +155,12 @@ class NodeRedisLink implements RedisLink {
     this.cluster = kind === 'cluster';
   }
 
-  get(key: string): Promise<string | null> {
-    return this.#send(key, ['GET', key]).then(textOrNull);
+  get<T>(key: string, next: (value: string | null) => T): Promise<Awaited<T>> {
+    return this.#send(key, ['GET', key]).then((reply) => next(textOrNull(reply))) as Promise<Awaited<T>>;
   }
 
   getMany(keys: string[]): Promise<Array<string | null>> {
-    if (this.cluster) return Promise.all(keys.map((key) => this.get(key)));
+    if (this.cluster) return Promise.all(keys.map((key) => this.#send(key, ['GET', key]).then(textOrNull)));
     return this.#send(keys[0], ['MGET', ...keys]).then((reply) => (reply as unknown[]).map(textOrNull));
   }
 
