@@ -129,11 +129,28 @@ describe.each(Object.keys(CLIENTS) as Array<keyof typeof CLIENTS>)('RedisStore o
 
   afterAll(() => closeClient());
 
-  it('answers 503 while Redis is stopped, without hanging, and resumes by itself when it is back', async () => {
+  /**
+   * Store calls flowing (`traffic`) through `fault`, which starts once 50 have succeeded and
+   * ends when the store serves again; then: no unhandled rejection, every failure a 503 within
+   * the timeout, every acknowledged write readable.
+   */
+  async function throughFault(fault: (load: ReturnType<typeof traffic>) => Promise<void>): Promise<void> {
     const unhandled = watchUnhandledRejections();
     const load = traffic();
     try {
-      await waitFor('traffic before the outage', () => load.okSince(0) >= 50);
+      await waitFor('traffic before the fault', () => load.okSince(0) >= 50);
+      await fault(load);
+    } finally {
+      await load.stop();
+      unhandled.stop();
+    }
+    expect(unhandled.reasons).toEqual([]);
+    expectStoreUnavailable(load.outcomes);
+    await expectAllReadable(load.acknowledged);
+  }
+
+  it('answers 503 while Redis is stopped, without hanging, and resumes by itself when it is back', async () => {
+    await throughFault(async (load) => {
       await server.stop('SIGTERM');
       const down = load.outcomes.length;
       await waitFor('store-unavailable answers during the outage', () => load.failedSince(down) >= 40);
@@ -142,20 +159,11 @@ describe.each(Object.keys(CLIENTS) as Array<keyof typeof CLIENTS>)('RedisStore o
       const up = load.outcomes.length;
       // The client reconnects on its own schedule (backoff up to 2-5 s); no restart of the store.
       await waitFor('successes after Redis is back', () => load.okSince(up) >= 50, { timeoutMs: 10_000 });
-    } finally {
-      await load.stop();
-      unhandled.stop();
-    }
-    expect(unhandled.reasons).toEqual([]);
-    expectStoreUnavailable(load.outcomes);
-    await expectAllReadable(load.acknowledged);
+    });
   });
 
   it('answers 503 within the timeout while Redis hangs (SIGSTOP), and loses nothing when it resumes', async () => {
-    const unhandled = watchUnhandledRejections();
-    const load = traffic();
-    try {
-      await waitFor('traffic before the hang', () => load.okSince(0) >= 50);
+    await throughFault(async (load) => {
       server.pause();
       const hung = load.outcomes.length;
       await waitFor('timeouts during the hang', () => load.failedSince(hung) >= 20);
@@ -166,13 +174,7 @@ describe.each(Object.keys(CLIENTS) as Array<keyof typeof CLIENTS>)('RedisStore o
       server.resume();
       const up = load.outcomes.length;
       await waitFor('successes after the hang', () => load.okSince(up) >= 50, { timeoutMs: 10_000 });
-    } finally {
-      await load.stop();
-      unhandled.stop();
-    }
-    expect(unhandled.reasons).toEqual([]);
-    expectStoreUnavailable(load.outcomes);
-    await expectAllReadable(load.acknowledged);
+    });
   });
 
   it('keeps the error free of keys and data', async () => {
