@@ -5,7 +5,8 @@
 // does weighs on both alike. Each phase's figure is the server's CPU time (/proc) per request;
 // the result is the median of the paired differences. On a shared machine where a full run's
 // rows move by 25%, this tells a change of a few µs from noise; run it with both sides the same
-// checkout first to see the noise floor.
+// checkout first to see the noise floor. `--visitor new` measures new visitors instead (`/new`,
+// no cookie sent: every request creates and stores a session).
 //   git worktree add /tmp/before <commit> && (cd /tmp/before && pnpm install --offline && pnpm -r build)
 //   node src/ab.mjs --before /tmp/before --server express-spartan --store memory
 import { spawnSync } from 'node:child_process';
@@ -22,6 +23,7 @@ const { values: args } = parseArgs({
     after: { type: 'string' },
     server: { type: 'string', default: 'express-spartan' },
     store: { type: 'string', default: 'memory' },
+    visitor: { type: 'string', default: 'returning' },
     phases: { type: 'string', default: '20' },
     requests: { type: 'string', default: '4000' },
     connections: { type: 'string', default: '32' },
@@ -32,7 +34,8 @@ const here = resolve(join(dirname(fileURLToPath(import.meta.url)), '..', '..'));
 if (args.help || !args.before) {
   console.log(
     'usage: node src/ab.mjs --before <checkout> [--after <checkout, default this one>] [--server express-spartan]\n' +
-      '                       [--store memory|redis] [--phases 20] [--requests 4000] [--connections 32]',
+      '                       [--store memory|redis] [--visitor returning|new] [--phases 20] [--requests 4000]\n' +
+      '                       [--connections 32]',
   );
   process.exit(args.help ? 0 : 2);
 }
@@ -43,6 +46,13 @@ const phases = Number(args.phases);
 const perPhase = Number(args.requests);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const redis = args.store === 'redis' ? await connectRedis(redisUrl) : null;
+if (args.visitor !== 'returning' && args.visitor !== 'new') {
+  console.error(`--visitor must be returning or new, not ${args.visitor}`);
+  process.exit(2);
+}
+const newVisitors = args.visitor === 'new';
+/** A new visitor's jar: it never keeps the cookie it is given. */
+const forgetful = { size: 0, update() {}, header: () => '' };
 const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
 
 /** One side: its server, its visitors and the prefix of its Redis keys. */
@@ -62,7 +72,9 @@ async function open(label, checkout) {
 /** `count` requests over the side's visitors; resolves its server's CPU µs per request. */
 async function phase(side, count) {
   const before = cpuMicros(side.server.pid);
-  const made = await visitEach(side.server.port, side.jars, count);
+  const made = newVisitors
+    ? await visitEach(side.server.port, side.jars.map(() => forgetful), count, '/new')
+    : await visitEach(side.server.port, side.jars, count);
   return (cpuMicros(side.server.pid) - before) / made;
 }
 
@@ -85,7 +97,7 @@ try {
     }
   }
   const differences = cpuB.map((value, i) => value - cpuA[i]);
-  console.log(`${args.server} (${args.store}), ${phases} phases of ${perPhase} requests each side`);
+  console.log(`${args.server} (${args.store}, ${args.visitor} visitors), ${phases} phases of ${perPhase} requests each side`);
   console.log(`  before (${args.before}): ${median(cpuA).toFixed(1)} µs of server CPU a request (median)`);
   console.log(`  after  (${args.after ?? here}): ${median(cpuB).toFixed(1)} µs`);
   console.log(
