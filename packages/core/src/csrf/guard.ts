@@ -1,3 +1,4 @@
+import { BoundedCache } from '../bounded-cache.js';
 import { createSealer } from '../cookie/sealed.js';
 import { serializeCookie } from '../cookie/serialize.js';
 import { isSecureRequest, type TransportPolicy } from '../cookie/transport.js';
@@ -19,7 +20,6 @@ import {
   systemClock,
 } from '../ports.js';
 import { isPromiseLike, type MaybePromise } from '../session/maybe.js';
-import { BoundedCache } from './cache.js';
 import { createOriginCheck, type OriginRejectionReason } from './origin.js';
 import { createCsrfSecret, isCsrfSecret, maskCsrfToken, readSubmittedToken, verifyCsrfToken } from './token.js';
 

@@ -1,3 +1,4 @@
+import { BoundedCache } from '../bounded-cache.js';
 import type { SessionCrypto } from '../crypto/crypto.js';
 import { base64urlEncode, timingSafeEqual } from '../crypto/encoding.js';
 import { PurposeKeys } from '../crypto/keys.js';
@@ -80,19 +81,13 @@ export interface SessionIdCodecOptions {
 export class SessionIdCodec {
   readonly #keys: PurposeKeys;
   readonly #crypto: SessionCrypto;
-  readonly #cacheSize: number;
-  /**
-   * Recently verified cookie values, least recently used first. A hit moves its entry to the
-   * back only once it has fallen into the older half (`stamp` counts insertions): the returning
-   * visitor's lookup is one `Map.get`, not a delete and re-insert on every request.
-   */
-  readonly #verified = new Map<string, { readonly verified: VerifiedCookie; stamp: number }>();
-  #stamp = 0;
+  /** Recently verified cookie values (a bounded LRU): a returning visitor's lookup is one `Map.get`. */
+  readonly #verified: BoundedCache<string, VerifiedCookie>;
 
   constructor(options: SessionIdCodecOptions) {
     this.#keys = new PurposeKeys(options.secrets, 'session-cookie', options.crypto);
     this.#crypto = options.crypto;
-    this.#cacheSize = options.cacheSize ?? 10_000;
+    this.#verified = new BoundedCache(options.cacheSize ?? 10_000);
   }
 
   /** A fresh raw id from the CSPRNG (synchronous: `getRandomValues` is), cut from a pooled block. */
@@ -184,15 +179,7 @@ export class SessionIdCodec {
    * returning visitor's path); `undefined` when it must go through `verify`.
    */
   verifiedBefore(cookieValue: string): VerifiedCookie | undefined {
-    const cached = this.#verified.get(cookieValue);
-    if (cached === undefined) return undefined;
-    if (this.#stamp - cached.stamp >= this.#cacheSize >> 1) {
-      // Refresh recency (a Map keeps insertion order).
-      this.#verified.delete(cookieValue);
-      cached.stamp = ++this.#stamp;
-      this.#verified.set(cookieValue, cached);
-    }
-    return cached.verified;
+    return this.#verified.get(cookieValue);
   }
 
   /** Drops a cookie value from the verification cache (after rotation or destruction). */
@@ -201,12 +188,7 @@ export class SessionIdCodec {
   }
 
   #remember(cookieValue: string, verified: VerifiedCookie): void {
-    if (this.#cacheSize <= 0) return;
-    if (this.#verified.size >= this.#cacheSize) {
-      const oldest = this.#verified.keys().next().value;
-      if (oldest !== undefined) this.#verified.delete(oldest);
-    }
-    this.#verified.set(cookieValue, { verified, stamp: ++this.#stamp });
+    this.#verified.set(cookieValue, verified);
   }
 }
 
