@@ -74,6 +74,7 @@ describe('SpartanCore: one setup for every adapter', () => {
     const wrong: Array<[string, unknown]> = [
       ['store', { get() {} }],
       ['crypto', { hmacSha256() {} }],
+      ['crypto', { ...nodeCrypto, sha256Base64url: 'text' }],
       ['clock', { now: 5 }],
       ['onEvent', 'log'],
       ['storeTimeout', -1],

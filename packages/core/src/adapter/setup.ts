@@ -35,6 +35,14 @@ const withMethods =
     typeof value === 'object' &&
     value !== null &&
     names.every((name) => isFunction((value as Record<string, unknown>)[name]));
+/** Optional methods, when present, must be functions. */
+const optionalMethods =
+  (...names: string[]) =>
+  (value: unknown): boolean =>
+    names.every((name) => {
+      const method = (value as Record<string, unknown>)[name];
+      return method === undefined || isFunction(method);
+    });
 
 /**
  * The options' shapes. `secrets` and `policy` have codes of their own (`missing-secret`,
@@ -52,9 +60,15 @@ const optionsSchema = z.strictObject({
     })
     .optional(),
   crypto: z
-    .custom<SessionCrypto>(withMethods('randomBytes', 'hmacSha256', 'sha256'), {
-      message: 'must be a SessionCrypto (randomBytes, hmacSha256, sha256)',
-    })
+    .custom<SessionCrypto>(
+      (value) =>
+        withMethods('randomBytes', 'hmacSha256', 'sha256')(value) &&
+        optionalMethods('hmacSha256Base64url', 'sha256Base64url')(value),
+      {
+        message:
+          'must be a SessionCrypto (randomBytes, hmacSha256, sha256; hmacSha256Base64url and sha256Base64url, if given, functions)',
+      },
+    )
     .optional(),
   clock: z.custom<Clock>(withMethods('now'), { message: 'must be an object with a now() method' }).optional(),
   onEvent: z.custom<SessionEventListener>(isFunction, { message: 'must be a function' }).optional(),

@@ -13,6 +13,14 @@ export interface SessionCrypto {
   hmacSha256(key: string, message: string): Uint8Array | Promise<Uint8Array>;
   /** SHA-256 of the UTF-8 `message`. */
   sha256(message: string): Uint8Array | Promise<Uint8Array>;
+  /**
+   * Optional, with `sha256Base64url`: `hmacSha256` as unpadded base64url, synchronously, for an
+   * implementation that makes the text cheaper than the bytes (node:crypto's `digest('base64url')`).
+   * Core then uses both on a new session and on a cookie it verifies for the first time.
+   */
+  hmacSha256Base64url?(key: string, message: string): string;
+  /** Optional, with `hmacSha256Base64url`: `sha256` as unpadded base64url, synchronously. */
+  sha256Base64url?(message: string): string;
 }
 
 /** `SessionCrypto` over WebCrypto (`globalThis.crypto` by default). */

@@ -48,6 +48,63 @@ describe('session ids', () => {
     expect(keyHashOf(identity.key)).toBe(identity.key.slice(0, 12));
   });
 
+  it("a crypto's base64url methods and its byte methods give the same cookie values and store keys", async () => {
+    // nodeCrypto has hmacSha256Base64url and sha256Base64url; this copy has only the byte methods.
+    const bytesOnly: SessionCrypto = {
+      randomBytes: (n) => nodeCrypto.randomBytes(n),
+      hmacSha256: (k, m) => nodeCrypto.hmacSha256(k, m),
+      sha256: (m) => nodeCrypto.sha256(m),
+    };
+    const text = new SessionIdCodec({ secrets: [secret, older], crypto: nodeCrypto, cacheSize: 0 });
+    const bytes = new SessionIdCodec({ secrets: [secret, older], crypto: bytesOnly, cacheSize: 0 });
+    for (let i = 0; i < 2000; i++) {
+      const id = text.generateId();
+      const viaText = text.identifyNow(id, END);
+      const viaBytes = await bytes.identify(id, END);
+      expect(viaText).toEqual(viaBytes);
+      // Every possible 22nd digit of the key occurs over 2,000 ids; the key is SHA-256's first 128 bits.
+      expect((viaText as { key: string }).key).toBe(
+        createHash('sha256').update(id).digest().subarray(0, 16).toString('base64url'),
+      );
+      expect((await text.verify(viaBytes.cookieValue))?.identity).toEqual(viaBytes);
+      expect((await bytes.verify(viaBytes.cookieValue))?.identity).toEqual(viaBytes);
+    }
+    // A value signed with the older secret verifies through the text path too, marked for re-signing.
+    const oldValue = await new SessionIdCodec({ secrets: [older], crypto: bytesOnly }).issue(END);
+    expect(await text.verify(oldValue.cookieValue)).toEqual({ identity: oldValue, current: false });
+  });
+
+  it('uses the base64url methods when the crypto has both, on issue and on a first verification', async () => {
+    const calls = { hmac: 0, sha: 0, hmacText: 0, shaText: 0 };
+    const crypto: SessionCrypto = {
+      randomBytes: (n) => nodeCrypto.randomBytes(n),
+      hmacSha256: (k, m) => {
+        calls.hmac++;
+        return nodeCrypto.hmacSha256(k, m);
+      },
+      sha256: (m) => {
+        calls.sha++;
+        return nodeCrypto.sha256(m);
+      },
+      hmacSha256Base64url: (k, m) => {
+        calls.hmacText++;
+        return nodeCrypto.hmacSha256Base64url!(k, m);
+      },
+      sha256Base64url: (m) => {
+        calls.shaText++;
+        return nodeCrypto.sha256Base64url!(m);
+      },
+    };
+    const codec = new SessionIdCodec({ secrets: [secret], crypto, cacheSize: 0 });
+    const identity = await codec.issue(END);
+    expect(await codec.verify(identity.cookieValue)).toEqual({ identity, current: true });
+    // The purpose key's derivation is the only byte HMAC.
+    expect(calls).toEqual({ hmac: 1, sha: 0, hmacText: 2, shaText: 2 });
+    // A forged tag is refused on this path too.
+    const forged = `${identity.cookieValue.slice(0, -1)}${identity.cookieValue.endsWith('A') ? 'B' : 'A'}`;
+    expect(await codec.verify(forged)).toBeNull();
+  });
+
   it('verify accepts its own cookie values (WebCrypto and node:crypto agree)', async () => {
     const web = new SessionIdCodec({ secrets: [secret], crypto: createWebCrypto(), cacheSize: 0 });
     const node = new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto, cacheSize: 0 });

@@ -12,6 +12,8 @@ const ID_LENGTH = 43;
 const TAG_LENGTH = 43;
 /** Store keys: the first 16 bytes of SHA-256(id), 22 base64url characters. */
 const KEY_BYTES = 16;
+/** The store key's length: 16 bytes in unpadded base64url. */
+const KEY_LENGTH = 22;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** The end hint: whole seconds since the epoch in base 36, then `t` (absolute end) or `i` (idle). */
 const END_HINT = /^[0-9a-z]{1,11}[ti]$/;
@@ -110,18 +112,31 @@ export class SessionIdCodec {
 
   #identifyWith(key: string, id: string, end: SessionEnd): MaybePromise<SessionIdentity> {
     const signed = `${id}.${encodeEnd(end)}`;
-    const tag = this.#crypto.hmacSha256(key, signed);
-    const hash = this.#crypto.sha256(id);
-    if (!isPromiseLike(tag) && !isPromiseLike(hash)) return this.#identified(id, signed, tag, hash);
-    return Promise.all([tag, hash]).then(([tagBytes, hashBytes]) => this.#identified(id, signed, tagBytes, hashBytes));
+    const crypto = this.#crypto;
+    if (crypto.hmacSha256Base64url !== undefined && crypto.sha256Base64url !== undefined) {
+      return this.#identified(
+        id,
+        signed,
+        crypto.hmacSha256Base64url(key, signed),
+        keyOfText(crypto.sha256Base64url(id)),
+      );
+    }
+    const tag = crypto.hmacSha256(key, signed);
+    const hash = crypto.sha256(id);
+    if (!isPromiseLike(tag) && !isPromiseLike(hash)) {
+      return this.#identified(id, signed, base64urlEncode(tag), keyOf(hash));
+    }
+    return Promise.all([tag, hash]).then(([tagBytes, hashBytes]) =>
+      this.#identified(id, signed, base64urlEncode(tagBytes), keyOf(hashBytes)),
+    );
   }
 
-  #identified(id: string, signed: string, tag: Uint8Array, hash: Uint8Array): SessionIdentity {
-    const cookieValue = `${signed}.${base64urlEncode(tag)}`;
+  #identified(id: string, signed: string, tag: string, key: string): SessionIdentity {
+    const cookieValue = `${signed}.${tag}`;
     const identity: SessionIdentity = {
       id,
       cookieValue,
-      key: keyOf(hash),
+      key,
       end: decodeEnd(signed.slice(ID_LENGTH + 1)),
     };
     this.#remember(cookieValue, { identity, current: true });
@@ -162,9 +177,9 @@ export class SessionIdCodec {
     const signed = cookieValue.slice(0, cookieValue.length - TAG_LENGTH - 1);
     for (let i = 0; i < this.#keys.count; i++) {
       const key = yield* settle(this.#keys.key(i));
-      const expected = base64urlEncode(yield* settle(this.#crypto.hmacSha256(key, signed)));
+      const expected = yield* settle(this.#tagOf(key, signed));
       if (timingSafeEqual(expected, tag)) {
-        const key = keyOf(yield* settle(this.#crypto.sha256(id)));
+        const key = yield* settle(this.#storeKeyOf(id));
         const identity: SessionIdentity = { id, cookieValue, key, end: decodeEnd(hint) };
         const verified: VerifiedCookie = { identity, current: i === 0 };
         this.#remember(cookieValue, verified);
@@ -172,6 +187,26 @@ export class SessionIdCodec {
       }
     }
     return null;
+  }
+
+  /** The tag of `signed` under `key`: unpadded base64url HMAC-SHA256. */
+  #tagOf(key: string, signed: string): MaybePromise<string> {
+    const crypto = this.#crypto;
+    if (crypto.hmacSha256Base64url !== undefined && crypto.sha256Base64url !== undefined) {
+      return crypto.hmacSha256Base64url(key, signed);
+    }
+    const tag = crypto.hmacSha256(key, signed);
+    return isPromiseLike(tag) ? tag.then(base64urlEncode) : base64urlEncode(tag);
+  }
+
+  /** The store key of a raw id. */
+  #storeKeyOf(id: string): MaybePromise<string> {
+    const crypto = this.#crypto;
+    if (crypto.hmacSha256Base64url !== undefined && crypto.sha256Base64url !== undefined) {
+      return keyOfText(crypto.sha256Base64url(id));
+    }
+    const hash = crypto.sha256(id);
+    return isPromiseLike(hash) ? hash.then(keyOf) : keyOf(hash);
   }
 
   /**
@@ -207,4 +242,21 @@ function decodeEnd(hint: string): SessionEnd {
 /** The store key of a raw id from its SHA-256: the first 128 bits, base64url. */
 function keyOf(hash: Uint8Array): string {
   return base64urlEncode(hash.subarray(0, KEY_BYTES));
+}
+
+/** Each base64url digit with its low four bits cleared (index: the digit's char code). */
+const HIGH_BITS_DIGIT: readonly string[] = (() => {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const digits: string[] = [];
+  for (let value = 0; value < 64; value++) digits[alphabet.charCodeAt(value)] = alphabet[value & 0x30]!;
+  return digits;
+})();
+
+/**
+ * `keyOf` from the whole SHA-256 as base64url text (43 digits): the first 21 digits carry bits
+ * 0–125, and the 22nd carries bits 126–127 in its two high bits, the rest of it belonging to the
+ * 17th byte, which a 16-byte encoding leaves zero.
+ */
+function keyOfText(hash: string): string {
+  return hash.slice(0, KEY_LENGTH - 1) + HIGH_BITS_DIGIT[hash.charCodeAt(KEY_LENGTH - 1)]!;
 }
