@@ -105,6 +105,32 @@ describe('session ids', () => {
     expect(await codec.verify(forged)).toBeNull();
   });
 
+  it('remembers an issued value on an asynchronous crypto only; a synchronous one checks it once when it comes back', async () => {
+    const asynchronous = counting(createWebCrypto());
+    const webCodec = new SessionIdCodec({ secrets: [secret], crypto: asynchronous.crypto });
+    const issuedOnWeb = await webCodec.issue(END);
+    const afterIssue = { ...asynchronous.calls };
+    expect(await webCodec.verify(issuedOnWeb.cookieValue)).toEqual({ identity: issuedOnWeb, current: true });
+    expect(asynchronous.calls).toEqual(afterIssue);
+
+    let textHmacs = 0;
+    const synchronous: SessionCrypto = {
+      ...nodeCrypto,
+      hmacSha256Base64url: (k, m) => {
+        textHmacs++;
+        return nodeCrypto.hmacSha256Base64url!(k, m);
+      },
+    };
+    const nodeCodec = new SessionIdCodec({ secrets: [secret], crypto: synchronous });
+    const issuedOnNode = await nodeCodec.issue(END);
+    expect(textHmacs).toBe(1);
+    expect(await nodeCodec.verify(issuedOnNode.cookieValue)).toEqual({ identity: issuedOnNode, current: true });
+    expect(textHmacs).toBe(2);
+    expect(nodeCodec.verifiedBefore(issuedOnNode.cookieValue)).toEqual({ identity: issuedOnNode, current: true });
+    await nodeCodec.verify(issuedOnNode.cookieValue);
+    expect(textHmacs).toBe(2);
+  });
+
   it('verify accepts its own cookie values (WebCrypto and node:crypto agree)', async () => {
     const web = new SessionIdCodec({ secrets: [secret], crypto: createWebCrypto(), cacheSize: 0 });
     const node = new SessionIdCodec({ secrets: [secret], crypto: nodeCrypto, cacheSize: 0 });

@@ -114,6 +114,9 @@ export class SessionIdCodec {
     const signed = `${id}.${encodeEnd(end)}`;
     const crypto = this.#crypto;
     if (crypto.hmacSha256Base64url !== undefined && crypto.sha256Base64url !== undefined) {
+      // Not remembered: checking it when it comes back costs this crypto ~2 µs, synchronously,
+      // once per process. Remembering every new visitor's value (most never come back: crawlers,
+      // bots) cost more than that, and a flood of them pushed returning visitors out.
       return this.#identified(
         id,
         signed,
@@ -123,11 +126,12 @@ export class SessionIdCodec {
     }
     const tag = crypto.hmacSha256(key, signed);
     const hash = crypto.sha256(id);
+    // Remembered: on WebCrypto its first check when it comes back would be a thread-pool hop.
     if (!isPromiseLike(tag) && !isPromiseLike(hash)) {
-      return this.#identified(id, signed, base64urlEncode(tag), keyOf(hash));
+      return this.#remembered(this.#identified(id, signed, base64urlEncode(tag), keyOf(hash)));
     }
     return Promise.all([tag, hash]).then(([tagBytes, hashBytes]) =>
-      this.#identified(id, signed, base64urlEncode(tagBytes), keyOf(hashBytes)),
+      this.#remembered(this.#identified(id, signed, base64urlEncode(tagBytes), keyOf(hashBytes))),
     );
   }
 
@@ -139,7 +143,11 @@ export class SessionIdCodec {
       key,
       end: decodeEnd(signed.slice(ID_LENGTH + 1)),
     };
-    this.#remember(cookieValue, { identity, current: true });
+    return identity;
+  }
+
+  #remembered(identity: SessionIdentity): SessionIdentity {
+    this.#remember(identity.cookieValue, { identity, current: true });
     return identity;
   }
 
