@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'es2022',
+  // import.meta.url in the CJS build (internal/optional.ts loads ioredis with createRequire).
+  shims: true,
 });

@@ -343,3 +343,118 @@ function readdirTarball(prefix: string): string {
   if (name === undefined) throw new Error(`no ${prefix}*.tgz in ${work}`);
   return join(work, name);
 }
+
+describe('an app on node-redis installs store-redis without ioredis (an optional peer)', () => {
+  let dir: string;
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  // Without NODE_PATH: vitest sets it to the workspace's modules, where require() would find
+  // the workspace's ioredis.
+  const { NODE_PATH: _workspaceModules, ...inherited } = process.env;
+  const env = { ...inherited, REDIS_URL: redisUrl };
+
+  beforeAll(() => {
+    dir = join(work, 'node-redis-app');
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({
+        name: 'node-redis-app',
+        private: true,
+        type: 'module',
+        dependencies: {
+          '@spartan-sessions/core': `file:${readdirTarball('spartan-sessions-core-')}`,
+          '@spartan-sessions/store-redis': `file:${readdirTarball('spartan-sessions-store-redis-')}`,
+          redis: pinnedVersion('redis'),
+          '@types/node': pinnedVersion('@types/node'),
+        },
+      }),
+    );
+    const installed = npm(['install'], dir);
+    if (installed.status !== 0) throw new Error(`npm install failed:\n${installed.stderr}`);
+  });
+
+  const script = (loader: string) => `${loader}
+const prefix = 'noioredis' + process.pid + ':';
+const client = createClient({ url: process.env.REDIS_URL });
+client.on('error', () => {});
+await client.connect();
+const out = {};
+try {
+  const store = new RedisStore({ client, prefix });
+  const now = Date.now();
+  const record = { version: 1, data: { visits: 1 }, createdAt: now, lastSeenAt: now, rotatedAt: now,
+    userId: null, authenticatedAt: null, zone: 'normal', csrfSecret: null };
+  out.written = await store.set('k'.repeat(22), record, { expiresAt: now + 60_000, expectedVersion: null });
+  out.read = (await store.get('k'.repeat(22)))?.data;
+  await store.destroy('k'.repeat(22));
+  try {
+    const made = new RedisStore({ url: process.env.REDIS_URL });
+    out.url = 'made an ioredis client';
+    await made.close();
+  } catch (error) {
+    out.url = { code: error.code, option: error.details?.option, hint: /npm install ioredis/.test(error.message) };
+  }
+} finally {
+  await client.close();
+}
+console.log(JSON.stringify(out));`;
+  const expected = {
+    written: true,
+    read: { visits: 1 },
+    url: { code: 'sessions/option-type-incorrect', option: 'url', hint: true },
+  };
+
+  it('has no ioredis in its tree', () => {
+    expect(readdirSync(join(dir, 'node_modules'))).not.toContain('ioredis');
+  });
+
+  it('stores and reads a session through a node-redis client (ESM); `url` says that it needs ioredis', () => {
+    writeFileSync(
+      join(dir, 'app.mjs'),
+      script(`import { createClient } from 'redis';\nimport { RedisStore } from '@spartan-sessions/store-redis';`),
+    );
+    const result = run(process.execPath, ['app.mjs'], { cwd: dir, env });
+    expect(result.status, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual(expected);
+  });
+
+  it('does the same from CommonJS', () => {
+    writeFileSync(
+      join(dir, 'app.cjs'),
+      `(async () => {\n${script(`const { createClient } = require('redis');\nconst { RedisStore } = require('@spartan-sessions/store-redis');`)}\n})().catch((error) => { console.error(error); process.exit(1); });`,
+    );
+    const result = run(process.execPath, ['app.cjs'], { cwd: dir, env });
+    expect(result.status, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual(expected);
+  });
+
+  it("type-checks against the package's declarations without ioredis (skipLibCheck off)", () => {
+    writeFileSync(
+      join(dir, 'typed.ts'),
+      `import { createClient, createCluster } from 'redis';
+import { type RedisClient, RedisStore } from '@spartan-sessions/store-redis';
+const store = new RedisStore({ client: createClient(), prefix: 'app:' });
+const cluster = new RedisStore({ client: createCluster({ rootNodes: [{ url: 'redis://127.0.0.1:7000' }] }) });
+export const clients: RedisClient[] = [store.client, cluster.client];
+`,
+    );
+    const result = run(
+      tscBin,
+      [
+        '--noEmit',
+        '--strict',
+        '--skipLibCheck',
+        'false',
+        '--target',
+        'es2022',
+        '--module',
+        'nodenext',
+        '--types',
+        'node',
+        'typed.ts',
+      ],
+      { cwd: dir },
+    );
+    expect(result.status, result.stdout).toBe(0);
+  });
+});

@@ -1,4 +1,4 @@
-export type { NodeRedisClient, RedisClient } from './internal/link.js';
+export type { IoredisClient, NodeRedisClient, RedisClient } from './internal/link.js';
 export type {
   RedisStoreBaseOptions,
   RedisStoreClientOptions,

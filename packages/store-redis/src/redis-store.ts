@@ -25,7 +25,7 @@ import {
   encodeSessionChanges,
   type StoreFailureReason,
 } from '@spartan-sessions/core/store';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   type DecodedValue,
   decodeSessionValue,
@@ -37,6 +37,7 @@ import {
   userIdOf,
 } from './internal/codec.js';
 import { IoredisLink, linkOf, type RedisClient, type RedisLink, type WriteName } from './internal/link.js';
+import { loadIoredis } from './internal/optional.js';
 import { casNumbers } from './internal/scripts.js';
 
 /** Options shared by both ways of giving the store its Redis. */
@@ -223,7 +224,15 @@ export class RedisStore implements SessionStore {
     } else if (typeof options.url === 'string') {
       // Auto-pipelining: the commands of every request issued in one event-loop tick leave in
       // one socket write (ioredis groups them per Cluster slot and handles the scripts too).
-      const owned = new Redis(options.url, { enableAutoPipelining: true });
+      // ioredis is an optional peer: only a store made from `url` needs it.
+      const ioredis = loadIoredis();
+      if (ioredis === undefined) {
+        throw optionError(
+          'url',
+          'RedisStore: `url` makes an ioredis client, and ioredis is not installed: `npm install ioredis`, or pass a connected node-redis client as `client`',
+        );
+      }
+      const owned = new ioredis.Redis(options.url, { enableAutoPipelining: true });
       // Failures reach callers as `sessions/store-unavailable`; without a listener ioredis
       // would also print every reconnection error of this private client.
       owned.on('error', () => {});

@@ -20,8 +20,18 @@ export interface NodeRedisClient {
   multi(...args: never[]): unknown;
 }
 
+/**
+ * An ioredis (5 or 6) `Redis` or `Cluster`. Typed by what the store knows it by, not by
+ * ioredis's own classes, so that the package's types need no ioredis installed: an app on
+ * node-redis has none (ioredis is an optional peer).
+ */
+export interface IoredisClient {
+  defineCommand(...args: never[]): unknown;
+  pipeline(...args: never[]): unknown;
+}
+
 /** A client the store accepts: ioredis `Redis` or `Cluster`, or a node-redis client. */
-export type RedisClient = Redis | Cluster | NodeRedisClient;
+export type RedisClient = IoredisClient | NodeRedisClient;
 
 /**
  * What the store needs of Redis, whichever client carries it: reads, its write commands, and a
@@ -47,14 +57,16 @@ export interface RedisLink {
 }
 
 /** Whether `client` is an ioredis client (`Redis` or `Cluster`). */
-export function isIoredis(client: RedisClient): client is Redis | Cluster {
+export function isIoredis(client: RedisClient): client is IoredisClient {
   return typeof (client as { defineCommand?: unknown }).defineCommand === 'function';
 }
 
 /** The link over `client`, or `undefined` when it is no client this store knows. */
 export function linkOf(client: RedisClient): RedisLink | undefined {
   if (typeof client !== 'object' || client === null) return undefined;
-  if (isIoredis(client)) return new IoredisLink(client);
+  // An ioredis client is one of ioredis's classes (it has `defineCommand`); its types stay out
+  // of the package's public ones.
+  if (isIoredis(client)) return new IoredisLink(client as unknown as Redis | Cluster);
   const kind = nodeRedisKind(client);
   return kind === undefined ? undefined : new NodeRedisLink(client, kind);
 }
