@@ -73,7 +73,12 @@ async function open(label, checkout) {
 async function phase(side, count) {
   const before = cpuMicros(side.server.pid);
   const made = newVisitors
-    ? await visitEach(side.server.port, side.jars.map(() => forgetful), count, '/new')
+    ? await visitEach(
+        side.server.port,
+        side.jars.map(() => forgetful),
+        count,
+        '/new',
+      )
     : await visitEach(side.server.port, side.jars, count);
   return (cpuMicros(side.server.pid) - before) / made;
 }
@@ -97,7 +102,9 @@ try {
     }
   }
   const differences = cpuB.map((value, i) => value - cpuA[i]);
-  console.log(`${args.server} (${args.store}, ${args.visitor} visitors), ${phases} phases of ${perPhase} requests each side`);
+  console.log(
+    `${args.server} (${args.store}, ${args.visitor} visitors), ${phases} phases of ${perPhase} requests each side`,
+  );
   console.log(`  before (${args.before}): ${median(cpuA).toFixed(1)} µs of server CPU a request (median)`);
   console.log(`  after  (${args.after ?? here}): ${median(cpuB).toFixed(1)} µs`);
   console.log(
