@@ -1,6 +1,6 @@
 import { BoundedCache } from '../bounded-cache.js';
 import type { SessionCrypto } from '../crypto/crypto.js';
-import { base64urlEncode, timingSafeEqual } from '../crypto/encoding.js';
+import { BASE64URL_ALPHABET, base64urlEncode, timingSafeEqual } from '../crypto/encoding.js';
 import { PurposeKeys } from '../crypto/keys.js';
 import { randomPool } from '../crypto/random-pool.js';
 import { drive, isPromiseLike, type MaybePromise, type Steps, settle } from './maybe.js';
@@ -83,12 +83,15 @@ export interface SessionIdCodecOptions {
 export class SessionIdCodec {
   readonly #keys: PurposeKeys;
   readonly #crypto: SessionCrypto;
+  /** The crypto when it has both base64url methods (node:crypto), else `null`: decided once. */
+  readonly #text: TextCrypto | null;
   /** Recently verified cookie values (a bounded LRU): a returning visitor's lookup is one `Map.get`. */
   readonly #verified: BoundedCache<string, VerifiedCookie>;
 
   constructor(options: SessionIdCodecOptions) {
     this.#keys = new PurposeKeys(options.secrets, 'session-cookie', options.crypto);
     this.#crypto = options.crypto;
+    this.#text = hasTextMethods(options.crypto) ? options.crypto : null;
     this.#verified = new BoundedCache(options.cacheSize ?? 10_000);
   }
 
@@ -112,20 +115,15 @@ export class SessionIdCodec {
 
   #identifyWith(key: string, id: string, end: SessionEnd): MaybePromise<SessionIdentity> {
     const signed = `${id}.${encodeEnd(end)}`;
-    const crypto = this.#crypto;
-    if (crypto.hmacSha256Base64url !== undefined && crypto.sha256Base64url !== undefined) {
+    const text = this.#text;
+    if (text !== null) {
       // Not remembered: checking it when it comes back costs this crypto ~2 µs, synchronously,
       // once per process. Remembering every new visitor's value (most never come back: crawlers,
       // bots) cost more than that, and a flood of them pushed returning visitors out.
-      return this.#identified(
-        id,
-        signed,
-        crypto.hmacSha256Base64url(key, signed),
-        keyOfText(crypto.sha256Base64url(id)),
-      );
+      return this.#identified(id, signed, text.hmacSha256Base64url(key, signed), keyOfText(text.sha256Base64url(id)));
     }
-    const tag = crypto.hmacSha256(key, signed);
-    const hash = crypto.sha256(id);
+    const tag = this.#crypto.hmacSha256(key, signed);
+    const hash = this.#crypto.sha256(id);
     // Remembered: on WebCrypto its first check when it comes back would be a thread-pool hop.
     if (!isPromiseLike(tag) && !isPromiseLike(hash)) {
       return this.#remembered(this.#identified(id, signed, base64urlEncode(tag), keyOf(hash)));
@@ -199,21 +197,15 @@ export class SessionIdCodec {
 
   /** The tag of `signed` under `key`: unpadded base64url HMAC-SHA256. */
   #tagOf(key: string, signed: string): MaybePromise<string> {
-    const crypto = this.#crypto;
-    if (crypto.hmacSha256Base64url !== undefined && crypto.sha256Base64url !== undefined) {
-      return crypto.hmacSha256Base64url(key, signed);
-    }
-    const tag = crypto.hmacSha256(key, signed);
+    if (this.#text !== null) return this.#text.hmacSha256Base64url(key, signed);
+    const tag = this.#crypto.hmacSha256(key, signed);
     return isPromiseLike(tag) ? tag.then(base64urlEncode) : base64urlEncode(tag);
   }
 
   /** The store key of a raw id. */
   #storeKeyOf(id: string): MaybePromise<string> {
-    const crypto = this.#crypto;
-    if (crypto.hmacSha256Base64url !== undefined && crypto.sha256Base64url !== undefined) {
-      return keyOfText(crypto.sha256Base64url(id));
-    }
-    const hash = crypto.sha256(id);
+    if (this.#text !== null) return keyOfText(this.#text.sha256Base64url(id));
+    const hash = this.#crypto.sha256(id);
     return isPromiseLike(hash) ? hash.then(keyOf) : keyOf(hash);
   }
 
@@ -252,11 +244,19 @@ function keyOf(hash: Uint8Array): string {
   return base64urlEncode(hash.subarray(0, KEY_BYTES));
 }
 
+/** A `SessionCrypto` with both of its optional base64url methods. */
+type TextCrypto = SessionCrypto & Required<Pick<SessionCrypto, 'hmacSha256Base64url' | 'sha256Base64url'>>;
+
+function hasTextMethods(crypto: SessionCrypto): crypto is TextCrypto {
+  return typeof crypto.hmacSha256Base64url === 'function' && typeof crypto.sha256Base64url === 'function';
+}
+
 /** Each base64url digit with its low four bits cleared (index: the digit's char code). */
 const HIGH_BITS_DIGIT: readonly string[] = (() => {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
   const digits: string[] = [];
-  for (let value = 0; value < 64; value++) digits[alphabet.charCodeAt(value)] = alphabet[value & 0x30]!;
+  for (let value = 0; value < 64; value++) {
+    digits[BASE64URL_ALPHABET.charCodeAt(value)] = BASE64URL_ALPHABET[value & 0x30]!;
+  }
   return digits;
 })();
 
