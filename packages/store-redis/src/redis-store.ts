@@ -308,6 +308,13 @@ export class RedisStore implements SessionStore {
       throw REDIS_ERRORS.invalidArgument('set', 'record', 'record.data must be JSON-serializable');
     }
     const { userId } = record;
+    if (userId === null && expectedVersion === null) {
+      // A new anonymous session (a new visitor): what the script does for it, create-only
+      // with no index, is one `SET … NX PXAT`, and Redis runs no script for it.
+      const value = `[${record.version},0,${body}`;
+      const args = [this.#sessionKey(key), value, 'PXAT', String(redisTime(expiresAt)), 'NX'];
+      return this.#run('set', (deadline) => this.#write(deadline, 'set', 'set', args).then(isOk));
+    }
     const needed = indexSecond(expiresAt);
     return this.#run('set', (deadline) => {
       const cas = (indexedUntil: number): Promise<unknown> =>
@@ -739,6 +746,11 @@ function indexAhead(needed: number): number {
 }
 
 /** Redis expiry times are positive whole milliseconds; one in the past deletes the key. */
+/** Whether a `SET … NX` reply says it was set (`OK`; `null` when the key held something). */
+function isOk(reply: unknown): boolean {
+  return reply === 'OK';
+}
+
 function redisTime(expiresAt: number): number {
   return Math.max(1, Math.floor(expiresAt));
 }

@@ -55,8 +55,37 @@ describe('RedisStore on standalone Redis', () => {
     try {
       await target.store.set(key, record(), { expiresAt: Date.now() + 60_000, expectedVersion: null });
       await target.store.set(key, record({ version: 2 }), { expiresAt: Date.now() + 60_000, expectedVersion: 1 });
+      await target.store.set(key, record({ version: 3 }), { expiresAt: Date.now() + 60_000, expectedVersion: 2 });
       await expect.poll(() => seen.filter((name) => name === 'evalsha').length, { timeout: 2000 }).toBe(2);
       expect(seen).not.toContain('eval');
+      // A new anonymous session needs no script: one SET … NX PXAT.
+      expect(seen[0]).toBe('set');
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
+  it('creates an anonymous session with one SET NX PXAT that never overwrites, and reads it back as the script would write it', async () => {
+    const key = newKey();
+    const monitor = await client.monitor();
+    const commands: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args.some((arg) => arg.includes(key))) commands.push(args.map(String));
+    });
+    try {
+      const expiresAt = Date.now() + 60_000;
+      const first = record();
+      expect(await target.store.set(key, first, { expiresAt, expectedVersion: null })).toBe(true);
+      expect(await target.store.set(key, record({ data: { other: true } }), { expiresAt, expectedVersion: null })).toBe(
+        false,
+      );
+      expect(await target.store.get(key)).toEqual(first);
+      const raw = await client.get(`${target.store.prefix}s:${key}`);
+      expect(raw?.startsWith('[1,0,')).toBe(true);
+      expect(await client.pexpiretime(`${target.store.prefix}s:${key}`)).toBe(expiresAt);
+      await expect.poll(() => commands.filter((args) => args[0]?.toLowerCase() === 'set').length).toBe(2);
+      const set = commands.find((args) => args[0]?.toLowerCase() === 'set')!;
+      expect(set.slice(3).map((arg) => arg.toUpperCase())).toEqual(['PXAT', String(expiresAt), 'NX']);
     } finally {
       monitor.disconnect();
     }

@@ -5,8 +5,8 @@ import { COMMANDS, KEY_COUNTS, SCRIPTS } from './scripts.js';
 /** A script of `internal/scripts.ts`, by its short name. */
 export type ScriptName = keyof typeof COMMANDS;
 
-/** The commands the store writes with: its scripts, `GETDEL` and `ZREM` (keys first). */
-export type WriteName = ScriptName | 'getdel' | 'zrem';
+/** The commands the store writes with: its scripts, `SET`, `GETDEL` and `ZREM` (keys first). */
+export type WriteName = ScriptName | 'set' | 'getdel' | 'zrem';
 
 /**
  * A node-redis (`redis` 5 or later) client, cluster or sentinel: what `createClient()`,
@@ -74,7 +74,7 @@ export function linkOf(client: RedisClient): RedisLink | undefined {
 // ioredis --------------------------------------------------------------------------------------
 
 /** Method names of the write commands on an ioredis client or pipeline. */
-const IOREDIS_METHODS: Record<WriteName, string> = { ...COMMANDS, getdel: 'getdel', zrem: 'zrem' };
+const IOREDIS_METHODS: Record<WriteName, string> = { ...COMMANDS, set: 'set', getdel: 'getdel', zrem: 'zrem' };
 
 type Method = (...args: string[]) => unknown;
 
@@ -221,6 +221,7 @@ class NodeRedisLink implements RedisLink {
 
 /** The raw command of a write: a script as `EVALSHA sha numkeys …args`. */
 function commandOf(name: WriteName, args: string[]): string[] {
+  if (name === 'set') return ['SET', ...args];
   if (name === 'getdel') return ['GETDEL', ...args];
   if (name === 'zrem') return ['ZREM', ...args];
   return ['EVALSHA', SHAS[name], String(KEY_COUNTS[name]), ...args];
