@@ -35,6 +35,7 @@ import {
   pointerHead,
   TOMBSTONE,
   userIdOf,
+  withHead,
 } from './internal/codec.js';
 import { IoredisLink, linkOf, type RedisClient, type RedisLink, type WriteName } from './internal/link.js';
 import { loadIoredis } from './internal/optional.js';
@@ -311,8 +312,13 @@ export class RedisStore implements SessionStore {
     if (userId === null && expectedVersion === null) {
       // A new anonymous session (a new visitor): what the script does for it, create-only
       // with no index, is one `SET … NX PXAT`, and Redis runs no script for it.
-      const value = `[${record.version},0,${body}`;
-      const args = [this.#sessionKey(key), value, 'PXAT', String(redisTime(expiresAt)), 'NX'];
+      const args = [
+        this.#sessionKey(key),
+        withHead(record.version, 0, body),
+        'PXAT',
+        String(redisTime(expiresAt)),
+        'NX',
+      ];
       return this.#run('set', (deadline) => this.#write(deadline, 'set', 'set', args).then(isOk));
     }
     const needed = indexSecond(expiresAt);
@@ -746,11 +752,11 @@ function indexAhead(needed: number): number {
 }
 
 /** Redis expiry times are positive whole milliseconds; one in the past deletes the key. */
+function redisTime(expiresAt: number): number {
+  return Math.max(1, Math.floor(expiresAt));
+}
+
 /** Whether a `SET … NX` reply says it was set (`OK`; `null` when the key held something). */
 function isOk(reply: unknown): boolean {
   return reply === 'OK';
-}
-
-function redisTime(expiresAt: number): number {
-  return Math.max(1, Math.floor(expiresAt));
 }

@@ -79,7 +79,12 @@ export function encodeSessionBody(record: StoredSession): string {
 
 /** The whole stored value of a record (as the compare-and-set script writes it). */
 export function encodeSession(record: StoredSession, indexedUntil = 0): string {
-  return `[${record.version},${indexedUntil},${encodeSessionBody(record)}`;
+  return withHead(record.version, indexedUntil, encodeSessionBody(record));
+}
+
+/** A body (`encodeSessionBody`) with its head: the whole stored value. */
+export function withHead(version: number, indexedUntil: number, body: string): string {
+  return `[${version},${indexedUntil},${body}`;
 }
 
 /** What separates the record from each patch after it (JSON never holds a raw newline). */
